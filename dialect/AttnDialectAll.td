@@ -1,0 +1,6 @@
+//===- AttnDialectAll.td - everything the dialect defines --*- tablegen -*-===//
+#ifndef ATTN_DIALECT_ATTNDIALECTALL_TD
+#define ATTN_DIALECT_ATTNDIALECTALL_TD
+include "dialect/AttnOps.td"
+include "dialect/AttnChoiceOps.td"
+#endif // ATTN_DIALECT_ATTNDIALECTALL_TD

@@ -1,0 +1,302 @@
+//===- AttnOps.cpp - attn dialect op verifiers ----------------------------===//
+//
+// Verifiers for the architecture-level and primitive ops.  Every message
+// names the operand and the dimension at fault.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+/// Two extents are compatible when either is dynamic or they are equal.
+static bool compatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string dimStr(int64_t d) {
+  return ShapedType::isDynamic(d) ? "?" : std::to_string(d);
+}
+
+/// Checks that `value` is a rank-4 float tensor; `what` names it.
+static LogicalResult verifyRank4Float(Operation *op, Type type,
+                                      StringRef what) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t || t.getRank() != 4)
+    return op->emitOpError() << what << " must be a rank-4 tensor "
+                             << "[batch, heads, length, dim], got " << type;
+  if (!isa<FloatType>(t.getElementType()))
+    return op->emitOpError() << what << " must have a float element type, got "
+                             << t.getElementType();
+  return success();
+}
+
+/// Checks one dim of two tensors for agreement.
+static LogicalResult expectSameDim(Operation *op, RankedTensorType a,
+                                   unsigned ai, StringRef aName,
+                                   RankedTensorType b, unsigned bi,
+                                   StringRef bName, StringRef role) {
+  if (compatible(a.getDimSize(ai), b.getDimSize(bi)))
+    return success();
+  return op->emitOpError() << role << " mismatch: " << aName << " has "
+                           << dimStr(a.getDimSize(ai)) << " (dim " << ai
+                           << ") but " << bName << " has "
+                           << dimStr(b.getDimSize(bi)) << " (dim " << bi
+                           << ")";
+}
+
+/// Query heads must be a multiple of key/value heads (grouped-query).
+static LogicalResult verifyHeadGroups(Operation *op, RankedTensorType q,
+                                      RankedTensorType k) {
+  int64_t h = q.getDimSize(1), g = k.getDimSize(1);
+  if (ShapedType::isDynamic(h) || ShapedType::isDynamic(g))
+    return success();
+  if (g <= 0 || h % g != 0)
+    return op->emitOpError()
+           << "query heads (" << h << ") must be a multiple of key/value "
+           << "heads (" << g << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Region signature helpers
+//===----------------------------------------------------------------------===//
+
+/// Checks that `region` has one block with the given argument types and
+/// ends in an attn.yield of one value of type `yieldType`.
+static LogicalResult verifyScalarBody(Operation *op, Region &region,
+                                      StringRef regionName,
+                                      ArrayRef<Type> argTypes,
+                                      Type yieldType) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  if (block.getNumArguments() != argTypes.size())
+    return op->emitOpError()
+           << regionName << " region must have " << argTypes.size()
+           << " arguments, got " << block.getNumArguments();
+  for (auto [idx, pair] :
+       llvm::enumerate(llvm::zip(block.getArgumentTypes(), argTypes))) {
+    auto [actual, expected] = pair;
+    if (actual != expected)
+      return op->emitOpError()
+             << regionName << " region argument #" << idx << " must be "
+             << expected << ", got " << actual;
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues().front().getType() != yieldType)
+    return op->emitOpError() << regionName << " region must yield one "
+                             << yieldType << " value";
+  return success();
+}
+
+static SmallVector<Type> scoreArgTypes(MLIRContext *ctx) {
+  Type idx = IndexType::get(ctx);
+  return {Float32Type::get(ctx), idx, idx, idx, idx};
+}
+
+static SmallVector<Type> maskArgTypes(MLIRContext *ctx) {
+  Type idx = IndexType::get(ctx);
+  return {idx, idx, idx, idx};
+}
+
+//===----------------------------------------------------------------------===//
+// VariantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult VariantOp::verifyRegions() {
+  MLIRContext *ctx = getContext();
+  if (failed(verifyScalarBody(*this, getScore(), "score", scoreArgTypes(ctx),
+                              Float32Type::get(ctx))))
+    return failure();
+  if (failed(verifyScalarBody(*this, getMask(), "mask", maskArgTypes(ctx),
+                              IntegerType::get(ctx, 1))))
+    return failure();
+  if (auto scale = getScale())
+    if (!(scale->convertToDouble() > 0.0))
+      return emitOpError() << "scale must be positive, got "
+                           << scale->convertToDouble();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyRank4Float(*this, getQuery().getType(), "query")) ||
+      failed(verifyRank4Float(*this, getKey().getType(), "key")) ||
+      failed(verifyRank4Float(*this, getValue().getType(), "value")) ||
+      failed(verifyRank4Float(*this, getResult().getType(), "result")))
+    return failure();
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto v = cast<RankedTensorType>(getValue().getType());
+  auto o = cast<RankedTensorType>(getResult().getType());
+  if (q.getElementType() != k.getElementType() ||
+      q.getElementType() != v.getElementType() ||
+      q.getElementType() != o.getElementType())
+    return emitOpError() << "query, key, value and result must have the same "
+                         << "element type";
+  if (failed(expectSameDim(*this, q, 0, "query", k, 0, "key", "batch")) ||
+      failed(expectSameDim(*this, q, 0, "query", v, 0, "value", "batch")) ||
+      failed(expectSameDim(*this, q, 3, "query", k, 3, "key", "head dim")) ||
+      failed(expectSameDim(*this, k, 1, "key", v, 1, "value",
+                           "key/value heads")) ||
+      failed(expectSameDim(*this, k, 2, "key", v, 2, "value", "key length")) ||
+      failed(expectSameDim(*this, o, 0, "result", q, 0, "query", "batch")) ||
+      failed(expectSameDim(*this, o, 1, "result", q, 1, "query", "heads")) ||
+      failed(expectSameDim(*this, o, 2, "result", q, 2, "query",
+                           "query length")) ||
+      failed(expectSameDim(*this, o, 3, "result", v, 3, "value",
+                           "value head dim")))
+    return failure();
+  if (failed(verifyHeadGroups(*this, q, k)))
+    return failure();
+  if (Value lens = getKvLengths()) {
+    auto lt = cast<RankedTensorType>(lens.getType());
+    if (lt.getRank() != 1)
+      return emitOpError() << "kv_lengths must be a rank-1 tensor [batch], "
+                           << "got " << lt;
+    if (!compatible(lt.getDimSize(0), q.getDimSize(0)))
+      return emitOpError() << "kv_lengths has " << dimStr(lt.getDimSize(0))
+                           << " entries but the batch is "
+                           << dimStr(q.getDimSize(0));
+  }
+  if (auto scale = getScale())
+    if (!(scale->convertToDouble() > 0.0))
+      return emitOpError() << "scale must be positive, got "
+                           << scale->convertToDouble();
+  return success();
+}
+
+LogicalResult
+AttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto variant = symbolTable.lookupNearestSymbolFrom<VariantOp>(
+      *this, getVariantAttr());
+  if (!variant)
+    return emitOpError() << "refers to unknown variant " << getVariantAttr();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Primitive ops
+//===----------------------------------------------------------------------===//
+
+/// Checks that `type` is a rank-4 f32 score tensor.
+static LogicalResult verifyScores(Operation *op, Type type, StringRef what) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t || t.getRank() != 4 || !t.getElementType().isF32())
+    return op->emitOpError() << what << " must be a rank-4 f32 score tensor "
+                             << "[batch, heads, queries, keys], got " << type;
+  return success();
+}
+
+LogicalResult ScoreOp::verify() {
+  if (failed(verifyRank4Float(*this, getQuery().getType(), "query")) ||
+      failed(verifyRank4Float(*this, getKey().getType(), "key")) ||
+      failed(verifyScores(*this, getScores().getType(), "result")))
+    return failure();
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto s = cast<RankedTensorType>(getScores().getType());
+  if (failed(expectSameDim(*this, q, 0, "query", k, 0, "key", "batch")) ||
+      failed(expectSameDim(*this, q, 3, "query", k, 3, "key", "head dim")) ||
+      failed(expectSameDim(*this, s, 0, "scores", q, 0, "query", "batch")) ||
+      failed(expectSameDim(*this, s, 1, "scores", q, 1, "query", "heads")) ||
+      failed(expectSameDim(*this, s, 2, "scores", q, 2, "query",
+                           "query length")) ||
+      failed(expectSameDim(*this, s, 3, "scores", k, 2, "key", "key length")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "scale must be positive, got "
+                         << getScale().convertToDouble();
+  return verifyHeadGroups(*this, q, k);
+}
+
+LogicalResult ScoreModOp::verify() {
+  return verifyScores(*this, getScores().getType(), "scores");
+}
+
+LogicalResult ScoreModOp::verifyRegions() {
+  return verifyScalarBody(*this, getBody(), "score_mod",
+                          scoreArgTypes(getContext()),
+                          Float32Type::get(getContext()));
+}
+
+LogicalResult MaskOp::verify() {
+  return verifyScores(*this, getScores().getType(), "scores");
+}
+
+LogicalResult MaskOp::verifyRegions() {
+  return verifyScalarBody(*this, getBody(), "mask",
+                          maskArgTypes(getContext()),
+                          IntegerType::get(getContext(), 1));
+}
+
+LogicalResult AggregateOp::verify() {
+  if (failed(verifyScores(*this, getWeights().getType(), "weights")) ||
+      failed(verifyRank4Float(*this, getValue().getType(), "value")) ||
+      failed(verifyRank4Float(*this, getResult().getType(), "result")))
+    return failure();
+  auto w = cast<RankedTensorType>(getWeights().getType());
+  auto v = cast<RankedTensorType>(getValue().getType());
+  auto o = cast<RankedTensorType>(getResult().getType());
+  if (failed(expectSameDim(*this, w, 0, "weights", v, 0, "value", "batch")) ||
+      failed(expectSameDim(*this, w, 3, "weights", v, 2, "value",
+                           "key length")) ||
+      failed(expectSameDim(*this, o, 0, "result", w, 0, "weights", "batch")) ||
+      failed(expectSameDim(*this, o, 1, "result", w, 1, "weights", "heads")) ||
+      failed(expectSameDim(*this, o, 2, "result", w, 2, "weights",
+                           "query length")) ||
+      failed(expectSameDim(*this, o, 3, "result", v, 3, "value",
+                           "value head dim")))
+    return failure();
+  int64_t h = w.getDimSize(1), g = v.getDimSize(1);
+  if (!ShapedType::isDynamic(h) && !ShapedType::isDynamic(g) &&
+      (g <= 0 || h % g != 0))
+    return emitOpError() << "query heads (" << h << ") must be a multiple of "
+                         << "value heads (" << g << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// KernelOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError() << "body has " << block.getNumArguments()
+                         << " arguments but the kernel has "
+                         << getInputs().size() << " inputs";
+  for (auto [idx, pair] : llvm::enumerate(
+           llvm::zip(block.getArgumentTypes(), getInputs().getTypes()))) {
+    auto [argType, inType] = pair;
+    if (argType != inType)
+      return emitOpError() << "body argument #" << idx << " has type "
+                           << argType << " but input #" << idx << " has type "
+                           << inType;
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError() << "body must end in attn.yield";
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "body yields " << yield.getValues().size()
+                         << " values whose types do not match the results";
+  if (getName().empty())
+    return emitOpError() << "needs a non-empty name";
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialect/AttnOps.cpp.inc"

@@ -1,0 +1,34 @@
+//===- AttnOps.h - attn dialect operations ----------------------*- C++ -*-===//
+//
+// Declares the ops of the attn dialect (generated from AttnOps.td and
+// AttnChoiceOps.td) and small helpers shared by passes and the backend.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTNOPS_H
+#define ATTN_DIALECT_ATTNOPS_H
+
+#include "dialect/AttnDialect.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/RegionKindInterface.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "dialect/AttnOps.h.inc"
+
+namespace mlir::attn {
+
+/// Attribute names the frontend puts on kernel functions and their
+/// arguments; the manifest writer reads them back.
+constexpr llvm::StringLiteral kArgNameAttr = "attn.name";
+constexpr llvm::StringLiteral kArgDimsAttr = "attn.dims";
+constexpr llvm::StringLiteral kKernelAttr = "attn.kernel";
+
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTNOPS_H

@@ -1,0 +1,287 @@
+//===- AttnOps.td - attn dialect operations ----------------*- tablegen -*-===//
+//
+// Architecture-level ops (variant, attention), primitive ops of the attention
+// core (score, score_mod, mask, normalize, aggregate), and the kernel op that
+// groups a primitive chain for code generation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTNOPS_TD
+#define ATTN_DIALECT_ATTNOPS_TD
+
+include "dialect/AttnBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// attn.yield / attn.dim
+//===----------------------------------------------------------------------===//
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator, ReturnLike,
+    ParentOneOf<["VariantOp", "ScoreModOp", "MaskOp", "KernelOp",
+                 "ChoiceOp"]>]> {
+  let summary = "Terminates the regions of attn ops";
+  let description = [{
+    Yields the value of a region: the modified score (`f32`) in a score
+    modifier, the keep-predicate (`i1`) in a mask, the results of a kernel or
+    of the chosen alternative of an `attn.choice`.
+
+    ```mlir
+    attn.yield %s : f32
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+  let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
+}
+
+def Attn_DimOp : Attn_Op<"dim", [Pure]> {
+  let summary = "The extent of a dimension of the enclosing attention problem";
+  let description = [{
+    Names a dimension of the attention problem by its role: `B` batch, `H`
+    query heads, `N` queries, `M` keys, `D` head dim, `G` key/value heads.
+    Variants are written once for every shape; `--attn-decompose` replaces
+    each `attn.dim` with a constant (static extent) or a `tensor.dim` of the
+    query or key (dynamic extent).
+
+    ```mlir
+    %h = attn.dim H
+    ```
+  }];
+  let arguments = (ins Attn_DimRoleAttr:$role);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$role attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Architecture level
+//===----------------------------------------------------------------------===//
+
+def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
+  let summary = "A named attention variant: score modifier, mask, normalizer";
+  let description = [{
+    Defines what the attention core computes, independently of shapes.
+
+    * `score` region (optional): `^bb0(%s: f32, %b: index, %h: index,
+      %i: index, %j: index)`, yields the modified score (`f32`).  `%s` is
+      the scaled dot product `scale * dot(q[b,h,i], k[b,h,j])`.
+    * `mask` region (optional): `^bb0(%b: index, %h: index, %i: index,
+      %j: index)`, yields `i1`: true keeps key `j` for query `i`.  An excluded
+      key gets exactly zero weight; a row with every key excluded gives zeros.
+    * `normalize`: the row normalizer (spec P6).
+    * `scale` (optional): the score scale; the default is `rsqrt(D)`.
+
+    An empty region means "absent".  Dimension extents are read with
+    `attn.dim`.
+
+    ```mlir
+    attn.variant @sliding normalize = softmax score {
+    } mask {
+    ^bb0(%b: index, %h: index, %i: index, %j: index):
+      %le = arith.cmpi ule, %j, %i : index
+      attn.yield %le : i1
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       Attn_NormalizeKindAttr:$normalize,
+                       OptionalAttr<F64Attr>:$scale);
+  let regions = (region AnyRegion:$score, AnyRegion:$mask);
+  let assemblyFormat = [{
+    $sym_name `normalize` `=` `` $normalize (`scale` `=` $scale^)?
+    attr-dict-with-keyword `score` $score `mask` $mask
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Attn_AttentionOp : Attn_Op<"attention", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Attention with a named variant";
+  let description = [{
+    `O = normalize(mask(score_mod(scale * Q Kᵀ))) · V` with the score
+    modifier, mask, normalizer and scale of the variant `@variant`.
+
+    * `Q: [B, H, N, D]`, `K: [B, G, M, D]`, `V: [B, G, M, Dv]`, result
+      `[B, H, N, Dv]`.  `H` must be a multiple of `G` (grouped-query
+      attention): query head `h` reads key/value head `h / (H / G)`.
+    * `causal`: key `j` is visible to query `i` when `j <= i + M - N`
+      (bottom-right aligned, as in FlashAttention 2.1+).
+    * `kv_lengths` (optional, `i32[B]`): keys `j >= kv_lengths[b]` are
+      excluded.
+    * `scale` overrides the variant's scale.
+
+    `--attn-decompose` rewrites it into the primitive ops.
+
+    ```mlir
+    %o = attn.attention @softmax(%q, %k, %v) {causal}
+        : tensor<1x8x?x64xf32>, tensor<1x8x?x64xf32>, tensor<1x8x?x64xf32>
+        -> tensor<1x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       AnyRankedTensor:$value,
+                       Optional<RankedTensorOf<[I32]>>:$kv_lengths,
+                       FlatSymbolRefAttr:$variant, UnitAttr:$causal,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $variant `(` $query `,` $key `,` $value `)`
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Primitive level (spec P3-P7)
+//===----------------------------------------------------------------------===//
+
+def Attn_ScoreOp : Attn_Op<"score", [Pure]> {
+  let summary = "Scaled dot-product scores (P3)";
+  let description = [{
+    `S[b, h, i, j] = scale * sum_d Q[b, h, i, d] * K[b, h / (H / G), j, d]`.
+    The result is the (virtual) `[B, H, N, M]` score tensor in `f32`.
+
+    ```mlir
+    %s = attn.score %q, %k scale = 1.250000e-01
+        : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       F64Attr:$scale);
+  let results = (outs AnyRankedTensor:$scores);
+  let assemblyFormat = [{
+    $query `,` $key `scale` `=` $scale attr-dict `:` type($query) `,`
+    type($key) `->` type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_ScoreModOp : Attn_Op<"score_mod", [Pure,
+    AllTypesMatch<["scores", "result"]>]> {
+  let summary = "Element-wise score modifier (P4)";
+  let description = [{
+    `S'[b, h, i, j] = f(S[b, h, i, j], b, h, i, j)` where `f` is the body:
+    `^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index)` yielding
+    `f32`.  The body may read values defined above (dimension extents,
+    elements of kernel arguments through `tensor.extract`).
+
+    ```mlir
+    %t = attn.score_mod %s : tensor<1x8x128x128xf32> {
+    ^bb0(%x: f32, %b: index, %h: index, %i: index, %j: index):
+      %c = math.tanh %x : f32
+      attn.yield %c : f32
+    }
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$scores);
+  let results = (outs AnyRankedTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$scores attr-dict `:` type($scores) $body";
+  let hasRegionVerifier = 1;
+  let hasVerifier = 1;
+}
+
+def Attn_MaskOp : Attn_Op<"mask", [Pure,
+    AllTypesMatch<["scores", "result"]>]> {
+  let summary = "Exclude keys by a predicate (P5)";
+  let description = [{
+    Keeps `S[b, h, i, j]` where the body yields true and marks it excluded
+    otherwise (zero weight after normalization; a row with every key excluded
+    normalizes to zeros, never NaN).  Body:
+    `^bb0(%b: index, %h: index, %i: index, %j: index)` yielding `i1`.
+
+    The lowering derives, from the predicate, the range of keys each query
+    tile can see, and skips key tiles that are excluded entirely.
+
+    ```mlir
+    %m = attn.mask %s : tensor<1x8x128x128xf32> {
+    ^bb0(%b: index, %h: index, %i: index, %j: index):
+      %ok = arith.cmpi ule, %j, %i : index
+      attn.yield %ok : i1
+    }
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$scores);
+  let results = (outs AnyRankedTensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$scores attr-dict `:` type($scores) $body";
+  let hasRegionVerifier = 1;
+  let hasVerifier = 1;
+}
+
+def Attn_NormalizeOp : Attn_Op<"normalize", [Pure,
+    AllTypesMatch<["scores", "result"]>]> {
+  let summary = "Row normalizer over keys (P6)";
+  let description = [{
+    `softmax`: `A[i, j] = exp(S[i, j] - max_j S) / sum_j exp(...)` over the
+    keys that are not excluded.  `sum` and `none` are the linear-family
+    normalizers.
+
+    ```mlir
+    %a = attn.normalize softmax %m : tensor<1x8x128x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_NormalizeKindAttr:$kind,
+                       AnyRankedTensor:$scores);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "`` $kind $scores attr-dict `:` type($scores)";
+}
+
+def Attn_AggregateOp : Attn_Op<"aggregate", [Pure]> {
+  let summary = "Weighted sum of values (P7)";
+  let description = [{
+    `O[b, h, i, :] = sum_j A[b, h, i, j] * V[b, h / (H / G), j, :]`.
+
+    ```mlir
+    %o = attn.aggregate %a, %v : tensor<1x8x128x128xf32>,
+        tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$weights, AnyRankedTensor:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $weights `,` $value attr-dict `:` type($weights) `,` type($value) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+def Attn_KernelOp : Attn_Op<"kernel", [IsolatedFromAbove]> {
+  let summary = "A primitive chain that code generation fuses into one kernel";
+  let description = [{
+    Formed by `--attn-form-kernels`.  The body is isolated from above: every
+    value it reads is an operand, mapped to the entry block's arguments in
+    order.  `form` says how the backend lowers it; `schedule` holds the
+    schedule knobs (empty: the backend's default heuristic).
+
+    ```mlir
+    %o = attn.kernel "mha" form = two_pass_tiled schedule = {}
+        ins(%q, %k, %v : tensor<?x8x?x64xf32>, ...) -> tensor<?x8x?x64xf32> {
+    ^bb0(%q0: tensor<?x8x?x64xf32>, ...):
+      ...
+      attn.yield %r : tensor<?x8x?x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Attn_KernelFormAttr:$form,
+                       DictionaryAttr:$schedule,
+                       Variadic<AnyType>:$inputs);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `form` `=` `` $form `schedule` `=` $schedule
+    `ins` `(` $inputs `:` type($inputs) `)` attr-dict `->` type($results)
+    $body
+  }];
+  let hasRegionVerifier = 1;
+}
+
+#endif // ATTN_DIALECT_ATTNOPS_TD

@@ -1,0 +1,57 @@
+//===- Passes.td - attn dialect passes ---------------------*- tablegen -*-===//
+
+#ifndef ATTN_DIALECT_PASSES_TD
+#define ATTN_DIALECT_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnApplyConfigPass : Pass<"attn-apply-config", "mlir::ModuleOp"> {
+  let summary = "Pin every searchable choice and knob to one point of the space";
+  let description = [{
+    Replaces each `attn.choice` with the body of its chosen alternative and
+    each `attn.knob` with an `arith.constant`.  The configuration is a
+    comma-separated list `name=value`: a choice takes a label (or the index of
+    an alternative), a knob one of its listed values.
+
+    ```
+    attn-opt --attn-apply-config="config=mixer=sliding,heads=6"
+    ```
+
+    An unknown name, a value that is not an alternative, and (unless
+    `allow-partial`) a choice left unconfigured are errors.
+  }];
+  let options = [
+    Option<"config", "config", "std::string", /*default=*/"\"\"",
+           "Comma-separated name=value pairs">,
+    Option<"allowPartial", "allow-partial", "bool", /*default=*/"false",
+           "Leave choices that the configuration does not name">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def AttnDecomposePass : Pass<"attn-decompose", "mlir::ModuleOp"> {
+  let summary = "Decompose attn.attention into the primitive ops";
+  let description = [{
+    Rewrites `attn.attention @variant(...)` into `attn.score`, the variant's
+    `attn.score_mod`, `attn.mask` ops for `causal`, `kv_lengths` and the
+    variant's mask, `attn.normalize` and `attn.aggregate`.  `attn.dim` ops in
+    the cloned regions become constants (static extents) or `tensor.dim` of
+    the query/key (dynamic extents).  The default scale is `rsqrt(D)`; a
+    dynamic head dim needs an explicit scale.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def AttnFormKernelsPass : Pass<"attn-form-kernels", "mlir::ModuleOp"> {
+  let summary = "Group each primitive chain into an attn.kernel";
+  let description = [{
+    Finds chains `score -> score_mod* -> mask* -> normalize -> aggregate` and
+    wraps each in an isolated `attn.kernel` whose inputs are the values the
+    chain reads.  Cheap values defined outside (`arith.constant`,
+    `tensor.dim` of an input) are re-created inside the kernel instead of
+    becoming inputs.  The kernel is named after the enclosing function.
+  }];
+}
+
+#endif // ATTN_DIALECT_PASSES_TD

@@ -1,0 +1,206 @@
+//===- Decompose.cpp - attn.attention into primitive ops ------------------===//
+//
+// Implements --attn-decompose.  A named variant becomes the chain
+//   score -> [score_mod] -> [mask: causal] -> [mask: kv_lengths]
+//         -> [mask: variant] -> normalize -> aggregate
+// with the variant's regions cloned and their attn.dim ops resolved.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNDECOMPOSEPASS
+#include "dialect/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// The tensor and dimension index that define each DimRole.
+static std::pair<Value, unsigned> roleSource(AttentionOp op, DimRole role) {
+  switch (role) {
+  case DimRole::B:
+    return {op.getQuery(), 0};
+  case DimRole::H:
+    return {op.getQuery(), 1};
+  case DimRole::N:
+    return {op.getQuery(), 2};
+  case DimRole::D:
+    return {op.getQuery(), 3};
+  case DimRole::G:
+    return {op.getKey(), 1};
+  case DimRole::M:
+    return {op.getKey(), 2};
+  }
+  llvm_unreachable("unknown dim role");
+}
+
+/// Materializes the extent of `role` before `anchor` (outside any region
+/// being built): a constant when static, else a tensor.dim.
+static Value extentBefore(OpBuilder &b, Operation *anchor, AttentionOp op,
+                          DimRole role) {
+  auto [tensor, index] = roleSource(op, role);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(anchor);
+  int64_t size = cast<RankedTensorType>(tensor.getType()).getDimSize(index);
+  if (!ShapedType::isDynamic(size))
+    return b.create<arith::ConstantIndexOp>(op.getLoc(), size);
+  return b.create<tensor::DimOp>(op.getLoc(), tensor, index);
+}
+
+/// The extent of `role` for use at the builder's current insertion point
+/// inside a region: a constant there when static, else a tensor.dim placed
+/// before `op` (a value from above, which --attn-form-kernels re-creates).
+static Value extentInside(OpBuilder &b, Operation *anchor, AttentionOp op,
+                          DimRole role) {
+  auto [tensor, index] = roleSource(op, role);
+  int64_t size = cast<RankedTensorType>(tensor.getType()).getDimSize(index);
+  if (!ShapedType::isDynamic(size))
+    return b.create<arith::ConstantIndexOp>(op.getLoc(), size);
+  return extentBefore(b, anchor, op, role);
+}
+
+/// Replaces every attn.dim inside `region` (owned by `owner`).
+static void resolveDims(OpBuilder &b, Region &region, Operation *owner,
+                        AttentionOp op) {
+  SmallVector<DimOp> dims;
+  region.walk([&](DimOp d) { dims.push_back(d); });
+  for (DimOp d : dims) {
+    auto [tensor, index] = roleSource(op, d.getRole());
+    int64_t size = cast<RankedTensorType>(tensor.getType()).getDimSize(index);
+    Value replacement;
+    if (!ShapedType::isDynamic(size)) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(d);
+      replacement = b.create<arith::ConstantIndexOp>(d.getLoc(), size);
+    } else {
+      replacement = extentBefore(b, owner, op, d.getRole());
+    }
+    d.replaceAllUsesWith(replacement);
+    d.erase();
+  }
+}
+
+/// Creates a mask op on `scores` whose body is built by `bodyBuilder`
+/// (given b, h, i, j; returns the keep predicate).
+template <typename BodyFn>
+static Value buildMask(OpBuilder &b, Location loc, Value scores,
+                       BodyFn &&bodyBuilder) {
+  auto mask = b.create<MaskOp>(loc, scores.getType(), scores);
+  Block *block = b.createBlock(&mask.getBody());
+  Type idx = b.getIndexType();
+  for (int n = 0; n < 4; ++n)
+    block->addArgument(idx, loc);
+  b.setInsertionPointToStart(block);
+  Value keep = bodyBuilder(block->getArgument(0), block->getArgument(1),
+                           block->getArgument(2), block->getArgument(3));
+  b.create<YieldOp>(loc, ValueRange{keep});
+  b.setInsertionPointAfter(mask);
+  return mask.getResult();
+}
+
+struct DecomposePass
+    : public mlir::attn::impl::AttnDecomposePassBase<DecomposePass> {
+  using Base::Base;
+
+  LogicalResult decompose(AttentionOp op, SymbolTableCollection &symbols) {
+    auto variant =
+        symbols.lookupNearestSymbolFrom<VariantOp>(op, op.getVariantAttr());
+    if (!variant)
+      return op.emitOpError() << "refers to unknown variant "
+                              << op.getVariantAttr();
+    Location loc = op.getLoc();
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+
+    double scale;
+    if (auto s = op.getScale())
+      scale = s->convertToDouble();
+    else if (auto s = variant.getScale())
+      scale = s->convertToDouble();
+    else if (!ShapedType::isDynamic(qType.getDimSize(3)) &&
+             qType.getDimSize(3) > 0)
+      scale = 1.0 / std::sqrt(double(qType.getDimSize(3)));
+    else
+      return op.emitOpError()
+             << "the head dim is dynamic, so the default scale rsqrt(D) is "
+             << "unknown at compile time; give 'scale' explicitly";
+
+    OpBuilder b(op);
+    auto scoresType = RankedTensorType::get(
+        {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
+         kType.getDimSize(2)},
+        b.getF32Type());
+    auto scoreOp = b.create<ScoreOp>(loc, scoresType, op.getQuery(),
+                                     op.getKey(), b.getF64FloatAttr(scale));
+    Value scores = scoreOp.getResult();
+
+    if (!variant.getScore().empty()) {
+      auto mod = b.create<ScoreModOp>(loc, scoresType, scores);
+      IRMapping map;
+      variant.getScore().cloneInto(&mod.getBody(), map);
+      resolveDims(b, mod.getBody(), mod, op);
+      scores = mod.getResult();
+      b.setInsertionPointAfter(mod);
+    }
+
+    if (op.getCausal()) {
+      // j <= i + (M - N): bottom-right aligned (FlashAttention 2.1+).
+      scores = buildMask(b, loc, scores, [&](Value, Value, Value i, Value j) {
+        Value n = extentInside(b, scoreOp, op, DimRole::N);
+        Value m = extentInside(b, scoreOp, op, DimRole::M);
+        Value offset = b.create<arith::SubIOp>(loc, m, n);
+        Value limit = b.create<arith::AddIOp>(loc, i, offset);
+        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, j,
+                                       limit);
+      });
+    }
+
+    if (Value lens = op.getKvLengths()) {
+      scores = buildMask(b, loc, scores, [&](Value batch, Value, Value,
+                                             Value j) {
+        Value len = b.create<tensor::ExtractOp>(loc, lens, ValueRange{batch});
+        Value lenIdx =
+            b.create<arith::IndexCastOp>(loc, b.getIndexType(), len);
+        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, j,
+                                       lenIdx);
+      });
+    }
+
+    if (!variant.getMask().empty()) {
+      auto mask = b.create<MaskOp>(loc, scoresType, scores);
+      IRMapping map;
+      variant.getMask().cloneInto(&mask.getBody(), map);
+      resolveDims(b, mask.getBody(), mask, op);
+      scores = mask.getResult();
+      b.setInsertionPointAfter(mask);
+    }
+
+    Value weights = b.create<NormalizeOp>(loc, scoresType,
+                                          variant.getNormalize(), scores);
+    Value out = b.create<AggregateOp>(loc, op.getResult().getType(), weights,
+                                      op.getValue());
+    op.getResult().replaceAllUsesWith(out);
+    op.erase();
+    return success();
+  }
+
+  void runOnOperation() override {
+    SymbolTableCollection symbols;
+    SmallVector<AttentionOp> ops;
+    getOperation().walk([&](AttentionOp op) { ops.push_back(op); });
+    for (AttentionOp op : ops)
+      if (failed(decompose(op, symbols)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
