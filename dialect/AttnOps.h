@@ -28,6 +28,9 @@ namespace mlir::attn {
 constexpr llvm::StringLiteral kArgNameAttr = "attn.name";
 constexpr llvm::StringLiteral kArgDimsAttr = "attn.dims";
 constexpr llvm::StringLiteral kKernelAttr = "attn.kernel";
+/// Discardable attribute on attn.mask ops made by --attn-decompose: which
+/// part of the attention produced the mask ("causal", "kv_lengths").
+constexpr llvm::StringLiteral kMaskOriginAttr = "origin";
 
 } // namespace mlir::attn
 

@@ -93,8 +93,9 @@ static void resolveDims(OpBuilder &b, Region &region, Operation *owner,
 /// (given b, h, i, j; returns the keep predicate).
 template <typename BodyFn>
 static Value buildMask(OpBuilder &b, Location loc, Value scores,
-                       BodyFn &&bodyBuilder) {
+                       StringRef origin, BodyFn &&bodyBuilder) {
   auto mask = b.create<MaskOp>(loc, scores.getType(), scores);
+  mask->setAttr(kMaskOriginAttr, b.getStringAttr(origin));
   Block *block = b.createBlock(&mask.getBody());
   Type idx = b.getIndexType();
   for (int n = 0; n < 4; ++n)
@@ -154,7 +155,8 @@ struct DecomposePass
 
     if (op.getCausal()) {
       // j <= i + (M - N): bottom-right aligned (FlashAttention 2.1+).
-      scores = buildMask(b, loc, scores, [&](Value, Value, Value i, Value j) {
+      scores = buildMask(b, loc, scores, "causal",
+                         [&](Value, Value, Value i, Value j) {
         Value n = extentInside(b, scoreOp, op, DimRole::N);
         Value m = extentInside(b, scoreOp, op, DimRole::M);
         Value offset = b.create<arith::SubIOp>(loc, m, n);
@@ -165,7 +167,7 @@ struct DecomposePass
     }
 
     if (Value lens = op.getKvLengths()) {
-      scores = buildMask(b, loc, scores, [&](Value batch, Value, Value,
+      scores = buildMask(b, loc, scores, "kv_lengths", [&](Value batch, Value, Value,
                                              Value j) {
         Value len = b.create<tensor::ExtractOp>(loc, lens, ValueRange{batch});
         Value lenIdx =

@@ -1,0 +1,65 @@
+//===- KernelDesc.h - what code generation needs of one kernel --*- C++ -*-===//
+//
+// A plain description of one compiled entry point: its arguments (in ABI
+// order, outputs last) and the fused attention it computes.  Built from the
+// attn dialect by KernelDescBuilder.cpp; consumed by the Halide backend and
+// the manifest writer.  Holds no MLIR or Halide types, so the two sides of
+// the Halide boundary share it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_KERNELDESC_H
+#define ATTN_LOWERING_KERNELDESC_H
+
+#include "lowering/ScalarExpr.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+/// One argument of an entry point: a C-order tensor.
+struct TensorArg {
+  std::string name;
+  /// "f32", "f16", "bf16", "f64" or "i32".
+  std::string dtype;
+  /// Per C-order dim: a dim name, or an integer literal as text.
+  std::vector<std::string> dims;
+  /// Per C-order dim: the static extent, or -1 when symbolic.
+  std::vector<int64_t> shape;
+  bool isOutput = false;
+};
+
+/// One fused softmax-family attention entry point.
+struct AttentionKernelDesc {
+  /// Entry point (a C identifier).
+  std::string name;
+  std::vector<TensorArg> args;
+  /// Indices into `args`.
+  int query = -1, key = -1, value = -1, out = -1, kvLengths = -1;
+  double scale = 1.0;
+  /// Score modifiers in application order (type Float, over s/b/h/i/j).
+  std::vector<ScalarExpr> scoreMods;
+  /// Keep-predicates (type Bool, over b/h/i/j); a key is kept when all hold.
+  std::vector<ScalarExpr> masks;
+  /// What produced each mask: "causal", "kv_lengths" or "variant".
+  std::vector<std::string> maskOrigins;
+  std::string normalize = "softmax";
+  /// Declared dims of the signature: name -> extent, -1 when symbolic.
+  std::map<std::string, int64_t> dims;
+  /// Schedule knobs from the kernel's `schedule` attribute (may be empty).
+  std::map<std::string, int64_t> schedule;
+
+  bool isCausal() const {
+    for (const std::string &o : maskOrigins)
+      if (o == "causal")
+        return true;
+    return false;
+  }
+};
+
+} // namespace attn
+
+#endif // ATTN_LOWERING_KERNELDESC_H

@@ -1,0 +1,103 @@
+//===- Manifest.cpp - the library manifest (docs/Manifest.md) -------------===//
+
+#include "lowering/Manifest.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace attn;
+namespace json = llvm::json;
+
+std::string attn::sourceHash(const std::string &text) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)h);
+  return buf;
+}
+
+static json::Value describeArg(const TensorArg &a) {
+  json::Array shape;
+  for (const std::string &d : a.dims) {
+    if (!d.empty() && (std::isdigit((unsigned char)d[0]) || d[0] == '-'))
+      shape.push_back(int64_t(std::stoll(d)));
+    else
+      shape.push_back(d);
+  }
+  return json::Object{{"name", a.name},
+                      {"role", a.isOutput ? "output" : "input"},
+                      {"dtype", a.dtype},
+                      {"shape", std::move(shape)}};
+}
+
+static std::string formatDouble(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+std::string attn::renderManifest(
+    const std::vector<AttentionKernelDesc> &kernels,
+    const ManifestInfo &info) {
+  json::Array list;
+  for (size_t n = 0; n < kernels.size(); ++n) {
+    const AttentionKernelDesc &k = kernels[n];
+    json::Array args;
+    for (const TensorArg &a : k.args)
+      args.push_back(describeArg(a));
+    json::Object dims;
+    for (auto &[name, size] : k.dims)
+      dims[name] = size < 0 ? json::Value(nullptr) : json::Value(size);
+    json::Object schedule{{"source", n < info.scheduleSource.size()
+                                         ? info.scheduleSource[n]
+                                         : "heuristic"}};
+    if (n < info.knobs.size())
+      for (auto &[knob, value] : info.knobs[n])
+        schedule[knob] = value;
+    json::Array mods, masks;
+    for (const ScalarExpr &e : k.scoreMods)
+      mods.push_back(e.toString());
+    for (const ScalarExpr &e : k.masks)
+      masks.push_back(e.toString());
+    auto argName = [&](int index) -> json::Value {
+      if (index < 0)
+        return nullptr;
+      return k.args[index].name;
+    };
+    json::Object reference{{"kind", "attention"},
+                           {"query", argName(k.query)},
+                           {"key", argName(k.key)},
+                           {"value", argName(k.value)},
+                           {"out", argName(k.out)},
+                           {"kv_lengths", argName(k.kvLengths)},
+                           {"causal", k.isCausal()},
+                           {"normalize", k.normalize},
+                           {"scale", formatDouble(k.scale)},
+                           {"score_mods", std::move(mods)},
+                           {"masks", std::move(masks)}};
+    list.push_back(json::Object{{"name", k.name},
+                                {"entry", k.name},
+                                {"schedule", std::move(schedule)},
+                                {"dims", std::move(dims)},
+                                {"args", std::move(args)},
+                                {"reference", std::move(reference)}});
+  }
+  json::Object root{{"format", "attnc-manifest"},
+                    {"version", 1},
+                    {"compiler", info.compiler},
+                    {"source", info.source},
+                    {"source_hash", info.sourceHash},
+                    {"target", info.target},
+                    {"library", info.library},
+                    {"kernels", std::move(list)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
+  return os.str();
+}

@@ -1,0 +1,35 @@
+//===- Manifest.h - the library manifest (docs/Manifest.md) -----*- C++ -*-===//
+
+#ifndef ATTN_LOWERING_MANIFEST_H
+#define ATTN_LOWERING_MANIFEST_H
+
+#include "lowering/KernelDesc.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+/// What the manifest records beyond the kernel descriptions.
+struct ManifestInfo {
+  std::string compiler;
+  std::string source;
+  std::string sourceHash;
+  std::string target;
+  std::string library;
+  /// Per kernel: the schedule knobs used and where they came from.
+  std::vector<std::map<std::string, int64_t>> knobs;
+  std::vector<std::string> scheduleSource;
+};
+
+/// Renders the manifest JSON (format version 1).
+std::string renderManifest(const std::vector<AttentionKernelDesc> &kernels,
+                           const ManifestInfo &info);
+
+/// FNV-1a 64-bit hash of `text` as 16 lowercase hex digits.
+std::string sourceHash(const std::string &text);
+
+} // namespace attn
+
+#endif // ATTN_LOWERING_MANIFEST_H

@@ -1,0 +1,314 @@
+//===- AttentionPipeline.cpp - fused softmax attention in Halide ----------===//
+
+#include "lowering/halide/AttentionPipeline.h"
+
+#include "lowering/KeyRange.h"
+#include "lowering/halide/ExprBuilder.h"
+
+#include <limits>
+#include <sstream>
+
+using namespace Halide;
+using namespace attn;
+using namespace attn::halide;
+
+static Type halideType(const std::string &dtype) {
+  if (dtype == "f32")
+    return Float(32);
+  if (dtype == "f64")
+    return Float(64);
+  if (dtype == "f16")
+    return Float(16);
+  if (dtype == "bf16")
+    return BFloat(16);
+  if (dtype == "i32")
+    return Int(32);
+  throw CompileError("unsupported dtype '" + dtype + "'");
+}
+
+AttentionPipeline::AttentionPipeline(const AttentionKernelDesc &desc,
+                                     const TargetInfo &target,
+                                     std::map<std::string, int64_t> knobs)
+    : desc(desc), target(target), knobs(std::move(knobs)) {}
+
+void AttentionPipeline::build() {
+  define();
+  schedule();
+}
+
+std::vector<Argument> AttentionPipeline::arguments() const {
+  std::vector<Argument> args;
+  for (const ImageParam &p : params)
+    args.push_back(p);
+  return args;
+}
+
+//===----------------------------------------------------------------------===//
+// The algorithm
+//===----------------------------------------------------------------------===//
+
+void AttentionPipeline::define() {
+  // One ImageParam per input, in ABI order; dims reversed (innermost first).
+  for (const TensorArg &a : desc.args) {
+    if (a.isOutput)
+      continue;
+    ImageParam p(halideType(a.dtype), int(a.shape.size()), a.name);
+    for (size_t n = 0; n < a.shape.size(); ++n)
+      if (a.shape[n] >= 0)
+        p.dim(int(a.shape.size() - 1 - n)).set_extent(int(a.shape[n]));
+    params.push_back(p);
+  }
+  auto paramOf = [&](int argIndex) -> ImageParam & {
+    return params[argIndex]; // outputs are last, so input indices match
+  };
+  ImageParam &q = paramOf(desc.query), &k = paramOf(desc.key),
+             &v = paramOf(desc.value);
+  if (q.dimensions() != 4 || k.dimensions() != 4 || v.dimensions() != 4)
+    throw CompileError("query, key and value must be rank-4 tensors");
+
+  const int qt = int(knobs.at("query_tile"));
+  Expr D = q.dim(0).extent(), N = q.dim(1).extent(), H = q.dim(2).extent();
+  Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr groupSize = max(H / max(G, 1), 1);
+  Expr hk = h / groupSize;
+
+  // Row i of the tile, and the same row clamped for loads (the last tile
+  // may run past N; its extra rows are computed and never stored).
+  Expr row = io * qt + ii;
+  Expr rowClamped = min(row, N - 1);
+
+  // The key range [lo, hi) of tile io, from the masks' linear bounds.
+  KeyBounds bounds = analyzeKeyBounds(desc.masks);
+  Expr firstRow = io * qt, lastRow = min(io * qt + qt - 1, N - 1);
+  ExprEnv tileEnv;
+  tileEnv.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D},
+                  {"G", G}};
+  tileEnv.vars = {{"b", b}, {"h", h}};
+  tileEnv.load = [&](const std::string &name,
+                     const std::vector<Expr> &idx) -> Expr {
+    for (size_t n = 0; n < desc.args.size(); ++n)
+      if (desc.args[n].name == name && !desc.args[n].isOutput) {
+        std::vector<Expr> rev(idx.rbegin(), idx.rend());
+        return params[n](rev);
+      }
+    throw CompileError("unknown argument '" + name + "'");
+  };
+  Expr lo = 0, hi = M;
+  for (const KeyBound &kb : bounds.lower) {
+    Expr atRow = kb.coefI >= 0 ? firstRow : lastRow;
+    lo = max(lo, int(kb.coefI) * atRow + buildExpr(kb.rest, tileEnv));
+  }
+  for (const KeyBound &kb : bounds.upper) {
+    Expr atRow = kb.coefI >= 0 ? lastRow : firstRow;
+    hi = min(hi, int(kb.coefI) * atRow + buildExpr(kb.rest, tileEnv));
+  }
+
+  // Q tile, transposed (queries innermost) and pre-scaled.
+  qTile(ii, d, io, h, b) =
+      cast<float>(q(d, rowClamped, h, b)) * float(desc.scale);
+
+  // Register-blocked Q.K^T over the head dim.
+  rd = RDom(0, D, "rd");
+  Expr keyClamped = min(j, M - 1);
+  dot(ii, j, io, h, b) = 0.0f;
+  dot(ii, j, io, h, b) +=
+      qTile(ii, rd, io, h, b) * cast<float>(k(rd, keyClamped, hk, b));
+
+  // Score modifiers; masks apply in the softmax below.
+  ExprEnv elemEnv = tileEnv;
+  elemEnv.vars = {{"b", b}, {"h", h}, {"i", row}, {"j", j}};
+  Expr s = dot(ii, j, io, h, b);
+  for (const ScalarExpr &mod : desc.scoreMods) {
+    elemEnv.vars["s"] = s;
+    s = cast<float>(buildExpr(mod, elemEnv));
+  }
+  Expr keep = Internal::const_true();
+  for (const ScalarExpr &mask : desc.masks)
+    keep = keep && buildExpr(mask, elemEnv);
+  score(ii, j, io, h, b) = s;
+
+  // Softmax over the visible keys: max, exp, sum.  Halide compiles with
+  // no-infinities fast math, so "excluded" is the finite lowest float plus
+  // explicit selects, never -inf arithmetic.
+  Expr lowest = Expr(std::numeric_limits<float>::lowest());
+  r = RDom(0, M, "r");
+  if (!bounds.lower.empty() || !bounds.upper.empty())
+    r.where(r.x >= lo && r.x < hi);
+  Expr keepAtR = substitute(j.name(), r.x, keep);
+  rowMax(ii, io, h, b) = lowest;
+  rowMax(ii, io, h, b) = max(rowMax(ii, io, h, b),
+                             select(keepAtR, score(ii, r.x, io, h, b), lowest));
+  Expr m = rowMax(ii, io, h, b);
+  prob(ii, j, io, h, b) =
+      select(keep && m > lowest, accurateExp(score(ii, j, io, h, b) - m),
+             0.0f);
+  rowSum(ii, io, h, b) = 0.0f;
+  rowSum(ii, io, h, b) += prob(ii, r.x, io, h, b);
+
+  // P.V and the division; a row with no visible key yields zeros.
+  acc(dv, ii, io, h, b) = 0.0f;
+  acc(dv, ii, io, h, b) +=
+      prob(ii, r.x, io, h, b) * cast<float>(v(dv, r.x, hk, b));
+  Expr l = rowSum(ii, io, h, b);
+  normed(dv, ii, io, h, b) =
+      select(l > 0.0f, acc(dv, ii, io, h, b) / l, 0.0f);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(dv, i, h, b) = cast(outType, normed(dv, i % qt, i / qt, h, b));
+
+  // Static output dims are part of the contract.
+  const TensorArg &o = desc.args[desc.out];
+  for (size_t n = 0; n < o.shape.size(); ++n)
+    if (o.shape[n] >= 0)
+      out.output_buffer().dim(int(o.shape.size() - 1 - n))
+          .set_extent(int(o.shape[n]));
+
+  algorithmOrder = {qTile, dot, score, rowMax, prob, rowSum, acc, normed,
+                    out};
+  (void)B;
+}
+
+//===----------------------------------------------------------------------===//
+// The schedule
+//===----------------------------------------------------------------------===//
+
+void AttentionPipeline::schedule() {
+  const int qt = int(knobs.at("query_tile"));
+  const int vw = int(knobs.at("vector_width"));
+  const int ku = int(knobs.at("key_unroll"));
+  const int qu = int(knobs.at("pv_query_unroll"));
+  const int qb = int(knobs.at("dot_query_block"));
+
+  // One task per (query tile, head, batch).
+  Var ioOut("io_out"), iiOut("ii_out");
+  out.split(i, ioOut, iiOut, qt, TailStrategy::GuardWithIf)
+      .reorder(dv, iiOut, ioOut, h, b)
+      .fuse(ioOut, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(dv, vw, TailStrategy::GuardWithIf);
+  note("out.split(i, io_out, ii_out, " + std::to_string(qt) +
+       ").reorder(dv, ii_out, io_out, h, b).fuse(io_out, h, tile)"
+       ".fuse(tile, b, tile).parallel(tile).vectorize(dv, " +
+       std::to_string(vw) + ");");
+
+  // Per-tile buffers.
+  qTile.compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
+  note("q_tile.compute_at(out, tile).vectorize(ii, " + std::to_string(vw) +
+       ");");
+
+  // Scores: blocks of qb queries (vector lanes) x ku keys (unrolled), the
+  // head-dim reduction innermost over register accumulators.
+  Var jo("jo"), ji("ji"), iio("iio"), iiv("iiv");
+  score.compute_at(out, tile)
+      .split(j, jo, ji, ku, TailStrategy::RoundUp)
+      .split(ii, iio, iiv, qb, TailStrategy::RoundUp)
+      .reorder(iiv, ji, iio, jo)
+      .vectorize(iiv, vw)
+      .unroll(ji);
+  note("score.compute_at(out, tile).split(j, jo, ji, " + std::to_string(ku) +
+       ").split(ii, iio, iiv, " + std::to_string(qb) +
+       ").reorder(iiv, ji, iio, jo).vectorize(iiv, " + std::to_string(vw) +
+       ").unroll(ji);");
+  Var dvo("dvo"), dvi("dvi"), ivo("ivo"), ivi("ivi");
+  dot.compute_at(score, iio)
+      .split(ii, ivo, ivi, vw)
+      .reorder(ivi, ivo, j)
+      .vectorize(ivi)
+      .unroll(ivo)
+      .unroll(j);
+  dot.update()
+      .split(ii, ivo, ivi, vw)
+      .reorder(ivi, ivo, j, rd.x)
+      .vectorize(ivi)
+      .unroll(ivo)
+      .unroll(j);
+  note("dot.compute_at(score, iio); dot.update().reorder(ii, j, rd)"
+       ".vectorize(ii, " + std::to_string(vw) + ").unroll(ii).unroll(j);");
+
+  // Row statistics and probabilities: queries in vector lanes.
+  Var rvo("rvo"), rvi("rvi");
+  for (Func *f : {&rowMax, &rowSum}) {
+    f->compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
+    f->update()
+        .split(ii, rvo, rvi, vw, TailStrategy::RoundUp)
+        .reorder(rvi, rvo, r.x)
+        .vectorize(rvi)
+        .unroll(rvo);
+  }
+  note("row_max.compute_at(out, tile); row_max.update().reorder(ii, r)"
+       ".vectorize(ii).unroll(ii);  // same for row_sum");
+  prob.compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
+  note("prob.compute_at(out, tile).vectorize(ii, " + std::to_string(vw) +
+       ");");
+
+  // P.V: blocks of qu queries (unrolled) x all value dims (vector lanes),
+  // keys innermost-but-one over register accumulators.
+  Var nio("nio"), nii("nii");
+  normed.compute_at(out, tile)
+      .split(ii, nio, nii, qu, TailStrategy::RoundUp)
+      .reorder(dv, nii, nio)
+      .vectorize(dv, vw, TailStrategy::GuardWithIf);
+  acc.compute_at(normed, nio)
+      .vectorize(dv, vw, TailStrategy::GuardWithIf)
+      .unroll(ii);
+  acc.update()
+      .reorder(dv, ii, r.x)
+      .vectorize(dv, vw, TailStrategy::GuardWithIf)
+      .unroll(ii);
+  if (knobs.at("unroll_value_dim")) {
+    acc.update().unroll(dv);
+    acc.unroll(dv);
+  }
+  note("normed.compute_at(out, tile).split(ii, nio, nii, " +
+       std::to_string(qu) + "); acc.compute_at(normed, nio); "
+       "acc.update().reorder(dv, ii, r).vectorize(dv, " +
+       std::to_string(vw) + ").unroll(ii);");
+}
+
+//===----------------------------------------------------------------------===//
+// Text
+//===----------------------------------------------------------------------===//
+
+/// Prints `name(args) = value` for a definition.
+static void printDefinition(std::ostream &os, const std::string &name,
+                            const std::vector<Expr> &args,
+                            const std::vector<Expr> &values, bool update) {
+  os << "  " << name << "(";
+  for (size_t n = 0; n < args.size(); ++n)
+    os << (n ? ", " : "") << args[n];
+  os << ")" << (update ? " = " : " = ");
+  if (values.size() == 1)
+    os << values[0];
+  else {
+    os << "{";
+    for (size_t n = 0; n < values.size(); ++n)
+      os << (n ? ", " : "") << values[n];
+    os << "}";
+  }
+  os << ";\n";
+}
+
+std::string AttentionPipeline::describe() const {
+  std::ostringstream os;
+  os << "// Halide pipeline for kernel '" << desc.name << "' (form "
+     << "two_pass_tiled, target " << target.halideTarget << ")\n";
+  os << "// knobs:";
+  for (auto &[k, v] : knobs)
+    os << " " << k << "=" << v;
+  os << "\n";
+  os << "void generate() {\n";
+  for (const Func &f : algorithmOrder) {
+    std::vector<Expr> pureArgs;
+    for (const Var &a : f.args())
+      pureArgs.push_back(a);
+    printDefinition(os, f.name(), pureArgs, f.values().as_vector(), false);
+    for (int u = 0; u < f.num_update_definitions(); ++u)
+      printDefinition(os, f.name(), f.update_args(u),
+                      f.update_values(u).as_vector(), true);
+  }
+  os << "}\n\nvoid schedule() {\n";
+  for (const std::string &line : scheduleLog)
+    os << "  " << line << "\n";
+  os << "}\n";
+  return os.str();
+}

@@ -1,0 +1,68 @@
+//===- AttentionPipeline.h - fused softmax attention in Halide --*- C++ -*-===//
+//
+// Private to lowering/halide.  The algorithm (define()) and the schedule
+// (schedule()) are kept apart, Halide-generator style; Funcs and Vars are
+// members so the schedule can name them.
+//
+// Form "two_pass_tiled": queries are cut into tiles of `query_tile` rows.
+// Per tile, only the key range [lo, hi) that the masks allow is visited
+// (KeyRange.h); within it scores are computed into a tile-sized buffer
+// (query_tile x range, never N x M), then max, exp, sum and P.V run over it.
+// Score tiles are stored query-minor, so row max/sum and exp vectorize
+// across queries, and Q.K^T is register-blocked with queries in vector lanes
+// and keys unrolled.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_HALIDE_ATTENTIONPIPELINE_H
+#define ATTN_LOWERING_HALIDE_ATTENTIONPIPELINE_H
+
+#include "lowering/KernelDesc.h"
+#include "lowering/halide/HalideBackend.h"
+
+#include "Halide.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn::halide {
+
+class AttentionPipeline {
+public:
+  AttentionPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
+                    std::map<std::string, int64_t> knobs);
+
+  /// Builds the algorithm and applies the schedule.
+  void build();
+
+  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
+  /// The entry's arguments in ABI order (outputs are added by Halide).
+  std::vector<Halide::Argument> arguments() const;
+  /// Generator-style text: one line per definition, then the schedule.
+  std::string describe() const;
+
+private:
+  void define();
+  void schedule();
+  /// Records a schedule directive for describe().
+  void note(const std::string &line) { scheduleLog.push_back(line); }
+
+  const AttentionKernelDesc &desc;
+  TargetInfo target;
+  std::map<std::string, int64_t> knobs;
+
+  std::vector<Halide::ImageParam> params;
+  Halide::Var d{"d"}, dv{"dv"}, ii{"ii"}, io{"io"}, j{"j"}, h{"h"}, b{"b"},
+      i{"i"}, g{"g"}, tile{"tile"};
+  Halide::RDom rd, r;
+  Halide::Func qTile{"q_tile"}, dot{"dot"}, score{"score"},
+      rowMax{"row_max"}, prob{"prob"}, rowSum{"row_sum"}, acc{"acc"},
+      normed{"normed"}, out{"out"};
+  std::vector<Halide::Func> algorithmOrder;
+  std::vector<std::string> scheduleLog;
+};
+
+} // namespace attn::halide
+
+#endif // ATTN_LOWERING_HALIDE_ATTENTIONPIPELINE_H

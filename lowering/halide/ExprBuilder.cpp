@@ -1,0 +1,135 @@
+//===- ExprBuilder.cpp - ScalarExpr trees to Halide Exprs -----------------===//
+
+#include "lowering/halide/ExprBuilder.h"
+
+using namespace Halide;
+using attn::ScalarExpr;
+using attn::ScalarType;
+
+Expr attn::halide::accurateExp(Expr x) {
+  // exp(x) = 2^k * exp(r), k = round(x / ln2), |r| <= ln2 / 2, with the
+  // reduction split in two constants (Cody-Waite) and exp(r) by its degree-7
+  // Taylor polynomial (truncation error < 6e-9 relative).
+  Expr xc = clamp(x, -87.0f, 88.5f);
+  Expr k = floor(xc * 1.44269504088896341f + 0.5f);
+  Expr r = xc - k * 0.693145751953125f;
+  r = r - k * 1.42860682030941723212e-6f;
+  Expr p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  Expr twoK = reinterpret<float>((cast<int>(k) + 127) << 23);
+  return select(x < -87.0f, 0.0f, p * twoK);
+}
+
+static bool isInt(const Expr &e) { return e.type().is_int(); }
+
+/// Promotes an int operand to float when the other side is float.
+static void unify(Expr &a, Expr &b) {
+  if (a.type().is_float() && !b.type().is_float())
+    b = cast<float>(b);
+  else if (b.type().is_float() && !a.type().is_float())
+    a = cast<float>(a);
+}
+
+Expr attn::halide::buildExpr(const ScalarExpr &e, const ExprEnv &env) {
+  const std::string &op = e.op;
+  if (op == "int")
+    return Expr(int32_t(e.intValue));
+  if (op == "float")
+    return Expr(float(e.floatValue));
+  if (op == "bool")
+    return e.intValue ? Internal::const_true() : Internal::const_false();
+  if (op == "var") {
+    auto it = env.vars.find(e.name);
+    if (it == env.vars.end())
+      throw CompileError("unknown variable '" + e.name + "'");
+    return it->second;
+  }
+  if (op == "dim") {
+    auto it = env.dims.find(e.name);
+    if (it == env.dims.end())
+      throw CompileError("unknown dimension role '" + e.name + "'");
+    return it->second;
+  }
+  std::vector<Expr> a;
+  for (const ScalarExpr &arg : e.args)
+    a.push_back(buildExpr(arg, env));
+  if (op == "load") {
+    Expr value = env.load(e.name, a);
+    return e.type == ScalarType::Float ? cast<float>(value)
+                                       : cast<int32_t>(value);
+  }
+  if (a.size() == 2 && op != "pow")
+    unify(a[0], a[1]);
+  if (op == "add")
+    return a[0] + a[1];
+  if (op == "sub")
+    return a[0] - a[1];
+  if (op == "mul")
+    return a[0] * a[1];
+  if (op == "div")
+    return isInt(a[0]) ? div_round_to_zero(a[0], a[1]) : a[0] / a[1];
+  if (op == "rem")
+    return isInt(a[0]) ? mod_round_to_zero(a[0], a[1])
+                         : a[0] - a[1] * trunc(a[0] / a[1]);
+  if (op == "min")
+    return min(a[0], a[1]);
+  if (op == "max")
+    return max(a[0], a[1]);
+  if (op == "neg")
+    return -a[0];
+  if (op == "abs")
+    return isInt(a[0]) ? cast<int32_t>(abs(a[0])) : abs(a[0]);
+  if (op == "exp")
+    return accurateExp(cast<float>(a[0]));
+  if (op == "exp2")
+    return accurateExp(cast<float>(a[0]) * 0.693147180559945309f);
+  if (op == "log")
+    return log(cast<float>(a[0]));
+  if (op == "tanh")
+    return tanh(cast<float>(a[0]));
+  if (op == "sqrt")
+    return sqrt(cast<float>(a[0]));
+  if (op == "rsqrt")
+    return 1.0f / sqrt(cast<float>(a[0]));
+  if (op == "sin")
+    return sin(cast<float>(a[0]));
+  if (op == "cos")
+    return cos(cast<float>(a[0]));
+  if (op == "floor")
+    return floor(cast<float>(a[0]));
+  if (op == "pow")
+    return pow(cast<float>(a[0]), cast<float>(a[1]));
+  if (op == "float")
+    return cast<float>(a[0]);
+  if (op == "int")
+    return cast<int32_t>(a[0]);
+  if (op == "lt")
+    return a[0] < a[1];
+  if (op == "le")
+    return a[0] <= a[1];
+  if (op == "gt")
+    return a[0] > a[1];
+  if (op == "ge")
+    return a[0] >= a[1];
+  if (op == "eq")
+    return a[0] == a[1];
+  if (op == "ne")
+    return a[0] != a[1];
+  if (op == "and")
+    return a[0] && a[1];
+  if (op == "or")
+    return a[0] || a[1];
+  if (op == "not")
+    return !a[0];
+  if (op == "select") {
+    unify(a[1], a[2]);
+    return select(a[0], a[1], a[2]);
+  }
+  throw CompileError("operator '" + op + "' has no Halide lowering");
+}

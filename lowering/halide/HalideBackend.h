@@ -1,0 +1,56 @@
+//===- HalideBackend.h - kernel descriptions to Halide AOT code -*- C++ -*-===//
+//
+// The only interface to the part of attnc that includes Halide.h.  It takes
+// plain kernel descriptions and returns errors as strings, so callers need
+// neither Halide headers nor exceptions; the caller turns errors into MLIR
+// diagnostics at the kernel's location.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_HALIDE_HALIDEBACKEND_H
+#define ATTN_LOWERING_HALIDE_HALIDEBACKEND_H
+
+#include "lowering/KernelDesc.h"
+
+#include <string>
+#include <vector>
+
+namespace attn::halide {
+
+/// A resolved code-generation target.
+struct TargetInfo {
+  /// The user's spelling: host, x86-64-avx2, x86-64-avx512, arm-64-linux, or
+  /// a raw Halide target string.
+  std::string requested;
+  /// Halide's target string (without features added internally).
+  std::string halideTarget;
+  /// True when objects can be linked and run on this machine.
+  bool isNative = true;
+  /// Vector width in float lanes the default schedule uses.
+  int vectorLanes = 16;
+};
+
+/// Resolves a user target name.  Returns an error message on failure.
+std::string resolveTarget(const std::string &name, TargetInfo &out);
+
+/// The schedule knobs a kernel is compiled with: the kernel's own `schedule`
+/// attribute over the default heuristic.  Unknown knobs and invalid values
+/// are errors.
+std::string resolveSchedule(const AttentionKernelDesc &desc,
+                            const TargetInfo &target,
+                            std::map<std::string, int64_t> &knobs);
+
+/// Prints the kernel's Halide algorithm and schedule as generator-style C++
+/// (for `-emit=halide-cpp`).  Returns an error message on failure.
+std::string printHalide(const AttentionKernelDesc &desc,
+                        const TargetInfo &target, std::string &text);
+
+/// Compiles every kernel, with one copy of the Halide runtime, into one
+/// object file for `target`.  Returns an error message on failure.
+std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
+                          const TargetInfo &target,
+                          const std::string &objectPath);
+
+} // namespace attn::halide
+
+#endif // ATTN_LOWERING_HALIDE_HALIDEBACKEND_H

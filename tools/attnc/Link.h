@@ -1,0 +1,37 @@
+//===- Link.h - turning objects into the shipped library --------*- C++ -*-===//
+//
+// Private to attnc: the host tools (C compiler, linker) that package Halide
+// objects into one shared library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TOOLS_ATTNC_LINK_H
+#define ATTN_TOOLS_ATTNC_LINK_H
+
+#include <string>
+#include <vector>
+
+namespace attn::driver {
+
+/// Runs `argv` (argv[0] is looked up on PATH); returns "" or an error that
+/// includes the command's output.
+std::string runProgram(const std::vector<std::string> &argv);
+
+/// Compiles a C object exporting `attnc_source_hash()`.
+std::string compileHashObject(const std::string &hash,
+                              const std::string &dir, std::string &objPath);
+
+/// Links objects into a shared library.
+std::string linkShared(const std::vector<std::string> &objects,
+                       const std::string &output);
+
+/// Combines objects into one relocatable object (`ld -r`).
+std::string linkRelocatable(const std::vector<std::string> &objects,
+                            const std::string &output);
+
+/// The C compiler to use: $CC or cc.
+std::string cCompiler();
+
+} // namespace attn::driver
+
+#endif // ATTN_TOOLS_ATTNC_LINK_H
