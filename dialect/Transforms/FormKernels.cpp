@@ -134,7 +134,10 @@ struct FormKernelsPass
 
   void runOnOperation() override {
     SmallVector<AggregateOp> aggs;
-    getOperation().walk([&](AggregateOp op) { aggs.push_back(op); });
+    getOperation().walk([&](AggregateOp op) {
+      if (!op->getParentOfType<KernelOp>()) // already formed
+        aggs.push_back(op);
+    });
     llvm::StringMap<unsigned> counts;
     for (AggregateOp agg : aggs) {
       std::string name = "kernel";

@@ -278,6 +278,9 @@ int main(int argc, char **argv) {
   mlir::attn::registerAttnDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Diagnostics name the op's source location; printing the op as well
+  // would only repeat what the user wrote (and confuse the verifier).
+  context.printOpOnDiagnostic(false);
 
   auto file = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (!file) {

@@ -1,0 +1,39 @@
+# attnc: the two quickstart commands.
+#   make run    set up, build, compile the examples, run them against the
+#               float64 reference and print a timing table
+#   make test   set up, build, run every test (lit, unit, integration)
+#   make bench  the benchmark of docs/Performance.md (installs the peers)
+# Variables: BUILD (build directory), JOBS (parallel build jobs).
+
+BUILD ?= build
+JOBS ?= 2
+LLVM_PREFIX ?= /usr/lib/llvm-19
+
+.PHONY: all setup configure build run test bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+configure: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DMLIR_DIR=$(LLVM_PREFIX)/lib/cmake/mlir \
+	  -DLLVM_EXTERNAL_LIT=$(LLVM_PREFIX)/build/utils/lit/lit.py >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@bash scripts/run-examples.sh $(BUILD)
+
+test: build
+	@bash scripts/test.sh $(BUILD)
+
+bench:
+	@bash scripts/setup.sh --bench
+	@$(MAKE) --no-print-directory build
+	@bash scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
