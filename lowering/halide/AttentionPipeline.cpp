@@ -155,8 +155,10 @@ void AttentionPipeline::define() {
   Type outType = halideType(desc.args[desc.out].dtype);
   out(dv, i, h, b) = cast(outType, normed(dv, i % qt, i / qt, h, b));
 
-  // Static output dims are part of the contract.
+  // Static output dims are part of the contract; all buffers start at 0.
   const TensorArg &o = desc.args[desc.out];
+  for (int n = 0; n < out.dimensions(); ++n)
+    out.output_buffer().dim(n).set_min(0);
   for (size_t n = 0; n < o.shape.size(); ++n)
     if (o.shape[n] >= 0)
       out.output_buffer().dim(int(o.shape.size() - 1 - n))
@@ -177,6 +179,7 @@ void AttentionPipeline::schedule() {
   const int ku = int(knobs.at("key_unroll"));
   const int qu = int(knobs.at("pv_query_unroll"));
   const int qb = int(knobs.at("dot_query_block"));
+  auto str = [](int v) { return std::to_string(v); };
 
   // One task per (query tile, head, batch).
   Var ioOut("io_out"), iiOut("ii_out");
@@ -186,83 +189,76 @@ void AttentionPipeline::schedule() {
       .fuse(tile, b, tile)
       .parallel(tile)
       .vectorize(dv, vw, TailStrategy::GuardWithIf);
-  note("out.split(i, io_out, ii_out, " + std::to_string(qt) +
+  note("out.split(i, io_out, ii_out, " + str(qt) +
        ").reorder(dv, ii_out, io_out, h, b).fuse(io_out, h, tile)"
-       ".fuse(tile, b, tile).parallel(tile).vectorize(dv, " +
-       std::to_string(vw) + ");");
+       ".fuse(tile, b, tile).parallel(tile).vectorize(dv, " + str(vw) + ");");
 
-  // Per-tile buffers.
-  qTile.compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
-  note("q_tile.compute_at(out, tile).vectorize(ii, " + std::to_string(vw) +
-       ");");
+  // Every per-tile Func covers exactly one tile: bounds inference cannot
+  // see through out's i % query_tile and i / query_tile by itself.
+  auto perTile = [&](Func &f) -> Func & {
+    return f.compute_at(out, tile).bound_extent(io, 1).bound(ii, 0, qt);
+  };
+  note("// each per-tile Func: .compute_at(out, tile).bound_extent(io, 1)"
+       ".bound(ii, 0, " + str(qt) + ")");
+
+  perTile(qTile).vectorize(ii, vw);
+  note("q_tile.vectorize(ii, " + str(vw) + ");");
 
   // Scores: blocks of qb queries (vector lanes) x ku keys (unrolled), the
   // head-dim reduction innermost over register accumulators.
   Var jo("jo"), ji("ji"), iio("iio"), iiv("iiv");
-  score.compute_at(out, tile)
+  perTile(score)
       .split(j, jo, ji, ku, TailStrategy::RoundUp)
-      .split(ii, iio, iiv, qb, TailStrategy::RoundUp)
+      .split(ii, iio, iiv, qb)
       .reorder(iiv, ji, iio, jo)
       .vectorize(iiv, vw)
+      .unroll(iiv)
       .unroll(ji);
-  note("score.compute_at(out, tile).split(j, jo, ji, " + std::to_string(ku) +
-       ").split(ii, iio, iiv, " + std::to_string(qb) +
-       ").reorder(iiv, ji, iio, jo).vectorize(iiv, " + std::to_string(vw) +
-       ").unroll(ji);");
-  Var dvo("dvo"), dvi("dvi"), ivo("ivo"), ivi("ivi");
-  dot.compute_at(score, iio)
-      .split(ii, ivo, ivi, vw)
-      .reorder(ivi, ivo, j)
-      .vectorize(ivi)
-      .unroll(ivo)
-      .unroll(j);
+  dot.compute_at(score, iio).vectorize(ii, vw).unroll(ii).unroll(j);
   dot.update()
-      .split(ii, ivo, ivi, vw)
-      .reorder(ivi, ivo, j, rd.x)
-      .vectorize(ivi)
-      .unroll(ivo)
+      .reorder(ii, j, rd.x)
+      .vectorize(ii, vw)
+      .unroll(ii)
       .unroll(j);
+  note("score.split(j, jo, ji, " + str(ku) + ").split(ii, iio, iiv, " +
+       str(qb) + ").reorder(iiv, ji, iio, jo).vectorize(iiv, " + str(vw) +
+       ").unroll(iiv).unroll(ji);");
   note("dot.compute_at(score, iio); dot.update().reorder(ii, j, rd)"
-       ".vectorize(ii, " + std::to_string(vw) + ").unroll(ii).unroll(j);");
+       ".vectorize(ii, " + str(vw) + ").unroll(ii).unroll(j);");
 
   // Row statistics and probabilities: queries in vector lanes.
-  Var rvo("rvo"), rvi("rvi");
   for (Func *f : {&rowMax, &rowSum}) {
-    f->compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
-    f->update()
-        .split(ii, rvo, rvi, vw, TailStrategy::RoundUp)
-        .reorder(rvi, rvo, r.x)
-        .vectorize(rvi)
-        .unroll(rvo);
+    perTile(*f).vectorize(ii, vw);
+    f->update().reorder(ii, r.x).vectorize(ii, vw);
   }
-  note("row_max.compute_at(out, tile); row_max.update().reorder(ii, r)"
-       ".vectorize(ii).unroll(ii);  // same for row_sum");
-  prob.compute_at(out, tile).vectorize(ii, vw, TailStrategy::RoundUp);
-  note("prob.compute_at(out, tile).vectorize(ii, " + std::to_string(vw) +
-       ");");
+  perTile(prob).reorder(ii, j).vectorize(ii, vw);
+  note("row_max.vectorize(ii, " + str(vw) + "); row_max.update().reorder(ii, "
+       "r).vectorize(ii, " + str(vw) + ");  // row_sum alike");
+  note("prob.reorder(ii, j).vectorize(ii, " + str(vw) + ");");
 
-  // P.V: blocks of qu queries (unrolled) x all value dims (vector lanes),
-  // keys innermost-but-one over register accumulators.
+  // P.V: blocks of qu queries (unrolled) x the value dim (vector lanes),
+  // keys in the loop around the register accumulators.
   Var nio("nio"), nii("nii");
-  normed.compute_at(out, tile)
-      .split(ii, nio, nii, qu, TailStrategy::RoundUp)
+  perTile(normed)
+      .split(ii, nio, nii, qu)
       .reorder(dv, nii, nio)
-      .vectorize(dv, vw, TailStrategy::GuardWithIf);
-  acc.compute_at(normed, nio)
       .vectorize(dv, vw, TailStrategy::GuardWithIf)
+      .unroll(nii);
+  acc.compute_at(normed, nio).vectorize(dv, vw, TailStrategy::GuardWithIf)
       .unroll(ii);
   acc.update()
       .reorder(dv, ii, r.x)
       .vectorize(dv, vw, TailStrategy::GuardWithIf)
       .unroll(ii);
   if (knobs.at("unroll_value_dim")) {
-    acc.update().unroll(dv);
     acc.unroll(dv);
+    acc.update().unroll(dv);
   }
-  note("normed.compute_at(out, tile).split(ii, nio, nii, " +
-       std::to_string(qu) + "); acc.compute_at(normed, nio); "
-       "acc.update().reorder(dv, ii, r).vectorize(dv, " +
-       std::to_string(vw) + ").unroll(ii);");
+  note("normed.split(ii, nio, nii, " + str(qu) +
+       ").reorder(dv, nii, nio).vectorize(dv, " + str(vw) +
+       ").unroll(nii); acc.compute_at(normed, nio); acc.update()"
+       ".reorder(dv, ii, r).vectorize(dv, " + str(vw) + ").unroll(ii)" +
+       (knobs.at("unroll_value_dim") ? ".unroll(dv)" : "") + ";");
 }
 
 //===----------------------------------------------------------------------===//

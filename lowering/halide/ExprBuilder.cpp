@@ -10,10 +10,12 @@ Expr attn::halide::accurateExp(Expr x) {
   // exp(x) = 2^k * exp(r), k = round(x / ln2), |r| <= ln2 / 2, with the
   // reduction split in two constants (Cody-Waite) and exp(r) by its degree-7
   // Taylor polynomial (truncation error < 6e-9 relative).
-  Expr xc = clamp(x, -87.0f, 88.5f);
-  Expr k = floor(xc * 1.44269504088896341f + 0.5f);
-  Expr r = xc - k * 0.693145751953125f;
-  r = r - k * 1.42860682030941723212e-6f;
+  // strict_float keeps Halide's simplifier from folding the two-constant
+  // reduction back into one (which costs ~4 ulp near |x| = 80).
+  Expr xc = clamp(x, -87.5f, 88.5f);
+  Expr k = round(xc * 1.44269504088896341f);
+  Expr r = strict_float((xc - k * 0.693145751953125f) -
+                        k * 1.42860682030941723212e-6f);
   Expr p = 1.0f / 5040.0f;
   p = p * r + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
@@ -23,7 +25,7 @@ Expr attn::halide::accurateExp(Expr x) {
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   Expr twoK = reinterpret<float>((cast<int>(k) + 127) << 23);
-  return select(x < -87.0f, 0.0f, p * twoK);
+  return select(x < -87.336544f, 0.0f, p * twoK);
 }
 
 static bool isInt(const Expr &e) { return e.type().is_int(); }

@@ -31,8 +31,9 @@ struct ExprEnv {
 /// Throws Halide::CompileError on an unknown operator.
 Halide::Expr buildExpr(const attn::ScalarExpr &e, const ExprEnv &env);
 
-/// exp(x) for float32, vectorizable, within ~2 ulp for x >= -87, and exactly
-/// 0 for smaller x (including -inf).
+/// exp(x) for float32, vectorizable, within ~1 ulp for x >= -87.3 (measured
+/// max 1.06 ulp over [-80, 0]), and 0 below (flushes what would be
+/// denormal; exp(-inf) = 0).
 Halide::Expr accurateExp(Halide::Expr x);
 
 } // namespace attn::halide
