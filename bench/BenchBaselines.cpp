@@ -13,11 +13,13 @@
 // Every system is first checked against a float64 reference on a small shape,
 // and each timed output is checked on sampled rows.
 //
-// Environment: libgomp reads OMP_WAIT_POLICY in a load-time constructor, so a
-// setenv() in main() comes too late.  When OMP_WAIT_POLICY is unset the
-// program sets it to "passive" (and OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
-// HL_NUM_THREADS to --threads where unset) and re-executes itself once
-// (--no-reexec disables this).
+// Environment: libgomp reads OMP_WAIT_POLICY and OpenBLAS reads
+// OPENBLAS_CORETYPE in load-time constructors, so a setenv() in main() comes
+// too late.  When OMP_WAIT_POLICY is unset, or OPENBLAS_CORETYPE differs from
+// the AVX-512 core chosen by openblasCoreToForce(), the program sets
+// OMP_WAIT_POLICY=passive, OPENBLAS_CORETYPE, and OPENBLAS_NUM_THREADS,
+// OMP_NUM_THREADS, HL_NUM_THREADS to --threads (these three only where
+// unset), and re-executes itself once (--no-reexec disables this).
 //
 //===----------------------------------------------------------------------===//
 #include "bench/baselines/BaselineCheck.h"
@@ -49,7 +51,8 @@ struct Shape {
 /// the shape (layout [B,H,N,D], scale 1/sqrt(D)); it is what gets timed.
 /// `prepare` (optional) runs untimed before a shape is measured, e.g. to
 /// JIT-compile or look up a kernel; returning false skips that shape for the
-/// system (printed as "n/a").
+/// system (printed as "n/a").  It is called again before every block of timed
+/// runs (shapes are interleaved across rounds), so it should cache per shape.
 struct System {
   std::string name;
   AttentionFn run;
@@ -89,6 +92,7 @@ struct Options {
   bool sgemm = true, check = true, reexec = true;
   std::vector<std::string> filters; // substrings of system names
   std::string csv;
+  std::string openblasCore = "auto"; // auto | env | a core name
 };
 
 void usage(const char *argv0) {
@@ -106,7 +110,10 @@ void usage(const char *argv0) {
       "  --csv FILE      also write the results as CSV\n"
       "  --no-sgemm      skip the 2048^3 sgemm reference\n"
       "  --no-check      skip the float64 self check\n"
-      "  --no-reexec     do not re-execute with OMP_WAIT_POLICY=passive\n",
+      "  --openblas-core C  auto (AVX-512 kernels when the CPU has them,\n"
+      "                  overriding OPENBLAS_CORETYPE; default) | env | NAME\n"
+      "  --no-reexec     do not re-execute with OMP_WAIT_POLICY=passive and\n"
+      "                  OPENBLAS_CORETYPE set (see the file header)\n",
       argv0);
 }
 
@@ -170,6 +177,8 @@ bool parseOptions(int argc, char **argv, Options &o) {
       o.sgemm = false;
     } else if (a == "--no-check") {
       o.check = false;
+    } else if (a == "--openblas-core") {
+      o.openblasCore = next("--openblas-core");
     } else if (a == "--no-reexec") {
       o.reexec = false;
     } else if (a == "-h" || a == "--help") {
@@ -193,14 +202,46 @@ bool parseOptions(int argc, char **argv, Options &o) {
   return true;
 }
 
-// Sets the wait policy and thread counts in the environment and re-executes
-// the program so that libgomp and OpenBLAS see them at load time.
+// OpenBLAS kernel choice.  On this project's Zen 4 / Zen 5 machines the
+// AVX-512 kernels ("Cooperlake", what OpenBLAS 0.3.21 detects there) run sgemm
+// about twice as fast as the AVX2 "Haswell" ones on Zen 5 (2048^3, 2 threads:
+// ~510 vs ~270 GFLOP/s), and the sandbox environment may pin
+// OPENBLAS_CORETYPE=Haswell.  A peer must be measured at its best, so by
+// default (--openblas-core auto) an AVX-512 F/BW/DQ/VL CPU gets "Cooperlake"
+// (with AVX512-BF16) or "SkylakeX", overriding the environment; the header
+// line prints what was used.  --openblas-core env keeps the environment's
+// value, --openblas-core NAME forces NAME.  Returns nullptr: leave it alone.
+const char *openblasCoreToForce(const std::string &choice) {
+  if (choice == "env")
+    return nullptr;
+  if (choice != "auto")
+    return choice.c_str();
+  __builtin_cpu_init();
+  if (!(__builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl")))
+    return nullptr;
+  return __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
+}
+
+// Sets the wait policy, the OpenBLAS kernel choice and the thread counts in
+// the environment and re-executes the program, so that libgomp and OpenBLAS
+// see them at load time.
 void maybeReexec(const Options &o, char **argv) {
-  if (!o.reexec || std::getenv("OMP_WAIT_POLICY") ||
-      std::getenv("ATTNC_BENCH_REEXEC"))
+  if (!o.reexec || std::getenv("ATTNC_BENCH_REEXEC"))
+    return;
+  const char *core = openblasCoreToForce(o.openblasCore);
+  const char *envCore = std::getenv("OPENBLAS_CORETYPE");
+  const bool coreOk = !core || (envCore && std::strcmp(envCore, core) == 0);
+  if (std::getenv("OMP_WAIT_POLICY") && coreOk)
     return;
   std::string t = std::to_string(o.threads);
-  setenv("OMP_WAIT_POLICY", "passive", 1);
+  setenv("OMP_WAIT_POLICY", "passive", 0);
+  if (!coreOk) {
+    setenv("ATTNC_BENCH_ENV_CORETYPE", envCore ? envCore : "(unset)", 1);
+    setenv("OPENBLAS_CORETYPE", core, 1);
+  }
   setenv("ATTNC_BENCH_REEXEC", "1", 1);
   setenv("OPENBLAS_NUM_THREADS", t.c_str(), 0);
   setenv("OMP_NUM_THREADS", t.c_str(), 0);
@@ -231,7 +272,12 @@ struct AlignedFree {
 using Buffer = std::unique_ptr<float[], AlignedFree>;
 Buffer allocBuffer(size_t n) {
   size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-  return Buffer(static_cast<float *>(std::aligned_alloc(64, bytes)));
+  float *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+  if (!p) {
+    std::fprintf(stderr, "cannot allocate %zu bytes\n", bytes);
+    std::exit(1);
+  }
+  return Buffer(p);
 }
 
 bool keep(const Options &o, const std::string &name) {
@@ -242,6 +288,17 @@ bool keep(const Options &o, const std::string &name) {
       return true;
   return false;
 }
+
+/// One (shape, mask) of the table with its inputs and per-system results.
+struct Case {
+  Shape sh{};
+  double flop = 0;
+  Buffer q, k, v;
+  std::vector<Buffer> outs;
+  std::vector<bool> active;
+  std::vector<int> reps;
+  std::vector<std::vector<double>> best; // per system, one per round
+};
 
 } // namespace
 
@@ -262,11 +319,17 @@ int main(int argc, char **argv) {
   }
 
   const char *wp = std::getenv("OMP_WAIT_POLICY");
+  const char *ct = std::getenv("OPENBLAS_CORETYPE");
   std::printf("# attn-bench-baselines: fp32 attention, threads=%d, "
-              "OMP_WAIT_POLICY=%s, rounds=%d\n",
-              opt.threads, wp ? wp : "(unset)", opt.rounds);
+              "OMP_WAIT_POLICY=%s, OPENBLAS_CORETYPE=%s, rounds=%d\n",
+              opt.threads, wp ? wp : "(unset)", ct ? ct : "(unset)",
+              opt.rounds);
   std::printf("# %s\n# %s\n", backendVersion(Backend::OneDNN),
               backendVersion(Backend::OpenBLAS));
+  if (const char *orig = std::getenv("ATTNC_BENCH_ENV_CORETYPE"))
+    std::printf("# OPENBLAS_CORETYPE set by the benchmark (environment had "
+                "%s; --openblas-core env keeps it)\n",
+                orig);
   if (!wp || std::strcmp(wp, "passive") != 0)
     std::printf("# warning: OMP_WAIT_POLICY is not passive; OpenBLAS-pthread "
                 "and OpenMP will fight for the cores\n");
@@ -295,18 +358,6 @@ int main(int argc, char **argv) {
       }
   }
 
-  // 2. Library sgemm 2048^3, interleaved rounds.
-  if (opt.sgemm) {
-    std::vector<double> g[2];
-    for (int r = 0; r < opt.rounds; ++r)
-      for (int b = 0; b < 2; ++b)
-        g[b].push_back(sgemmGflops(b ? Backend::OpenBLAS : Backend::OneDNN,
-                                   2048, 4));
-    std::printf("\n# sgemm 2048^3, %d threads, GFLOP/s (median of %d rounds "
-                "of best-of-4): oneDNN %.1f  OpenBLAS %.1f\n",
-                opt.threads, opt.rounds, median(g[0]), median(g[1]));
-  }
-
   FILE *csv = nullptr;
   if (!opt.csv.empty()) {
     csv = std::fopen(opt.csv.c_str(), "w");
@@ -317,86 +368,118 @@ int main(int argc, char **argv) {
                         "gflops_max,max_err\n");
   }
 
-  // 3. Attention shapes.
-  std::printf("\n%5s %3s %5s %4s %-6s %-24s %9s %8s %17s %9s\n", "B", "H", "N",
-              "D", "causal", "system", "ms", "GFLOP/s", "min..max GFLOP/s",
-              "max_err");
+  // 3. Attention shapes.  Rounds are the outer loop, so the R samples of a
+  // (shape, system) pair are spread over the whole run and a burst of load
+  // from elsewhere on the machine spoils at most one of them.
   std::vector<bool> masks;
   if (opt.doNonCausal)
     masks.push_back(false);
   if (opt.doCausal)
     masks.push_back(true);
+  const size_t ns = systems.size();
+  std::vector<Case> cases;
   for (int N : opt.ns)
     for (bool causal : masks) {
-      const Shape sh{opt.B, opt.H, N, opt.D, causal};
-      const size_t n = size_t(sh.B) * sh.H * sh.N * sh.D;
-      const double flop =
-          4.0 * sh.B * sh.H * double(N) * N * sh.D * (causal ? 0.5 : 1.0);
-      Buffer q = allocBuffer(n), k = allocBuffer(n), v = allocBuffer(n);
-      fillUniform(q.get(), n, 1, 2.f);
-      fillUniform(k.get(), n, 2, 2.f);
-      fillUniform(v.get(), n, 3, 1.f);
-
-      const size_t ns = systems.size();
-      std::vector<bool> active(ns, true);
-      std::vector<Buffer> outs;
-      std::vector<int> reps(ns, 1);
-      std::vector<std::vector<double>> best(ns);
-      for (size_t s = 0; s < ns; ++s) {
-        outs.push_back(allocBuffer(n));
-        if (systems[s].prepare && !systems[s].prepare(sh)) {
-          active[s] = false;
-          continue;
-        }
-        double t0 = now(); // warm-up, also sizes k
-        systems[s].run(q.get(), k.get(), v.get(), outs[s].get(), sh.B, sh.H,
-                       N, sh.D, causal);
-        double dt = now() - t0;
-        reps[s] = std::max(
-            2, std::min(opt.maxReps, int(std::ceil(opt.budget / dt))));
-      }
-      for (int r = 0; r < opt.rounds; ++r)
-        for (size_t i = 0; i < ns; ++i) {
-          size_t s = (i + size_t(r)) % ns; // rotate the order per round
-          if (!active[s])
-            continue;
-          double b = 1e30;
-          for (int rep = 0; rep < reps[s]; ++rep) {
-            double t0 = now();
-            systems[s].run(q.get(), k.get(), v.get(), outs[s].get(), sh.B,
-                           sh.H, N, sh.D, causal);
-            b = std::min(b, now() - t0);
-          }
-          best[s].push_back(b);
-        }
-      for (size_t s = 0; s < ns; ++s) {
-        const char *cm = causal ? "yes" : "no";
-        if (!active[s]) {
-          std::printf("%5d %3d %5d %4d %-6s %-24s %9s\n", sh.B, sh.H, N, sh.D,
-                      cm, systems[s].name.c_str(), "n/a");
-          continue;
-        }
-        double t = median(best[s]);
-        double lo = *std::max_element(best[s].begin(), best[s].end());
-        double hi = *std::min_element(best[s].begin(), best[s].end());
-        double err = maxErrorVsReference(q.get(), k.get(), v.get(),
-                                         outs[s].get(), sh.B, sh.H, N, sh.D,
-                                         causal, 8);
-        allOk &= err < 1e-4;
-        char range[32];
-        std::snprintf(range, sizeof range, "%.1f..%.1f", flop / lo * 1e-9,
-                      flop / hi * 1e-9);
-        std::printf("%5d %3d %5d %4d %-6s %-24s %9.3f %8.1f %17s %9.1e%s\n",
-                    sh.B, sh.H, N, sh.D, cm, systems[s].name.c_str(), t * 1e3,
-                    flop / t * 1e-9, range, err, err < 1e-4 ? "" : " FAIL");
-        if (csv)
-          std::fprintf(csv, "%d,%d,%d,%d,%d,%s,%.4f,%.2f,%.2f,%.2f,%.3e\n",
-                       sh.B, sh.H, N, sh.D, int(causal),
-                       systems[s].name.c_str(), t * 1e3, flop / t * 1e-9,
-                       flop / lo * 1e-9, flop / hi * 1e-9, err);
-      }
-      std::fflush(stdout);
+      Case c;
+      c.sh = Shape{opt.B, opt.H, N, opt.D, causal};
+      c.flop = 4.0 * opt.B * opt.H * double(N) * N * opt.D * (causal ? 0.5 : 1);
+      cases.push_back(std::move(c));
     }
+  // Inputs, outputs, untimed warm-up (which also sizes k).
+  for (Case &c : cases) {
+    const Shape &sh = c.sh;
+    const size_t n = size_t(sh.B) * sh.H * sh.N * sh.D;
+    c.q = allocBuffer(n);
+    c.k = allocBuffer(n);
+    c.v = allocBuffer(n);
+    fillUniform(c.q.get(), n, 1, 2.f);
+    fillUniform(c.k.get(), n, 2, 2.f);
+    fillUniform(c.v.get(), n, 3, 1.f);
+    c.active.assign(ns, true);
+    c.reps.assign(ns, 2);
+    c.best.resize(ns);
+    for (size_t s = 0; s < ns; ++s) {
+      c.outs.push_back(allocBuffer(n));
+      if (systems[s].prepare && !systems[s].prepare(sh)) {
+        c.active[s] = false;
+        continue;
+      }
+      double t0 = now();
+      systems[s].run(c.q.get(), c.k.get(), c.v.get(), c.outs[s].get(), sh.B,
+                     sh.H, sh.N, sh.D, sh.causal);
+      double dt = now() - t0;
+      c.reps[s] =
+          std::max(2, std::min(opt.maxReps, int(std::ceil(opt.budget / dt))));
+    }
+  }
+  // Library sgemm 2048^3 (best of 3), once per round as well.
+  std::vector<double> sgemm[2];
+  for (int r = 0; r < opt.rounds; ++r) {
+    std::fprintf(stderr, "# round %d/%d\n", r + 1, opt.rounds);
+    if (opt.sgemm)
+      for (int b = 0; b < 2; ++b)
+        sgemm[b].push_back(
+            sgemmGflops(b ? Backend::OpenBLAS : Backend::OneDNN, 2048, 3));
+    for (Case &c : cases) {
+      const Shape &sh = c.sh;
+      for (size_t i = 0; i < ns; ++i) {
+        size_t s = (i + size_t(r)) % ns; // rotate the order per round
+        if (!c.active[s])
+          continue;
+        if (systems[s].prepare)
+          systems[s].prepare(sh); // untimed; cached after the first call
+        double b = 1e30;
+        for (int rep = 0; rep < c.reps[s]; ++rep) {
+          double t0 = now();
+          systems[s].run(c.q.get(), c.k.get(), c.v.get(), c.outs[s].get(),
+                         sh.B, sh.H, sh.N, sh.D, sh.causal);
+          b = std::min(b, now() - t0);
+        }
+        c.best[s].push_back(b);
+      }
+    }
+  }
+
+  if (opt.sgemm)
+    std::printf("\n# sgemm 2048^3, %d threads, GFLOP/s (median over %d rounds "
+                "of best-of-3): oneDNN %.1f  OpenBLAS %.1f\n",
+                opt.threads, opt.rounds, median(sgemm[0]), median(sgemm[1]));
+  std::printf("\n# attention, %d threads: median over %d rounds of each "
+              "round's best-of-k; min..max over rounds; max_err vs float64 on "
+              "8 rows per head\n",
+              opt.threads, opt.rounds);
+  std::printf("%5s %3s %5s %4s %-6s %-24s %9s %8s %17s %9s\n", "B", "H", "N",
+              "D", "causal", "system", "ms", "GFLOP/s", "min..max GFLOP/s",
+              "max_err");
+  for (Case &c : cases) {
+    const Shape &sh = c.sh;
+    const char *cm = sh.causal ? "yes" : "no";
+    for (size_t s = 0; s < ns; ++s) {
+      if (!c.active[s]) {
+        std::printf("%5d %3d %5d %4d %-6s %-24s %9s\n", sh.B, sh.H, sh.N,
+                    sh.D, cm, systems[s].name.c_str(), "n/a");
+        continue;
+      }
+      const double t = median(c.best[s]);
+      const double slow = *std::max_element(c.best[s].begin(), c.best[s].end());
+      const double fast = *std::min_element(c.best[s].begin(), c.best[s].end());
+      const double err =
+          maxErrorVsReference(c.q.get(), c.k.get(), c.v.get(), c.outs[s].get(),
+                              sh.B, sh.H, sh.N, sh.D, sh.causal, 8);
+      allOk &= err < 1e-4;
+      char range[32];
+      std::snprintf(range, sizeof range, "%.1f..%.1f", c.flop / slow * 1e-9,
+                    c.flop / fast * 1e-9);
+      std::printf("%5d %3d %5d %4d %-6s %-24s %9.3f %8.1f %17s %9.1e%s\n",
+                  sh.B, sh.H, sh.N, sh.D, cm, systems[s].name.c_str(), t * 1e3,
+                  c.flop / t * 1e-9, range, err, err < 1e-4 ? "" : " FAIL");
+      if (csv)
+        std::fprintf(csv, "%d,%d,%d,%d,%d,%s,%.4f,%.2f,%.2f,%.2f,%.3e\n",
+                     sh.B, sh.H, sh.N, sh.D, int(sh.causal),
+                     systems[s].name.c_str(), t * 1e3, c.flop / t * 1e-9,
+                     c.flop / slow * 1e-9, c.flop / fast * 1e-9, err);
+    }
+  }
   if (csv)
     std::fclose(csv);
   if (!allOk) {

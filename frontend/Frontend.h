@@ -10,6 +10,8 @@
 #ifndef ATTN_FRONTEND_FRONTEND_H
 #define ATTN_FRONTEND_FRONTEND_H
 
+#include "frontend/AST.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/SourceMgr.h"
@@ -21,8 +23,6 @@
 #include <string>
 
 namespace attn::frontend {
-
-class ModuleAST;
 
 /// Options that change how a source is compiled.
 struct FrontendOptions {
@@ -43,11 +43,6 @@ void dumpAST(const ModuleAST &module, llvm::raw_ostream &os);
 mlir::OwningOpRef<mlir::ModuleOp> generateMLIR(const ModuleAST &module,
                                                mlir::MLIRContext &context,
                                                const FrontendOptions &options);
-
-/// Destroys a ModuleAST (so callers need not see its definition).
-struct ModuleASTDeleter {
-  void operator()(ModuleAST *module) const;
-};
 
 } // namespace attn::frontend
 

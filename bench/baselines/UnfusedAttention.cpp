@@ -109,7 +109,9 @@ inline void scaleRows(float *__restrict o, const float *__restrict inv,
 }
 
 // Full-S: per head (per row panel when causal), library-threaded GEMMs and an
-// OpenMP softmax over the rows.
+// OpenMP softmax over the rows.  The 1/rowsum scaling of a panel's output is
+// done inside the next panel's softmax region (one parallel region fewer per
+// panel: waking passive OpenMP threads is not free), the last one at the end.
 void runFullS(GemmFn gemm, const float *q, const float *k, const float *v,
               float *out, int BH, int N, int D, bool causal) {
   const float scale = 1.f / std::sqrt(float(D));
@@ -117,9 +119,13 @@ void runFullS(GemmFn gemm, const float *q, const float *k, const float *v,
   if (causal)
     panel = std::max(128, ((N / 8 + 63) / 64) * 64);
   panel = std::min(panel, N);
-  float *S = gScores.get(size_t(panel) * N + size_t(panel));
-  float *inv = S + size_t(panel) * N; // 1/rowsum per row of the panel
+  float *S = gScores.get(size_t(panel) * N + 2 * size_t(panel));
+  float *invBuf[2] = {S + size_t(panel) * N, S + size_t(panel) * N + panel};
   const size_t headStride = size_t(N) * D;
+  float *pendingO = nullptr; // output rows still to be scaled by pendingInv
+  const float *pendingInv = nullptr;
+  int pendingRows = 0;
+  int parity = 0;
   for (int bh = 0; bh < BH; ++bh) {
     const float *Q = q + bh * headStride;
     const float *K = k + bh * headStride;
@@ -128,18 +134,29 @@ void runFullS(GemmFn gemm, const float *q, const float *k, const float *v,
     for (int i0 = 0; i0 < N; i0 += panel) {
       const int rows = std::min(panel, N - i0);
       const int cols = causal ? i0 + rows : N;
+      float *inv = invBuf[parity];
+      parity ^= 1;
       gemm(/*transB=*/true, rows, cols, D, scale, Q + size_t(i0) * D, D, K, D,
            0.f, S, cols);
-#pragma omp parallel for schedule(static)
-      for (int r = 0; r < rows; ++r)
-        inv[r] = softmaxRow(S + size_t(r) * cols, i0, r, cols, causal);
+#pragma omp parallel
+      {
+#pragma omp for schedule(static) nowait
+        for (int r = 0; r < rows; ++r)
+          inv[r] = softmaxRow(S + size_t(r) * cols, i0, r, cols, causal);
+#pragma omp for schedule(static) nowait
+        for (int r = 0; r < pendingRows; ++r)
+          scaleRows(pendingO + size_t(r) * D, pendingInv + r, 1, D);
+      }
       gemm(/*transB=*/false, rows, D, cols, 1.f, S, cols, V, D, 0.f,
            O + size_t(i0) * D, D);
-#pragma omp parallel for schedule(static)
-      for (int r = 0; r < rows; ++r)
-        scaleRows(O + size_t(i0 + r) * D, inv + r, 1, D);
+      pendingO = O + size_t(i0) * D;
+      pendingInv = inv;
+      pendingRows = rows;
     }
   }
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < pendingRows; ++r)
+    scaleRows(pendingO + size_t(r) * D, pendingInv + r, 1, D);
 }
 
 constexpr int kRowBlock = 64;

@@ -14,8 +14,8 @@
 //  * FullS:      per head, an N x N score matrix; multi-threaded library GEMMs,
 //                OpenMP softmax.  Causal: the head is cut into row panels of
 //                max(128, N/8) rows and each panel's GEMMs stop at the panel's
-//                last key, so at most 1/16 of the useful work is wasted on the
-//                diagonal panels.
+//                last key: with P panels the GEMMs do (P+1)/P of the useful
+//                work (12.5 % extra at P = 8).
 //  * RowBlocked: OpenMP over (head, 64-row block); single-threaded GEMM calls;
 //                the 64 x N score block stays in cache.  Causal: the block
 //                skips key columns beyond its last row.

@@ -36,6 +36,9 @@ Halide::Expr buildExpr(const attn::ScalarExpr &e, const ExprEnv &env);
 /// denormal; exp(-inf) = 0).
 Halide::Expr accurateExp(Halide::Expr x);
 
+/// tanh(x) for float32, vectorizable, within a few ulp.
+Halide::Expr accurateTanh(Halide::Expr x);
+
 } // namespace attn::halide
 
 #endif // ATTN_LOWERING_HALIDE_EXPRBUILDER_H

@@ -48,7 +48,8 @@ protected:
   }
   TempDir dir;
   std::string lib;
-  const std::string dims = " --dim B=2 --dim H=4 --dim G=2 --dim N=17 --dim M=19";
+  const std::string dims =
+      " --dim B=2 --dim H=4 --dim G=2 --dim N=17 --dim M=19";
 };
 
 TEST_F(AttnRunTest, Help) {
@@ -59,7 +60,8 @@ TEST_F(AttnRunTest, Help) {
 }
 
 TEST_F(AttnRunTest, CheckPassesAndFails) {
-  RunResult r = runTool(lib + " --kernel attn --check reference --seed 3" + dims);
+  RunResult r =
+      runTool(lib + " --kernel attn --check reference --seed 3" + dims);
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_TRUE(contains(r, "attn: max_abs_err=")) << r.output;
   EXPECT_TRUE(contains(r, " PASS")) << r.output;
@@ -80,35 +82,42 @@ TEST_F(AttnRunTest, RunsEveryKernelByDefault) {
   EXPECT_TRUE(contains(r, "attn_kv: max_abs_err=")) << r.output;
   EXPECT_TRUE(contains(r, "attn_wrong: max_abs_err=")) << r.output;
   EXPECT_TRUE(contains(r, "add_one: max_abs_err") == false) << r.output;
-  EXPECT_TRUE(contains(r, "kernel 'add_one': the manifest has no reference description"))
+  EXPECT_TRUE(contains(
+      r, "kernel 'add_one': the manifest has no reference description"))
       << r.output;
-  EXPECT_TRUE(contains(r, "kernel 'fail': --dim N=17: the library fixes N = 4")) << r.output;
+  EXPECT_TRUE(contains(r, "kernel 'fail': --dim N=17: the library fixes N = 4"))
+      << r.output;
   r = runTool(lib + " --kernel fail --dim N=4");
   EXPECT_EQ(r.exitCode, 1) << r.output;
-  EXPECT_TRUE(contains(r, "kernel 'fail' (fail_argv) failed with "
-                          "halide_error_code_requirement_failed (-27): fail: requirement "
-                          "failed on purpose"))
+  EXPECT_TRUE(contains(
+      r, "attn-run: error: kernel 'fail' (fail_argv) failed with "
+         "halide_error_code_requirement_failed (-27): fail: requirement "
+         "failed on purpose"))
       << r.output;
 }
 
 TEST_F(AttnRunTest, UnboundDimsAreExplained) {
-  RunResult r = runTool(lib + " --kernel attn --dim B=1 --dim H=2 --dim G=1 --dim M=4");
+  RunResult r =
+      runTool(lib + " --kernel attn --dim B=1 --dim H=2 --dim G=1 --dim M=4");
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "kernel 'attn': dim N is symbolic: give --dim N=... or an input "
-                          "that has it"))
+  EXPECT_TRUE(contains(
+      r, "kernel 'attn': dim N is symbolic: give --dim N=... or an input "
+         "that has it"))
       << r.output;
   r = runTool(lib + " --kernel attn --dim B=1 --dim H=2");
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "dims N, G, M are symbolic: give --dim N=... --dim G=... "
-                          "--dim M=... or inputs that have them"))
+  EXPECT_TRUE(
+      contains(r, "dims N, G, M are symbolic: give --dim N=... --dim G=... "
+                  "--dim M=... or inputs that have them"))
       << r.output;
 }
 
 TEST_F(AttnRunTest, InputsOutputsAndBinding) {
   Tensor q = makeTensor(DType::F32, {3, 2}, {1, 2, 3, 4, 5, 6});
   ASSERT_TRUE(writeNpy(dir.file("q.npy"), q).ok());
-  RunResult r = runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") +
-                        " --output " + dir.file("out.npy"));
+  RunResult r =
+      runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") +
+              " --output " + dir.file("out.npy"));
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_TRUE(contains(r, "add_one: ran, out f32[3, 2]")) << r.output;
   Result<Tensor> out = readNpy(dir.file("out.npy"));
@@ -118,27 +127,31 @@ TEST_F(AttnRunTest, InputsOutputsAndBinding) {
     EXPECT_EQ(out->getDouble(i), q.getDouble(i) + 1);
 
   // NAME=FILE form of --output.
-  r = runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") + " --output out=" +
-              dir.file("out2.npy"));
+  r = runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") +
+              " --output out=" + dir.file("out2.npy"));
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_TRUE(readNpy(dir.file("out2.npy")).ok());
 
   // An input's shape disagreeing with --dim.
-  r = runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") + " --dim N=4");
+  r = runTool(lib + " --kernel add_one --input q=" + dir.file("q.npy") +
+              " --dim N=4");
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "argument 'q': dim 0 (N) is 3 but --dim gave N = 4")) << r.output;
+  EXPECT_TRUE(contains(r, "argument 'q': dim 0 (N) is 3 but --dim gave N = 4"))
+      << r.output;
 
   // Wrong dtype in the file.
   Tensor q64 = makeTensor(DType::F64, {3, 2}, {1, 2, 3, 4, 5, 6});
   ASSERT_TRUE(writeNpy(dir.file("q64.npy"), q64).ok());
   r = runTool(lib + " --kernel add_one --input q=" + dir.file("q64.npy"));
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "argument 'q': expected dtype f32 but got f64[3, 2]")) << r.output;
+  EXPECT_TRUE(contains(r, "argument 'q': expected dtype f32 but got f64[3, 2]"))
+      << r.output;
 }
 
 TEST_F(AttnRunTest, BadInputsAreErrorsNotCrashes) {
   writeFile(dir.file("bad.npy"), "not numpy");
-  RunResult r = runTool(lib + " --kernel add_one --input q=" + dir.file("bad.npy"));
+  RunResult r =
+      runTool(lib + " --kernel add_one --input q=" + dir.file("bad.npy"));
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_TRUE(contains(r, "bad.npy: not a NumPy .npy file")) << r.output;
 
@@ -148,7 +161,8 @@ TEST_F(AttnRunTest, BadInputsAreErrorsNotCrashes) {
 
   r = runTool(lib + " --kernel add_one --input x=" + dir.file("bad.npy"));
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "no selected kernel has an argument named 'x' (add_one: q, out)"))
+  EXPECT_TRUE(contains(
+      r, "no selected kernel has an argument named 'x' (add_one: q, out)"))
       << r.output;
 
   r = runTool(lib + " --kernel nope");
@@ -173,16 +187,25 @@ TEST_F(AttnRunTest, BadInputsAreErrorsNotCrashes) {
 
   r = runTool(dir.file("nothing.so"));
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "nothing.manifest.json: cannot open manifest")) << r.output;
+  EXPECT_TRUE(contains(r, "nothing.manifest.json: cannot open manifest"))
+      << r.output;
+
+  r = runTool(lib + " --kernel add_one --dim N=99999999999 --dim D=2");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_TRUE(
+      contains(r, "--dim N=99999999999: extents above 2147483647 do not fit"))
+      << r.output;
 
   r = runTool("");
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_TRUE(contains(r, "no library given")) << r.output;
 
-  std::string stale = installFakeLibrary(dir, fakeManifest("00000000000000ff"), "stale");
+  std::string stale =
+      installFakeLibrary(dir, fakeManifest("00000000000000ff"), "stale");
   r = runTool(stale + " --kernel add_one --dim N=2 --dim D=2");
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_TRUE(contains(r, "the two files come from different builds")) << r.output;
+  EXPECT_TRUE(contains(r, "the two files come from different builds"))
+      << r.output;
 }
 
 TEST_F(AttnRunTest, BenchAndThreads) {

@@ -29,10 +29,10 @@ TEST(BenchmarkTest, Summarize) {
 }
 
 TEST(BenchmarkTest, RunCountFillsTheTargetTime) {
-  BenchmarkOptions o; // 0.5 s, at least 5, at most 10000.
-  EXPECT_EQ(chooseRunCount(0.2, o), 5);      // Slow kernel: the minimum.
-  EXPECT_EQ(chooseRunCount(0.001, o), 500);  // 0.5 s / 1 ms.
-  EXPECT_EQ(chooseRunCount(0.03, o), 17);    // ceil(16.7).
+  BenchmarkOptions o;                       // 0.5 s, at least 5, at most 10000.
+  EXPECT_EQ(chooseRunCount(0.2, o), 5);     // Slow kernel: the minimum.
+  EXPECT_EQ(chooseRunCount(0.001, o), 500); // 0.5 s / 1 ms.
+  EXPECT_EQ(chooseRunCount(0.03, o), 17);   // ceil(16.7).
   EXPECT_EQ(chooseRunCount(1e-9, o), 10000); // Capped.
   EXPECT_EQ(chooseRunCount(0.0, o), 10000);
   o.minRuns = 9;
@@ -60,9 +60,8 @@ TEST(BenchmarkTest, WarmsUpThenRepeats) {
 
 TEST(BenchmarkTest, StopsAtTheFirstError) {
   int calls = 0;
-  Result<BenchmarkStats> s = benchmark([&] {
-    return ++calls == 4 ? Status::error("boom") : Status::success();
-  });
+  Result<BenchmarkStats> s = benchmark(
+      [&] { return ++calls == 4 ? Status::error("boom") : Status::success(); });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "boom");
   EXPECT_EQ(calls, 4);
@@ -70,8 +69,9 @@ TEST(BenchmarkTest, StopsAtTheFirstError) {
 
 TEST(BenchmarkTest, LineFormat) {
   BenchmarkStats s = summarize({12.345, 12.1, 13.0});
-  EXPECT_EQ(formatBenchLine("mha", s, 1.2345e9),
-            "mha: median 12.345 ms (min 12.100, max 13.000, n=3) 100.0 GFLOP/s");
+  EXPECT_EQ(
+      formatBenchLine("mha", s, 1.2345e9),
+      "mha: median 12.345 ms (min 12.100, max 13.000, n=3) 100.0 GFLOP/s");
   EXPECT_EQ(formatBenchLine("mha", s, 0),
             "mha: median 12.345 ms (min 12.100, max 13.000, n=3)");
 }

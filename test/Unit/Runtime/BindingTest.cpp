@@ -66,14 +66,23 @@ TEST_F(BindingTest, DisagreementNamesWhoBoundTheDim) {
 TEST_F(BindingTest, FixedAndGivenDims) {
   TensorMap args;
   args.emplace("q", zeros(DType::F32, {1, 2, 16, 4}));
-  expectBindError(args, "argument 'q': dim 3 (D) is 4 but the library fixes D = 8");
+  expectBindError(args,
+                  "argument 'q': dim 3 (D) is 4 but the library fixes D = 8");
   args.clear();
   args.emplace("q", zeros(DType::F32, {1, 2, 17, 8}));
-  expectBindError(args, "argument 'q': dim 2 (N) is 17 but --dim gave N = 16", {{"N", 16}});
+  expectBindError(args, "argument 'q': dim 2 (N) is 17 but --dim gave N = 16",
+                  {{"N", 16}});
   expectBindError(args, "--dim D=4: the library fixes D = 8", {{"D", 4}});
-  expectBindError(args, "kernel 'attn' has no dim named 'X' (its dims are B, H, G, N, M, D)",
-                  {{"X", 3}});
+  expectBindError(
+      args,
+      "kernel 'attn' has no dim named 'X' (its dims are B, H, G, N, M, D)",
+      {{"X", 3}});
   expectBindError(args, "--dim N=0: dims must be positive", {{"N", 0}});
+  expectBindError(
+      args,
+      "--dim M=4294967296: extents above 2147483647 do not fit in a "
+      "Halide buffer",
+      {{"M", int64_t(1) << 32}});
   Result<DimBindings> ok = bindDims(*attn, args, {{"D", 8}, {"M", 5}});
   ASSERT_TRUE(ok.ok()) << ok.message();
   EXPECT_EQ(ok->lookup("M"), std::optional<int64_t>(5));
@@ -83,15 +92,18 @@ TEST_F(BindingTest, FixedAndGivenDims) {
 TEST_F(BindingTest, DTypeRankAndUnknownArguments) {
   TensorMap args;
   args.emplace("q", zeros(DType::F64, {1, 2, 16, 8}));
-  expectBindError(args, "argument 'q': expected dtype f32 but got f64[1, 2, 16, 8]");
+  expectBindError(args,
+                  "argument 'q': expected dtype f32 but got f64[1, 2, 16, 8]");
   args.clear();
   args.emplace("q", zeros(DType::F32, {2, 16, 8}));
-  expectBindError(args, "argument 'q': expected rank 4 (shape [B, H, N, D]) but got "
-                        "f32[2, 16, 8]");
+  expectBindError(args,
+                  "argument 'q': expected rank 4 (shape [B, H, N, D]) but got "
+                  "f32[2, 16, 8]");
   args.clear();
   args.emplace("bias", zeros(DType::F32, {1}));
-  expectBindError(args, "kernel 'attn' has no argument named 'bias' (its arguments are q, "
-                        "k, v, out)");
+  expectBindError(
+      args, "kernel 'attn' has no argument named 'bias' (its arguments are q, "
+            "k, v, out)");
   args.clear();
   args.emplace("q", zeros(DType::F32, {1, 2, 0, 8}));
   expectBindError(args, "argument 'q': dim 2 (N) is 0; dims must be positive");

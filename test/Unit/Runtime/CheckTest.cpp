@@ -25,7 +25,8 @@ TEST(CheckTest, ToleranceIsTwiceBaselinePlusFloor) {
   EXPECT_TRUE(applyToleranceRule(9e-7, 0).pass);
   EXPECT_FALSE(applyToleranceRule(2e-6, 0).pass);
   EXPECT_FALSE(applyToleranceRule(std::nan(""), 1.0).pass);
-  EXPECT_FALSE(applyToleranceRule(std::numeric_limits<double>::infinity(), 1.0).pass);
+  EXPECT_FALSE(
+      applyToleranceRule(std::numeric_limits<double>::infinity(), 1.0).pass);
 }
 
 TEST(CheckTest, MaxAbsDiffHandlesNaNAndInfinity) {
@@ -37,7 +38,8 @@ TEST(CheckTest, MaxAbsDiffHandlesNaNAndInfinity) {
   ASSERT_TRUE(d.ok());
   EXPECT_DOUBLE_EQ(*d, 0.5);
   EXPECT_EQ(worst, 0);
-  Tensor c = makeTensor(DType::F64, {4}, {1.0, std::nan(""), std::nan(""), inf});
+  Tensor c =
+      makeTensor(DType::F64, {4}, {1.0, std::nan(""), std::nan(""), inf});
   d = maxAbsDiff(c, b, &worst);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, inf);
@@ -47,7 +49,8 @@ TEST(CheckTest, MaxAbsDiffHandlesNaNAndInfinity) {
   Tensor f = makeTensor(DType::F64, {2, 2}, {0, 0, 0, 0});
   Result<double> bad = maxAbsDiff(f, b);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.message(), "cannot compare f64[2, 2] with f64[4]: shapes differ");
+  EXPECT_EQ(bad.message(),
+            "cannot compare f64[2, 2] with f64[4]: shapes differ");
 }
 
 TEST(CheckTest, AgainstReference) {
@@ -72,11 +75,13 @@ TEST(CheckTest, AgainstReference) {
 
 TEST(CheckTest, LineFormat) {
   CheckResult r = applyToleranceRule(1.2e-7, 3.1e-7);
-  EXPECT_EQ(formatCheckLine("mha", r),
-            "mha: max_abs_err=1.20e-07 baseline_err=3.10e-07 tol=1.62e-06 PASS");
+  EXPECT_EQ(
+      formatCheckLine("mha", r),
+      "mha: max_abs_err=1.20e-07 baseline_err=3.10e-07 tol=1.62e-06 PASS");
   r = applyToleranceRule(1.0, 3.1e-7);
-  EXPECT_EQ(formatCheckLine("mha", r),
-            "mha: max_abs_err=1.00e+00 baseline_err=3.10e-07 tol=1.62e-06 FAIL");
+  EXPECT_EQ(
+      formatCheckLine("mha", r),
+      "mha: max_abs_err=1.00e+00 baseline_err=3.10e-07 tol=1.62e-06 FAIL");
 }
 
 } // namespace

@@ -21,19 +21,22 @@ Value eval(const std::string &text, const EvalContext &ctx = EvalContext()) {
   return v.ok() ? *v : Value();
 }
 
-void expectInt(const std::string &text, int64_t want, const EvalContext &ctx = {}) {
+void expectInt(const std::string &text, int64_t want,
+               const EvalContext &ctx = {}) {
   Value v = eval(text, ctx);
   EXPECT_EQ(v.type, Value::Type::Int) << text;
   EXPECT_EQ(v.i, want) << text;
 }
 
-void expectFloat(const std::string &text, double want, const EvalContext &ctx = {}) {
+void expectFloat(const std::string &text, double want,
+                 const EvalContext &ctx = {}) {
   Value v = eval(text, ctx);
   EXPECT_EQ(v.type, Value::Type::Float) << text;
   EXPECT_DOUBLE_EQ(v.f, want) << text;
 }
 
-void expectBool(const std::string &text, bool want, const EvalContext &ctx = {}) {
+void expectBool(const std::string &text, bool want,
+                const EvalContext &ctx = {}) {
   Value v = eval(text, ctx);
   EXPECT_EQ(v.type, Value::Type::Bool) << text;
   EXPECT_EQ(v.b, want) << text;
@@ -167,8 +170,11 @@ TEST(ExprTest, PrintAndConstant) {
 
 TEST(ExprTest, ParseErrors) {
   expectParseError("", "expected an expression but reached the end of input");
-  expectParseError("(add 1 2", "column 9: expected ')' to close the 'add' opened at column 2");
-  expectParseError("(add 1 2))", "unexpected ')' after the end of the expression");
+  expectParseError(
+      "(add 1 2",
+      "column 9: expected ')' to close the 'add' opened at column 2");
+  expectParseError("(add 1 2))",
+                   "unexpected ')' after the end of the expression");
   expectParseError("(add 1 2) 3", "unexpected '3' after the end");
   expectParseError(")", "expected an expression but found ')'");
   expectParseError("(frob 1)", "column 2: unknown operator 'frob'");
@@ -178,7 +184,8 @@ TEST(ExprTest, ParseErrors) {
   expectParseError("(add x 1)", "unknown variable 'x'");
   expectParseError("(dim Q)", "unknown dim role 'Q'");
   expectParseError("(dim (add 1 2))", "'dim' expects a name first");
-  expectParseError("(dim N 1)", "'dim' (column 2) takes 1 operand(s) but has 2");
+  expectParseError("(dim N 1)",
+                   "'dim' (column 2) takes 1 operand(s) but has 2");
   expectParseError("(load)", "'load' expects a name first");
   expectParseError("()", "expected an operator name after '('");
   expectParseError("1.2.3", "malformed float literal '1.2.3'");
@@ -193,7 +200,8 @@ TEST(ExprTest, EvaluationErrors) {
   expectEvalError("(add 9223372036854775807 1)", "integer overflow");
   expectEvalError("(mul 4611686018427387904 2)", "integer overflow");
   expectEvalError("(neg -9223372036854775808)", "integer overflow");
-  expectEvalError("(add true 1)", "operand true is a boolean, expected a number");
+  expectEvalError("(add true 1)",
+                  "operand true is a boolean, expected a number");
   expectEvalError("(not 1)", "operand 1 is a number, expected a boolean");
   expectEvalError("(select 1 2 3)", "expected a boolean");
   expectEvalError("(lt true 1)", "cannot compare a boolean with a number");
@@ -204,9 +212,10 @@ TEST(ExprTest, EvaluationErrors) {
   tensors.emplace("kv_len", makeTensor(DType::I32, {2}, {7, 9}));
   ctx.tensors = &tensors;
   expectEvalError("(load nope 0)", "no argument named 'nope'", ctx);
-  expectEvalError("(load kv_len 2)", "index 2 is out of range [0, 2) in dim 0 of 'kv_len'",
+  expectEvalError("(load kv_len 2)",
+                  "index 2 is out of range [0, 2) in dim 0 of 'kv_len'", ctx);
+  expectEvalError("(load kv_len 0 0)", "has rank 1 but 2 indices were given",
                   ctx);
-  expectEvalError("(load kv_len 0 0)", "has rank 1 but 2 indices were given", ctx);
   expectEvalError("(load kv_len 0.5)", "is not an integer", ctx);
   // Errors name the failing sub-expression.
   expectEvalError("(add 1 (div 2 0))", "evaluating (div 2 0)");

@@ -26,7 +26,8 @@
 static halide_error_handler_t errorHandler;
 static int numThreads;
 
-halide_error_handler_t halide_set_error_handler(halide_error_handler_t handler) {
+halide_error_handler_t
+halide_set_error_handler(halide_error_handler_t handler) {
   halide_error_handler_t old = errorHandler;
   errorHandler = handler;
   return old;
@@ -50,7 +51,8 @@ static int reportError(const char *msg, int code) {
 }
 
 static int isF32(const halide_buffer_t *b) {
-  return b->type.code == halide_type_float && b->type.bits == 32 && b->type.lanes == 1;
+  return b->type.code == halide_type_float && b->type.bits == 32 &&
+         b->type.lanes == 1;
 }
 
 int add_one_argv(void **args) {
@@ -61,7 +63,8 @@ int add_one_argv(void **args) {
   int64_t count = 1;
   for (int d = 0; d < q->dimensions; ++d) {
     if (q->dim[d].extent != out->dim[d].extent)
-      return reportError("add_one: shapes differ", halide_error_code_bad_dimensions);
+      return reportError("add_one: shapes differ",
+                         halide_error_code_bad_dimensions);
     count *= q->dim[d].extent;
   }
   /* Buffers from the runtime are dense C order: walk them linearly, but
@@ -69,7 +72,8 @@ int add_one_argv(void **args) {
   int64_t stride = 1;
   for (int d = 0; d < q->dimensions; ++d) {
     if (q->dim[d].stride != stride || out->dim[d].stride != stride)
-      return reportError("add_one: not dense", halide_error_code_bad_dimensions);
+      return reportError("add_one: not dense",
+                         halide_error_code_bad_dimensions);
     stride *= q->dim[d].extent;
   }
   const float *src = (const float *)q->host;
@@ -91,11 +95,13 @@ static int attention(void **args, int causal, int hasLengths, double bias) {
   const halide_buffer_t *q = (const halide_buffer_t *)args[0];
   const halide_buffer_t *k = (const halide_buffer_t *)args[1];
   const halide_buffer_t *v = (const halide_buffer_t *)args[2];
-  const halide_buffer_t *len = hasLengths ? (const halide_buffer_t *)args[3] : NULL;
+  const halide_buffer_t *len =
+      hasLengths ? (const halide_buffer_t *)args[3] : NULL;
   halide_buffer_t *out = (halide_buffer_t *)args[hasLengths ? 4 : 3];
   if (q->dimensions != 4 || k->dimensions != 4 || v->dimensions != 4 ||
       out->dimensions != 4)
-    return reportError("attention: rank must be 4", halide_error_code_bad_dimensions);
+    return reportError("attention: rank must be 4",
+                       halide_error_code_bad_dimensions);
   int D = q->dim[0].extent, N = q->dim[1].extent, H = q->dim[2].extent,
       B = q->dim[3].extent;
   int M = k->dim[1].extent, G = k->dim[2].extent, Dv = v->dim[0].extent;
@@ -142,7 +148,8 @@ static int attention(void **args, int causal, int hasLengths, double bias) {
           continue;
         double sum = 0, acc[1024];
         if (Dv > 1024)
-          return reportError("attention: Dv too large", halide_error_code_generic_error);
+          return reportError("attention: Dv too large",
+                             halide_error_code_generic_error);
         for (int d = 0; d < Dv; ++d)
           acc[d] = 0;
         for (int j = 0; j < M; ++j) {

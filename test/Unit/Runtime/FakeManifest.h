@@ -32,8 +32,8 @@ inline std::string fakeManifest(const std::string &hash = kFakeHash) {
   };
   auto attnKernel = [&](const std::string &name, const std::string &masks,
                         bool causal) {
-    return R"J({"name": ")J" + name + R"J(", "entry": ")J" + name + R"J(", )J" + attnDims +
-           R"J( "args": [)J" + attnArgs + outArg + "], " +
+    return R"J({"name": ")J" + name + R"J(", "entry": ")J" + name + R"J(", )J" +
+           attnDims + R"J( "args": [)J" + attnArgs + outArg + "], " +
            reference(std::string("\"causal\": ") + (causal ? "true" : "false") +
                      ", \"masks\": [" + masks + "]") +
            "}";
@@ -53,14 +53,16 @@ inline std::string fakeManifest(const std::string &hash = kFakeHash) {
        {"name": "out", "role": "output", "dtype": "f32", "shape": ["N"]}]},
     )J" + attnKernel("attn", "", false) +
          ",\n    " +
-         attnKernel("attn_causal", R"J("(le j (add i (sub (dim M) (dim N))))")J", true) +
+         attnKernel("attn_causal",
+                    R"J("(le j (add i (sub (dim M) (dim N))))")J", true) +
          ",\n    " + attnKernel("attn_wrong", "", false) + R"J(,
     {"name": "attn_kv", "entry": "attn_kv", )J" +
          attnDims + R"J( "args": [)J" + attnArgs +
          R"J({"name": "kv_len", "role": "input", "dtype": "i32", "shape": ["B"]},
-        )J" + outArg +
-         "], " +
-         reference(R"J("kv_lengths": "kv_len", "masks": ["(lt j (load kv_len b))"])J") +
+        )J" +
+         outArg + "], " +
+         reference(
+             R"J("kv_lengths": "kv_len", "masks": ["(lt j (load kv_len b))"])J") +
          R"J(}
   ]
 })J";

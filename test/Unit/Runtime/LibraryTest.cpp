@@ -1,7 +1,7 @@
 //===- LibraryTest.cpp - Loading and calling a (fake) kernel library ------===//
 
-#include "runtime/Check.h"
 #include "runtime/Library.h"
+#include "runtime/Check.h"
 #include "runtime/Random.h"
 #include "runtime/Reference.h"
 
@@ -53,7 +53,8 @@ TEST(LibraryTest, HalideBufferLayout) {
 
 TEST(LibraryTest, OpensAndCallsWithSymbolicDims) {
   TempDir dir;
-  std::unique_ptr<Library> lib = openOrFail(installFakeLibrary(dir, fakeManifest()));
+  std::unique_ptr<Library> lib =
+      openOrFail(installFakeLibrary(dir, fakeManifest()));
   ASSERT_TRUE(lib);
   EXPECT_EQ(lib->manifest().kernels.size(), 6u);
   Result<const KernelSpec *> k = lib->findKernel("add_one");
@@ -75,16 +76,22 @@ TEST(LibraryTest, OpensAndCallsWithSymbolicDims) {
 
 TEST(LibraryTest, ShapeAndDTypeErrorsBeforeCalling) {
   TempDir dir;
-  std::unique_ptr<Library> lib = openOrFail(installFakeLibrary(dir, fakeManifest()));
+  std::unique_ptr<Library> lib =
+      openOrFail(installFakeLibrary(dir, fakeManifest()));
   ASSERT_TRUE(lib);
   const KernelSpec &attn = **lib->findKernel("attn");
   TensorMap args;
-  args.emplace("q", makeTensor(DType::F32, {1, 2, 16, 8}, std::vector<double>(256, 0)));
-  args.emplace("k", makeTensor(DType::F32, {1, 2, 17, 8}, std::vector<double>(272, 0)));
-  args.emplace("v", makeTensor(DType::F32, {1, 2, 18, 8}, std::vector<double>(288, 0)));
+  args.emplace(
+      "q", makeTensor(DType::F32, {1, 2, 16, 8}, std::vector<double>(256, 0)));
+  args.emplace(
+      "k", makeTensor(DType::F32, {1, 2, 17, 8}, std::vector<double>(272, 0)));
+  args.emplace(
+      "v", makeTensor(DType::F32, {1, 2, 18, 8}, std::vector<double>(288, 0)));
   Status s = lib->call(attn, args);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "kernel 'attn': argument 'v': dim 2 (M) is 18 but 'k' bound M = 17");
+  EXPECT_EQ(
+      s.message(),
+      "kernel 'attn': argument 'v': dim 2 (M) is 18 but 'k' bound M = 17");
 
   args.erase("v");
   s = lib->call(attn, args);
@@ -95,30 +102,35 @@ TEST(LibraryTest, ShapeAndDTypeErrorsBeforeCalling) {
   wrongType.emplace("q", makeTensor(DType::F64, {2, 2}, {0, 0, 0, 0}));
   s = lib->call(**lib->findKernel("add_one"), wrongType);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(),
-            "kernel 'add_one': argument 'q': expected dtype f32 but got f64[2, 2]");
+  EXPECT_EQ(
+      s.message(),
+      "kernel 'add_one': argument 'q': expected dtype f32 but got f64[2, 2]");
 
   // A wrong-shaped output given by the caller is rejected too.
   TensorMap badOut;
   badOut.emplace("q", makeTensor(DType::F32, {2, 2}, {0, 0, 0, 0}));
-  badOut.emplace("out", makeTensor(DType::F32, {2, 3}, std::vector<double>(6, 0)));
+  badOut.emplace("out",
+                 makeTensor(DType::F32, {2, 3}, std::vector<double>(6, 0)));
   s = lib->call(**lib->findKernel("add_one"), badOut);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "kernel 'add_one': argument 'out': dim 1 (D) is 3 but 'q' bound "
-                         "D = 2");
+  EXPECT_EQ(s.message(),
+            "kernel 'add_one': argument 'out': dim 1 (D) is 3 but 'q' bound "
+            "D = 2");
 }
 
 TEST(LibraryTest, KernelFailureIsReportedWithHalideMessage) {
   TempDir dir;
-  std::unique_ptr<Library> lib = openOrFail(installFakeLibrary(dir, fakeManifest()));
+  std::unique_ptr<Library> lib =
+      openOrFail(installFakeLibrary(dir, fakeManifest()));
   ASSERT_TRUE(lib);
   TensorMap args;
   args.emplace("q", makeTensor(DType::F32, {4}, {1, 2, 3, 4}));
   Status s = lib->call(**lib->findKernel("fail"), args);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "kernel 'fail' (fail_argv) failed with "
-                         "halide_error_code_requirement_failed (-27): fail: requirement "
-                         "failed on purpose");
+  EXPECT_EQ(s.message(),
+            "kernel 'fail' (fail_argv) failed with "
+            "halide_error_code_requirement_failed (-27): fail: requirement "
+            "failed on purpose");
 }
 
 TEST(LibraryTest, SetNumThreadsReachesTheLibrary) {
@@ -140,7 +152,8 @@ TEST(LibraryTest, OpenErrors) {
   // No manifest next to the library.
   Result<std::unique_ptr<Library>> r = Library::open(dir.file("none.so"));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.message().find("none.manifest.json: cannot open manifest"), std::string::npos)
+  EXPECT_NE(r.message().find("none.manifest.json: cannot open manifest"),
+            std::string::npos)
       << r.message();
 
   // Manifest present, library missing.
@@ -152,14 +165,16 @@ TEST(LibraryTest, OpenErrors) {
       << r.message();
 
   // Hash mismatch.
-  std::string stale = installFakeLibrary(dir, fakeManifest("fedcba9876543210"), "stale");
+  std::string stale =
+      installFakeLibrary(dir, fakeManifest("fedcba9876543210"), "stale");
   r = Library::open(stale);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "library " + stale +
-                             " has source hash '0123456789abcdef' but its manifest " +
-                             dir.file("stale.manifest.json") +
-                             " says 'fedcba9876543210'; the two files come from "
-                             "different builds");
+  EXPECT_EQ(r.message(),
+            "library " + stale +
+                " has source hash '0123456789abcdef' but its manifest " +
+                dir.file("stale.manifest.json") +
+                " says 'fedcba9876543210'; the two files come from "
+                "different builds");
 
   // An entry point the library does not export.
   std::string manifest = fakeManifest();
@@ -169,31 +184,37 @@ TEST(LibraryTest, OpenErrors) {
   std::string missingEntry = installFakeLibrary(dir, manifest, "noentry");
   r = Library::open(missingEntry);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "library " + missingEntry +
-                             " does not export gone_argv, the entry point of kernel "
-                             "'fail' named in its manifest");
+  EXPECT_EQ(r.message(),
+            "library " + missingEntry +
+                " does not export gone_argv, the entry point of kernel "
+                "'fail' named in its manifest");
 
   // An invalid manifest.
-  std::string broken = installFakeLibrary(dir, "{\"format\": \"attnc-manifest\"}", "broken");
+  std::string broken =
+      installFakeLibrary(dir, "{\"format\": \"attnc-manifest\"}", "broken");
   r = Library::open(broken);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.message().find("broken.manifest.json: version: missing"), std::string::npos)
+  EXPECT_NE(r.message().find("broken.manifest.json: version: missing"),
+            std::string::npos)
       << r.message();
 
   // Unknown kernel.
-  std::unique_ptr<Library> lib = openOrFail(installFakeLibrary(dir, fakeManifest()));
+  std::unique_ptr<Library> lib =
+      openOrFail(installFakeLibrary(dir, fakeManifest()));
   ASSERT_TRUE(lib);
   Result<const KernelSpec *> k = lib->findKernel("mha");
   ASSERT_FALSE(k.ok());
-  EXPECT_NE(k.message().find("has no kernel named 'mha' (it has add_one, fail, attn, "
-                             "attn_causal, attn_wrong, attn_kv)"),
-            std::string::npos)
+  EXPECT_NE(
+      k.message().find("has no kernel named 'mha' (it has add_one, fail, attn, "
+                       "attn_causal, attn_wrong, attn_kv)"),
+      std::string::npos)
       << k.message();
 }
 
 /// Runs kernel `name` on random inputs and checks it against the reference.
 CheckResult runAndCheck(const Library &lib, const std::string &name,
-                        const std::map<std::string, int64_t> &dims, uint64_t seed) {
+                        const std::map<std::string, int64_t> &dims,
+                        uint64_t seed) {
   const KernelSpec &k = **lib.findKernel(name);
   TensorMap args;
   Result<DimBindings> b = bindDims(k, args, dims);
@@ -215,14 +236,16 @@ CheckResult runAndCheck(const Library &lib, const std::string &name,
 
 TEST(LibraryTest, EndToEndCheckAgainstReference) {
   TempDir dir;
-  std::unique_ptr<Library> lib = openOrFail(installFakeLibrary(dir, fakeManifest()));
+  std::unique_ptr<Library> lib =
+      openOrFail(installFakeLibrary(dir, fakeManifest()));
   ASSERT_TRUE(lib);
   for (int64_t n : {1, 17, 33}) {
-    std::map<std::string, int64_t> dims = {{"B", 3}, {"H", 4}, {"G", 2}, {"N", n},
-                                           {"M", n + 2}};
+    std::map<std::string, int64_t> dims = {
+        {"B", 3}, {"H", 4}, {"G", 2}, {"N", n}, {"M", n + 2}};
     for (const char *name : {"attn", "attn_causal", "attn_kv"}) {
       CheckResult r = runAndCheck(*lib, name, dims, 7);
-      EXPECT_TRUE(r.pass) << name << " N=" << n << ": " << formatCheckLine(name, r);
+      EXPECT_TRUE(r.pass) << name << " N=" << n << ": "
+                          << formatCheckLine(name, r);
     }
     CheckResult wrong = runAndCheck(*lib, "attn_wrong", dims, 7);
     EXPECT_FALSE(wrong.pass) << formatCheckLine("attn_wrong", wrong);

@@ -64,7 +64,8 @@ void expectErrorContaining(const Json &j, const std::string &needle) {
 }
 
 TEST(ManifestTest, ParsesTheDocumentedExample) {
-  Result<Manifest> m = parseManifest(exampleManifest().dump(2), "mha.manifest.json");
+  Result<Manifest> m =
+      parseManifest(exampleManifest().dump(2), "mha.manifest.json");
   ASSERT_TRUE(m.ok()) << m.message();
   EXPECT_EQ(m->version, 1);
   EXPECT_EQ(m->sourceHash, "9f0c6d2a1b3e4f57");
@@ -88,7 +89,8 @@ TEST(ManifestTest, ParsesTheDocumentedExample) {
   EXPECT_FALSE(k.reference->kvLengths.has_value());
   EXPECT_EQ(k.reference->scale.str(), "0.125");
   ASSERT_EQ(k.reference->masks.size(), 1u);
-  EXPECT_EQ(k.reference->masks[0].str(), "(le j (add i (sub (dim M) (dim N))))");
+  EXPECT_EQ(k.reference->masks[0].str(),
+            "(le j (add i (sub (dim M) (dim N))))");
   EXPECT_EQ(m->findKernel("mha"), &k);
   EXPECT_EQ(m->findKernel("nope"), nullptr);
 }
@@ -108,7 +110,8 @@ TEST(ManifestTest, OptionalFieldsAndDefaults) {
   EXPECT_EQ(m->kernels[0].scheduleJson, "{}");
   EXPECT_EQ(m->kernels[0].reference->scale.str(), "(rsqrt (float (dim D)))");
   EXPECT_FALSE(m->kernels[0].reference->causal);
-  j["kernels"][0]["reference"]["scale"] = 0.25; // A JSON number is accepted too.
+  j["kernels"][0]["reference"]["scale"] =
+      0.25; // A JSON number is accepted too.
   m = parseManifest(j.dump(), "m.json");
   ASSERT_TRUE(m.ok()) << m.message();
   EXPECT_EQ(m->kernels[0].reference->scale.str(), "0.25");
@@ -117,8 +120,10 @@ TEST(ManifestTest, OptionalFieldsAndDefaults) {
 TEST(ManifestTest, TopLevelErrors) {
   Result<Manifest> bad = parseManifest("{\"format\": ", "m.json");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.message().rfind("m.json: invalid JSON: ", 0), 0u) << bad.message();
-  expectError(Json::array(), "expected a JSON object at the top level, found an array");
+  EXPECT_EQ(bad.message().rfind("m.json: invalid JSON: ", 0), 0u)
+      << bad.message();
+  expectError(Json::array(),
+              "expected a JSON object at the top level, found an array");
   Json j = exampleManifest();
   j.erase("format");
   expectError(j, "format: missing");
@@ -127,7 +132,8 @@ TEST(ManifestTest, TopLevelErrors) {
   expectError(j, "format: expected \"attnc-manifest\", found \"other\"");
   j = exampleManifest();
   j["version"] = 2;
-  expectError(j, "version: unsupported manifest version 2 (this runtime reads 1)");
+  expectError(j,
+              "version: unsupported manifest version 2 (this runtime reads 1)");
   j["version"] = "1";
   expectError(j, "version: expected an integer, found a string");
   j = exampleManifest();
@@ -159,7 +165,9 @@ TEST(ManifestTest, KernelErrors) {
   j["kernels"][0]["dims"]["N"] = 0;
   expectError(j, "kernels[0].dims.N: must be positive, found 0");
   j["kernels"][0]["dims"]["N"] = "?";
-  expectError(j, "kernels[0].dims.N: expected a positive integer or null, found a string");
+  expectError(
+      j,
+      "kernels[0].dims.N: expected a positive integer or null, found a string");
   j = exampleManifest();
   j["kernels"][0]["schedule"] = 3;
   expectError(j, "kernels[0].schedule: expected an object, found a number");
@@ -171,25 +179,33 @@ TEST(ManifestTest, KernelErrors) {
 TEST(ManifestTest, ArgumentErrors) {
   Json j = exampleManifest();
   j["kernels"][0]["args"][2]["dtype"] = "f8";
-  expectError(j, "kernels[0].args[2].dtype: unknown dtype 'f8' (expected f16, bf16, f32, "
-                 "f64 or i32)");
+  expectError(
+      j,
+      "kernels[0].args[2].dtype: unknown dtype 'f8' (expected f16, bf16, f32, "
+      "f64 or i32)");
   j = exampleManifest();
   j["kernels"][0]["args"][1]["role"] = "inout";
-  expectError(j, "kernels[0].args[1].role: unknown role 'inout' (expected input or output)");
+  expectError(j, "kernels[0].args[1].role: unknown role 'inout' (expected "
+                 "input or output)");
   j = exampleManifest();
   j["kernels"][0]["args"][1]["shape"][2] = "M";
-  expectError(j, "kernels[0].args[1].shape[2]: dim 'M' is not declared in dims");
+  expectError(j,
+              "kernels[0].args[1].shape[2]: dim 'M' is not declared in dims");
   j["kernels"][0]["args"][1]["shape"][2] = 0;
-  expectError(j, "kernels[0].args[1].shape[2]: extent must be positive, found 0");
+  expectError(j,
+              "kernels[0].args[1].shape[2]: extent must be positive, found 0");
   j["kernels"][0]["args"][1]["shape"][2] = 1.5;
-  expectError(j, "kernels[0].args[1].shape[2]: expected a dim name or an integer, found a "
-                 "number");
+  expectError(
+      j,
+      "kernels[0].args[1].shape[2]: expected a dim name or an integer, found a "
+      "number");
   j = exampleManifest();
   j["kernels"][0]["args"][1]["name"] = "q";
   expectError(j, "kernels[0].args[1].name: duplicate argument name 'q'");
   j = exampleManifest();
   std::swap(j["kernels"][0]["args"][2], j["kernels"][0]["args"][3]);
-  expectError(j, "kernels[0].args[3].role: input 'v' follows an output (outputs come last)");
+  expectError(j, "kernels[0].args[3].role: input 'v' follows an output "
+                 "(outputs come last)");
   j = exampleManifest();
   j["kernels"][0]["args"][0].erase("shape");
   expectError(j, "kernels[0].args[0].shape: missing");
@@ -198,48 +214,59 @@ TEST(ManifestTest, ArgumentErrors) {
 TEST(ManifestTest, ReferenceErrors) {
   Json j = exampleManifest();
   j["kernels"][0]["reference"]["kind"] = "linear";
-  expectError(j, "kernels[0].reference.kind: unknown reference kind 'linear' (expected "
-                 "attention)");
+  expectError(
+      j, "kernels[0].reference.kind: unknown reference kind 'linear' (expected "
+         "attention)");
   j = exampleManifest();
   j["kernels"][0]["reference"]["key"] = "kk";
-  expectError(j, "kernels[0].reference.key: 'kk' is not an argument of the kernel (q, k, "
-                 "v, out)");
+  expectError(
+      j,
+      "kernels[0].reference.key: 'kk' is not an argument of the kernel (q, k, "
+      "v, out)");
   j = exampleManifest();
   j["kernels"][0]["reference"]["out"] = "v";
   expectError(j, "kernels[0].reference.out: argument 'v' must be an output");
   j = exampleManifest();
   j["kernels"][0]["reference"]["kv_lengths"] = "k";
-  expectError(j, "kernels[0].reference.kv_lengths: argument 'k' must have rank 1, found 4");
+  expectError(j, "kernels[0].reference.kv_lengths: argument 'k' must have rank "
+                 "1, found 4");
   j = exampleManifest();
   j["kernels"][0]["reference"]["causal"] = "yes";
-  expectError(j, "kernels[0].reference.causal: expected a boolean, found a string");
+  expectError(
+      j, "kernels[0].reference.causal: expected a boolean, found a string");
   j = exampleManifest();
   j["kernels"][0]["reference"]["masks"][0] = "(le j (add i";
-  expectErrorContaining(j, "kernels[0].reference.masks[0]: in expression \"(le j (add i\": "
-                           "column 13: expected ')'");
+  expectErrorContaining(
+      j, "kernels[0].reference.masks[0]: in expression \"(le j (add i\": "
+         "column 13: expected ')'");
   j = exampleManifest();
   j["kernels"][0]["reference"]["score_mods"] = Json::array({"(mul s 2.0)", 7});
-  expectError(j, "kernels[0].reference.score_mods[1]: expected a string, found a number");
+  expectError(
+      j,
+      "kernels[0].reference.score_mods[1]: expected a string, found a number");
   j = exampleManifest();
   j["kernels"][0]["reference"]["scale"] = "(frob)";
-  expectErrorContaining(j, "kernels[0].reference.scale: in expression \"(frob)\": column 2: "
-                           "unknown operator 'frob'");
+  expectErrorContaining(
+      j, "kernels[0].reference.scale: in expression \"(frob)\": column 2: "
+         "unknown operator 'frob'");
 }
 
 TEST(ManifestTest, KvLengthsMustBeAnI32Vector) {
   Json j = exampleManifest();
   Json &k = j["kernels"][0];
   k["dims"]["M"] = nullptr;
-  k["args"].insert(k["args"].begin() + 3,
-                   Json::parse(R"({"name": "kv_len", "role": "input", "dtype": "i32",
+  k["args"].insert(
+      k["args"].begin() + 3,
+      Json::parse(R"({"name": "kv_len", "role": "input", "dtype": "i32",
                                    "shape": ["B"]})"));
   k["reference"]["kv_lengths"] = "kv_len";
   Result<Manifest> m = parseManifest(j.dump(), "m.json");
   ASSERT_TRUE(m.ok()) << m.message();
   EXPECT_EQ(*m->kernels[0].reference->kvLengths, "kv_len");
   k["args"][3]["dtype"] = "f32";
-  expectError(j, "kernels[0].reference.kv_lengths: argument 'kv_len' must have an i32 "
-                 "dtype, found f32");
+  expectError(
+      j, "kernels[0].reference.kv_lengths: argument 'kv_len' must have an i32 "
+         "dtype, found f32");
 }
 
 TEST(ManifestTest, LoadManifestNamesTheFile) {

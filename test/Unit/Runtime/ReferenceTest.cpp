@@ -31,8 +31,8 @@ KernelSpec attnKernel(const Json &changes = Json::object(), int dimD = 8) {
 
 /// Builds the inputs: q [B,H,N,D], k and v [B,G,M,D] from value functions.
 template <typename QF, typename KF, typename VF>
-TensorMap makeInputs(int64_t B, int64_t H, int64_t G, int64_t N, int64_t M, int64_t D,
-                     QF qf, KF kf, VF vf) {
+TensorMap makeInputs(int64_t B, int64_t H, int64_t G, int64_t N, int64_t M,
+                     int64_t D, QF qf, KF kf, VF vf) {
   TensorMap args;
   auto fill = [](std::vector<int64_t> shape, auto f) {
     Tensor t = Tensor::create(DType::F32, shape).take();
@@ -49,7 +49,9 @@ TensorMap makeInputs(int64_t B, int64_t H, int64_t G, int64_t N, int64_t M, int6
   return args;
 }
 
-double at(const Tensor &t, std::vector<int64_t> idx) { return t.getDouble(t.flatIndex(idx)); }
+double at(const Tensor &t, std::vector<int64_t> idx) {
+  return t.getDouble(t.flatIndex(idx));
+}
 
 auto randomish = [](int64_t a, int64_t b, int64_t c, int64_t d) {
   return std::sin(double(a * 1000 + b * 100 + c * 10 + d) * 0.37);
@@ -57,8 +59,9 @@ auto randomish = [](int64_t a, int64_t b, int64_t c, int64_t d) {
 
 TEST(ReferenceTest, OneKeyGivesItsValue) {
   KernelSpec k = attnKernel();
-  TensorMap args = makeInputs(1, 2, 2, 3, 1, 8, randomish, randomish,
-                              [](auto, auto g, auto, auto d) { return double(g * 10 + d); });
+  TensorMap args =
+      makeInputs(1, 2, 2, 3, 1, 8, randomish, randomish,
+                 [](auto, auto g, auto, auto d) { return double(g * 10 + d); });
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->ref64.shape(), (std::vector<int64_t>{1, 2, 3, 8}));
@@ -67,7 +70,8 @@ TEST(ReferenceTest, OneKeyGivesItsValue) {
     for (int64_t i = 0; i < 3; ++i)
       for (int64_t d = 0; d < 8; ++d) {
         EXPECT_DOUBLE_EQ(at(r->ref64, {0, h, i, d}), double(h * 10 + d));
-        EXPECT_FLOAT_EQ(float(at(r->baseline, {0, h, i, d})), float(h * 10 + d));
+        EXPECT_FLOAT_EQ(float(at(r->baseline, {0, h, i, d})),
+                        float(h * 10 + d));
       }
 }
 
@@ -79,8 +83,10 @@ TEST(ReferenceTest, UniformScoresGiveTheMeanOfV) {
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   for (int64_t b = 0; b < 2; ++b)
-    for (int64_t d = 0; d < 8; ++d) // mean over j of b + j*(d+1) = b + 1.5*(d+1)
-      EXPECT_NEAR(at(r->ref64, {b, 0, 1, d}), double(b) + 1.5 * double(d + 1), 1e-12);
+    for (int64_t d = 0; d < 8;
+         ++d) // mean over j of b + j*(d+1) = b + 1.5*(d+1)
+      EXPECT_NEAR(at(r->ref64, {b, 0, 1, d}), double(b) + 1.5 * double(d + 1),
+                  1e-12);
 }
 
 TEST(ReferenceTest, TwoKeysHandComputed) {
@@ -114,8 +120,10 @@ TEST(ReferenceTest, FullyMaskedRowIsZero) {
 
 TEST(ReferenceTest, CausalFirstRowEqualsFirstValue) {
   KernelSpec k = attnKernel(
-      {{"causal", true}, {"masks", Json::array({"(le j (add i (sub (dim M) (dim N))))"})}});
-  TensorMap args = makeInputs(1, 2, 2, 5, 5, 8, randomish, randomish, randomish);
+      {{"causal", true},
+       {"masks", Json::array({"(le j (add i (sub (dim M) (dim N))))"})}});
+  TensorMap args =
+      makeInputs(1, 2, 2, 5, 5, 8, randomish, randomish, randomish);
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   const Tensor &v = args.at("v");
@@ -123,8 +131,9 @@ TEST(ReferenceTest, CausalFirstRowEqualsFirstValue) {
     for (int64_t d = 0; d < 8; ++d)
       EXPECT_DOUBLE_EQ(at(r->ref64, {0, h, 0, d}), at(v, {0, h, 0, d}));
   // Bottom-right alignment with N < M: query row 0 sees keys 0..M-N.
-  args = makeInputs(1, 1, 1, 2, 4, 8, [](auto...) { return 0.0; }, randomish,
-                    [](auto, auto, auto j, auto) { return double(j); });
+  args = makeInputs(
+      1, 1, 1, 2, 4, 8, [](auto...) { return 0.0; }, randomish,
+      [](auto, auto, auto j, auto) { return double(j); });
   r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_NEAR(at(r->ref64, {0, 0, 0, 0}), (0 + 1 + 2) / 3.0, 1e-12);
@@ -134,8 +143,9 @@ TEST(ReferenceTest, CausalFirstRowEqualsFirstValue) {
 TEST(ReferenceTest, GroupedQueryHeadMapping) {
   // H = 4, G = 2: heads 0,1 read kv head 0 and heads 2,3 read kv head 1.
   KernelSpec k = attnKernel();
-  TensorMap args = makeInputs(1, 4, 2, 1, 3, 8, randomish, randomish,
-                              [](auto, auto g, auto, auto) { return g == 0 ? 1.0 : 2.0; });
+  TensorMap args =
+      makeInputs(1, 4, 2, 1, 3, 8, randomish, randomish,
+                 [](auto, auto g, auto, auto) { return g == 0 ? 1.0 : 2.0; });
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_NEAR(at(r->ref64, {0, 0, 0, 3}), 1.0, 1e-12);
@@ -146,8 +156,9 @@ TEST(ReferenceTest, GroupedQueryHeadMapping) {
   TensorMap bad = makeInputs(1, 3, 2, 1, 3, 8, randomish, randomish, randomish);
   Result<ReferenceOutput> e = computeReference(k, bad);
   ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.message().find("the query heads H = 3 are not a multiple of the key/value "
-                             "heads G = 2"),
+  EXPECT_NE(e.message().find(
+                "the query heads H = 3 are not a multiple of the key/value "
+                "heads G = 2"),
             std::string::npos)
       << e.message();
 }
@@ -156,14 +167,16 @@ TEST(ReferenceTest, ScoreModsApplyInOrder) {
   // (mul s 0.0) then (add s (float j)): scores become j, whatever q and k are.
   KernelSpec k = attnKernel(
       {{"score_mods", Json::array({"(mul s 0.0)", "(add s (float j))"})}});
-  TensorMap args = makeInputs(1, 1, 1, 1, 2, 8, randomish, randomish,
-                              [](auto, auto, auto j, auto) { return double(j); });
+  TensorMap args =
+      makeInputs(1, 1, 1, 1, 2, 8, randomish, randomish,
+                 [](auto, auto, auto j, auto) { return double(j); });
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   double w1 = std::exp(1.0) / (1 + std::exp(1.0));
   EXPECT_NEAR(at(r->ref64, {0, 0, 0, 0}), w1, 1e-12);
   // Reversed order: the scores are all zero, so the weights are uniform.
-  k = attnKernel({{"score_mods", Json::array({"(add s (float j))", "(mul s 0.0)"})}});
+  k = attnKernel(
+      {{"score_mods", Json::array({"(add s (float j))", "(mul s 0.0)"})}});
   r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_NEAR(at(r->ref64, {0, 0, 0, 0}), 0.5, 1e-12);
@@ -171,7 +184,8 @@ TEST(ReferenceTest, ScoreModsApplyInOrder) {
 
 TEST(ReferenceTest, LogitsTimes200StayFinite) {
   KernelSpec k = attnKernel({{"scale", "200.0"}});
-  TensorMap args = makeInputs(1, 1, 1, 4, 7, 8, randomish, randomish, randomish);
+  TensorMap args =
+      makeInputs(1, 1, 1, 4, 7, 8, randomish, randomish, randomish);
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
   for (int64_t e = 0; e < r->ref64.numElements(); ++e) {
@@ -185,17 +199,19 @@ TEST(ReferenceTest, KvLengthsThroughLoad) {
   Result<Manifest> m = parseManifest(j.dump(), "m.json");
   ASSERT_TRUE(m.ok()) << m.message();
   const KernelSpec &k = *m->findKernel("attn_kv");
-  TensorMap args = makeInputs(2, 1, 1, 1, 4, 8, [](auto...) { return 0.0; }, randomish,
-                              [](auto, auto, auto j, auto) { return double(j); });
+  TensorMap args = makeInputs(
+      2, 1, 1, 1, 4, 8, [](auto...) { return 0.0; }, randomish,
+      [](auto, auto, auto j, auto) { return double(j); });
   args.emplace("kv_len", makeTensor(DType::I32, {2}, {0, 2}));
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(at(r->ref64, {0, 0, 0, 0}), 0.0);         // Length 0: fully masked.
+  EXPECT_EQ(at(r->ref64, {0, 0, 0, 0}), 0.0); // Length 0: fully masked.
   EXPECT_NEAR(at(r->ref64, {1, 0, 0, 0}), 0.5, 1e-12); // Keys 0 and 1.
   args.erase("kv_len");
   Result<ReferenceOutput> e = computeReference(k, args);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.message(), "reference: the kv_lengths argument 'kv_len' is missing");
+  EXPECT_EQ(e.message(),
+            "reference: the kv_lengths argument 'kv_len' is missing");
 }
 
 TEST(ReferenceTest, BaselineIsInTheOutputDType) {
@@ -205,7 +221,8 @@ TEST(ReferenceTest, BaselineIsInTheOutputDType) {
     a["dtype"] = "f16";
   Result<Manifest> m = parseManifest(j.dump(), "m.json");
   ASSERT_TRUE(m.ok()) << m.message();
-  TensorMap args = makeInputs(1, 1, 1, 3, 5, 8, randomish, randomish, randomish);
+  TensorMap args =
+      makeInputs(1, 1, 1, 3, 5, 8, randomish, randomish, randomish);
   Result<ReferenceOutput> r = computeReference(m->kernels[2], args);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(r->baseline.dtype(), DType::F16);
@@ -213,16 +230,19 @@ TEST(ReferenceTest, BaselineIsInTheOutputDType) {
 
 TEST(ReferenceTest, Errors) {
   KernelSpec k = attnKernel({{"masks", Json::array({"(add i j)"})}});
-  TensorMap args = makeInputs(1, 1, 1, 1, 1, 8, randomish, randomish, randomish);
+  TensorMap args =
+      makeInputs(1, 1, 1, 1, 1, 8, randomish, randomish, randomish);
   Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference.masks[0]: (add i j) gives a number, expected a boolean");
+  EXPECT_EQ(r.message(),
+            "reference.masks[0]: (add i j) gives a number, expected a boolean");
 
   k = attnKernel({{"score_mods", Json::array({"(lt s 0.0)"})}});
   r = computeReference(k, args);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference.score_mods[0]: (lt s 0.0) gives a boolean, expected a "
-                         "number");
+  EXPECT_EQ(r.message(),
+            "reference.score_mods[0]: (lt s 0.0) gives a boolean, expected a "
+            "number");
 
   k = attnKernel({{"masks", Json::array({"(lt j (load nope b))"})}});
   r = computeReference(k, args);
@@ -232,8 +252,8 @@ TEST(ReferenceTest, Errors) {
   k = attnKernel({{"normalize", "sum"}});
   r = computeReference(k, args);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(),
-            "reference: normalize 'sum' is not supported (the reference evaluates softmax)");
+  EXPECT_EQ(r.message(), "reference: normalize 'sum' is not supported (the "
+                         "reference evaluates softmax)");
 
   KernelSpec none;
   none.name = "plain";

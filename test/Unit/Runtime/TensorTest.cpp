@@ -1,7 +1,7 @@
 //===- TensorTest.cpp - Tensors and 16-bit float conversions --------------===//
 
-#include "runtime/Half.h"
 #include "runtime/Tensor.h"
+#include "runtime/Half.h"
 
 #include "TestUtil.h"
 
@@ -81,9 +81,11 @@ TEST(TensorTest, ScalarAndEmpty) {
 }
 
 TEST(TensorTest, OverflowingShapeIsAnError) {
-  Result<Tensor> t = Tensor::create(DType::F32, {int64_t(1) << 40, int64_t(1) << 40});
+  Result<Tensor> t =
+      Tensor::create(DType::F32, {int64_t(1) << 40, int64_t(1) << 40});
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.message().find("more elements than fit in 64 bits"), std::string::npos)
+  EXPECT_NE(t.message().find("more elements than fit in 64 bits"),
+            std::string::npos)
       << t.message();
   Result<Tensor> neg = Tensor::create(DType::F32, {2, -1});
   ASSERT_FALSE(neg.ok());

@@ -20,7 +20,8 @@ class TempDir {
 public:
   TempDir() {
     const char *base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") + "/attnrt-XXXXXX";
+    std::string templ =
+        std::string(base && *base ? base : "/tmp") + "/attnrt-XXXXXX";
     std::vector<char> buf(templ.begin(), templ.end());
     buf.push_back('\0');
     char *made = mkdtemp(buf.data());
@@ -32,7 +33,9 @@ public:
     std::filesystem::remove_all(dirPath, ec);
   }
   const std::string &path() const { return dirPath; }
-  std::string file(const std::string &name) const { return dirPath + "/" + name; }
+  std::string file(const std::string &name) const {
+    return dirPath + "/" + name;
+  }
 
 private:
   std::string dirPath;
@@ -65,7 +68,8 @@ inline std::string fakeKernelsPath() { return ATTN_FAKE_KERNELS_PATH; }
 
 /// Copies the fake kernel library into `dir` as `<name>.so`, writes
 /// `manifest` as `<name>.manifest.json`, and returns the library path.
-inline std::string installFakeLibrary(const TempDir &dir, const std::string &manifest,
+inline std::string installFakeLibrary(const TempDir &dir,
+                                      const std::string &manifest,
                                       const std::string &name = "fake") {
   std::string so = dir.file(name + ".so");
   std::filesystem::copy_file(fakeKernelsPath(), so,

@@ -1,0 +1,637 @@
+//===- SemaExpr.cpp - types of variant expressions and constants ----------===//
+//
+// Type checking of score and mask bodies (int, f32 and bool scalars, with
+// ints promoted to f32 where they meet a float) and evaluation of constant
+// expressions (variant parameters, `scale`).
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Sema.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Casting.h"
+
+#include <cmath>
+#include <cstdio>
+
+using namespace attn::frontend;
+using llvm::cast;
+
+//===----------------------------------------------------------------------===//
+// Scalars
+//===----------------------------------------------------------------------===//
+
+llvm::StringRef attn::frontend::spell(ScalarKind kind) {
+  switch (kind) {
+  case ScalarKind::Int:
+    return "int";
+  case ScalarKind::Float:
+    return "f32";
+  case ScalarKind::Bool:
+    return "bool";
+  }
+  return "?";
+}
+
+ConstValue ConstValue::getInt(int64_t v) {
+  ConstValue c;
+  c.kind = ScalarKind::Int;
+  c.intValue = v;
+  return c;
+}
+
+ConstValue ConstValue::getFloat(double v) {
+  ConstValue c;
+  c.kind = ScalarKind::Float;
+  c.floatValue = v;
+  return c;
+}
+
+ConstValue ConstValue::getBool(bool v) {
+  ConstValue c;
+  c.kind = ScalarKind::Bool;
+  c.boolValue = v;
+  return c;
+}
+
+double ConstValue::asDouble() const {
+  switch (kind) {
+  case ScalarKind::Int:
+    return static_cast<double>(intValue);
+  case ScalarKind::Float:
+    return floatValue;
+  case ScalarKind::Bool:
+    return boolValue ? 1.0 : 0.0;
+  }
+  return 0.0;
+}
+
+bool ConstValue::operator==(const ConstValue &other) const {
+  return kind == other.kind && intValue == other.intValue &&
+         floatValue == other.floatValue && boolValue == other.boolValue;
+}
+
+bool ConstValue::operator<(const ConstValue &other) const {
+  return std::make_tuple(kind, intValue, floatValue, boolValue) <
+         std::make_tuple(other.kind, other.intValue, other.floatValue,
+                         other.boolValue);
+}
+
+std::string attn::frontend::formatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
+}
+
+/// How a scalar kind is described in messages ("an int", "a boolean").
+static llvm::StringRef describe(ScalarKind kind) {
+  switch (kind) {
+  case ScalarKind::Int:
+    return "an int";
+  case ScalarKind::Float:
+    return "a float";
+  case ScalarKind::Bool:
+    return "a boolean";
+  }
+  return "?";
+}
+
+static bool isNumber(ScalarKind kind) { return kind != ScalarKind::Bool; }
+
+/// The kind two numbers are computed in: int when both are ints.
+static ScalarKind joinNumbers(ScalarKind a, ScalarKind b) {
+  return a == ScalarKind::Int && b == ScalarKind::Int ? ScalarKind::Int
+                                                      : ScalarKind::Float;
+}
+
+static bool isComparison(BinaryOp op) {
+  return op == BinaryOp::Lt || op == BinaryOp::Le || op == BinaryOp::Gt ||
+         op == BinaryOp::Ge || op == BinaryOp::Eq || op == BinaryOp::Ne;
+}
+
+static bool isLogical(BinaryOp op) {
+  return op == BinaryOp::And || op == BinaryOp::Or;
+}
+
+//===----------------------------------------------------------------------===//
+// Built-in functions
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// How a built-in function types its arguments.
+enum class BuiltinRule {
+  FloatUnary, ///< f32 -> f32 (ints promoted): exp, log, tanh, ...
+  Abs,        ///< int -> int, f32 -> f32
+  MinMax,     ///< (int, int) -> int, otherwise f32
+  Pow,        ///< (f32, f32) -> f32
+};
+
+struct Builtin {
+  llvm::StringRef name;
+  unsigned arity;
+  BuiltinRule rule;
+};
+} // namespace
+
+static const Builtin kBuiltins[] = {
+    {"exp", 1, BuiltinRule::FloatUnary},   {"exp2", 1, BuiltinRule::FloatUnary},
+    {"log", 1, BuiltinRule::FloatUnary},   {"tanh", 1, BuiltinRule::FloatUnary},
+    {"sqrt", 1, BuiltinRule::FloatUnary},  {"rsqrt", 1, BuiltinRule::FloatUnary},
+    {"sin", 1, BuiltinRule::FloatUnary},   {"cos", 1, BuiltinRule::FloatUnary},
+    {"floor", 1, BuiltinRule::FloatUnary}, {"abs", 1, BuiltinRule::Abs},
+    {"min", 2, BuiltinRule::MinMax},       {"max", 2, BuiltinRule::MinMax},
+    {"pow", 2, BuiltinRule::Pow},
+};
+
+static const Builtin *lookupBuiltin(llvm::StringRef name) {
+  for (const Builtin &b : kBuiltins)
+    if (b.name == name)
+      return &b;
+  return nullptr;
+}
+
+static std::string builtinNames() {
+  std::string names;
+  llvm::raw_string_ostream os(names);
+  llvm::interleaveComma(kBuiltins, os, [&](const Builtin &b) { os << b.name; });
+  return names;
+}
+
+/// Checks the arity and argument kinds of a built-in call and returns the
+/// result kind; `emit` reports an error at a location.
+template <typename EmitFn>
+static std::optional<ScalarKind>
+typeBuiltin(const CallExprAST &call, llvm::ArrayRef<ScalarKind> argKinds,
+            EmitFn emit) {
+  const Builtin *builtin = lookupBuiltin(call.getCallee());
+  if (!builtin) {
+    emit(call.getLoc()) << "unknown function '" << call.getCallee()
+                        << "'; the functions are " << builtinNames();
+    return std::nullopt;
+  }
+  for (const ArgAST &arg : call.getArgs()) {
+    if (!arg.name.empty()) {
+      emit(arg.loc) << "function '" << call.getCallee()
+                    << "' takes no named arguments, got '" << arg.name << "'";
+      return std::nullopt;
+    }
+  }
+  if (argKinds.size() != builtin->arity) {
+    emit(call.getLoc()) << "function '" << call.getCallee() << "' takes "
+                        << builtin->arity << " argument"
+                        << (builtin->arity == 1 ? "" : "s") << ", got "
+                        << argKinds.size();
+    return std::nullopt;
+  }
+  for (auto [i, kind] : llvm::enumerate(argKinds)) {
+    if (!isNumber(kind)) {
+      emit(call.getArgs()[i].value->getLoc())
+          << "function '" << call.getCallee()
+          << "' expects a number, got a boolean";
+      return std::nullopt;
+    }
+  }
+  switch (builtin->rule) {
+  case BuiltinRule::FloatUnary:
+  case BuiltinRule::Pow:
+    return ScalarKind::Float;
+  case BuiltinRule::Abs:
+    return argKinds[0];
+  case BuiltinRule::MinMax:
+    return joinNumbers(argKinds[0], argKinds[1]);
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// Variant bodies
+//===----------------------------------------------------------------------===//
+
+
+std::optional<ScalarKind> Sema::checkExpr(const ExprAST &expr, Scope &scope) {
+  std::optional<ScalarKind> result;
+  switch (expr.getKind()) {
+  case ExprAST::Kind::Int:
+    result = ScalarKind::Int;
+    break;
+  case ExprAST::Kind::Float:
+    result = ScalarKind::Float;
+    break;
+  case ExprAST::Kind::Bool:
+    result = ScalarKind::Bool;
+    break;
+  case ExprAST::Kind::Name: {
+    const auto &name = cast<NameExprAST>(expr);
+    NameRef ref;
+    // Binders, then variant parameters, then dims.
+    for (auto [i, binder] : llvm::enumerate(scope.item.binders)) {
+      if (binder.name == name.getName()) {
+        ref.kind = NameRef::Kind::Binder;
+        ref.index = i;
+        result = scope.isScore && i == 0 ? ScalarKind::Float : ScalarKind::Int;
+        break;
+      }
+    }
+    if (!result) {
+      for (auto [i, param] : llvm::enumerate(scope.variant.decl->params)) {
+        if (param.name == name.getName()) {
+          ref.kind = NameRef::Kind::Param;
+          ref.index = i;
+          result = scope.variant.paramKinds[i];
+          break;
+        }
+      }
+    }
+    if (!result && lookupDim(name.getName())) {
+      ref.kind = NameRef::Kind::Dim;
+      ref.dim = name.getName().str();
+      result = ScalarKind::Int;
+      if (llvm::none_of(scope.dimsRead,
+                        [&](auto &d) { return d.first == ref.dim; }))
+        scope.dimsRead.emplace_back(ref.dim, expr.getLoc());
+    }
+    if (!result) {
+      emitError(expr.getLoc())
+          << "unknown name '" << name.getName() << "' in '" << scope.item.name
+          << "' of variant '" << scope.variant.decl->name
+          << "'; expected one of its parameters ("
+          << (scope.isScore ? "s, b, h, i, j" : "b, h, i, j")
+          << " by position), a variant parameter or a dim";
+      return std::nullopt;
+    }
+    nameRefs[&name] = ref;
+    break;
+  }
+  case ExprAST::Kind::Unary: {
+    const auto &unary = cast<UnaryExprAST>(expr);
+    std::optional<ScalarKind> operand = checkExpr(unary.getOperand(), scope);
+    if (!operand)
+      return std::nullopt;
+    if (unary.getOp() == UnaryOp::Neg && !isNumber(*operand)) {
+      emitError(expr.getLoc()) << "operator '-' expects a number, got a "
+                                  "boolean";
+      return std::nullopt;
+    }
+    if (unary.getOp() == UnaryOp::Not && *operand != ScalarKind::Bool) {
+      emitError(expr.getLoc())
+          << "operator '!' expects a boolean, got " << describe(*operand);
+      return std::nullopt;
+    }
+    result = operand;
+    break;
+  }
+  case ExprAST::Kind::Binary: {
+    const auto &binary = cast<BinaryExprAST>(expr);
+    std::optional<ScalarKind> lhs = checkExpr(binary.getLHS(), scope);
+    std::optional<ScalarKind> rhs = checkExpr(binary.getRHS(), scope);
+    if (!lhs || !rhs)
+      return std::nullopt;
+    BinaryOp op = binary.getOp();
+    if (isLogical(op)) {
+      if (*lhs != ScalarKind::Bool || *rhs != ScalarKind::Bool) {
+        bool left = *lhs != ScalarKind::Bool;
+        emitError(expr.getLoc())
+            << "operator '" << spell(op) << "' expects booleans, got "
+            << describe(left ? *lhs : *rhs) << " on the "
+            << (left ? "left" : "right");
+        return std::nullopt;
+      }
+      result = ScalarKind::Bool;
+    } else if (op == BinaryOp::Eq || op == BinaryOp::Ne) {
+      if (isNumber(*lhs) != isNumber(*rhs)) {
+        emitError(expr.getLoc())
+            << "operator '" << spell(op) << "' compares " << describe(*lhs)
+            << " with " << describe(*rhs);
+        return std::nullopt;
+      }
+      result = ScalarKind::Bool;
+    } else {
+      if (!isNumber(*lhs) || !isNumber(*rhs)) {
+        emitError(expr.getLoc())
+            << "operator '" << spell(op) << "' expects numbers, got a boolean "
+            << "on the " << (isNumber(*lhs) ? "right" : "left");
+        return std::nullopt;
+      }
+      result = isComparison(op) ? ScalarKind::Bool : joinNumbers(*lhs, *rhs);
+    }
+    break;
+  }
+  case ExprAST::Kind::Ternary: {
+    const auto &ternary = cast<TernaryExprAST>(expr);
+    std::optional<ScalarKind> cond = checkExpr(ternary.getCond(), scope);
+    std::optional<ScalarKind> thenKind = checkExpr(ternary.getThen(), scope);
+    std::optional<ScalarKind> elseKind = checkExpr(ternary.getElse(), scope);
+    if (!cond || !thenKind || !elseKind)
+      return std::nullopt;
+    if (*cond != ScalarKind::Bool) {
+      emitError(ternary.getCond().getLoc())
+          << "the condition of '?' must be a boolean, got "
+          << describe(*cond);
+      return std::nullopt;
+    }
+    if (isNumber(*thenKind) != isNumber(*elseKind)) {
+      emitError(expr.getLoc())
+          << "the branches of '?' have different types: "
+          << describe(*thenKind) << " and " << describe(*elseKind);
+      return std::nullopt;
+    }
+    result = isNumber(*thenKind) ? joinNumbers(*thenKind, *elseKind)
+                                 : ScalarKind::Bool;
+    break;
+  }
+  case ExprAST::Kind::Call:
+    result = checkCall(cast<CallExprAST>(expr), scope);
+    break;
+  }
+  if (result)
+    types[&expr] = *result;
+  return result;
+}
+
+std::optional<ScalarKind> Sema::checkCall(const CallExprAST &call,
+                                          Scope &scope) {
+  std::vector<ScalarKind> argKinds;
+  for (const ArgAST &arg : call.getArgs()) {
+    std::optional<ScalarKind> kind = checkExpr(*arg.value, scope);
+    if (!kind)
+      return std::nullopt;
+    argKinds.push_back(*kind);
+  }
+  return typeBuiltin(call, argKinds,
+                     [&](const Location &loc) { return emitError(loc); });
+}
+
+//===----------------------------------------------------------------------===//
+// Constant expressions
+//===----------------------------------------------------------------------===//
+
+
+/// Integer arithmetic with overflow detection; nullopt on overflow.
+static std::optional<int64_t> intOp(BinaryOp op, int64_t a, int64_t b) {
+  int64_t r = 0;
+  switch (op) {
+  case BinaryOp::Add:
+    if (__builtin_add_overflow(a, b, &r))
+      return std::nullopt;
+    return r;
+  case BinaryOp::Sub:
+    if (__builtin_sub_overflow(a, b, &r))
+      return std::nullopt;
+    return r;
+  case BinaryOp::Mul:
+    if (__builtin_mul_overflow(a, b, &r))
+      return std::nullopt;
+    return r;
+  case BinaryOp::Div:
+    if (a == INT64_MIN && b == -1)
+      return std::nullopt;
+    return a / b;
+  case BinaryOp::Rem:
+    if (a == INT64_MIN && b == -1)
+      return 0;
+    return a % b;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::optional<ConstValue> Sema::evalConst(const ExprAST &expr,
+                                          const ConstScope &scope) {
+  switch (expr.getKind()) {
+  case ExprAST::Kind::Int:
+    return ConstValue::getInt(cast<IntExprAST>(expr).getValue());
+  case ExprAST::Kind::Float:
+    return ConstValue::getFloat(cast<FloatExprAST>(expr).getValue());
+  case ExprAST::Kind::Bool:
+    return ConstValue::getBool(cast<BoolExprAST>(expr).getValue());
+  case ExprAST::Kind::Name: {
+    llvm::StringRef name = cast<NameExprAST>(expr).getName();
+    if (scope.variant && scope.paramValues) {
+      for (auto [i, param] : llvm::enumerate(scope.variant->params))
+        if (param.name == name)
+          return (*scope.paramValues)[i];
+    }
+    if (const DimInfo *dim = lookupDim(name)) {
+      if (dim->value)
+        return ConstValue::getInt(*dim->value);
+      emitError(expr.getLoc())
+          << "dim '" << name << "' is symbolic ('?'), so it cannot be used in "
+          << scope.what << ", which must be a constant";
+      return std::nullopt;
+    }
+    emitError(expr.getLoc()) << "unknown name '" << name << "' in "
+                             << scope.what << "; expected a constant "
+                             << "expression of numbers and dims";
+    return std::nullopt;
+  }
+  case ExprAST::Kind::Unary: {
+    const auto &unary = cast<UnaryExprAST>(expr);
+    std::optional<ConstValue> v = evalConst(unary.getOperand(), scope);
+    if (!v)
+      return std::nullopt;
+    if (unary.getOp() == UnaryOp::Not) {
+      if (v->kind != ScalarKind::Bool) {
+        emitError(expr.getLoc())
+            << "operator '!' expects a boolean, got " << describe(v->kind);
+        return std::nullopt;
+      }
+      return ConstValue::getBool(!v->boolValue);
+    }
+    if (v->kind == ScalarKind::Bool) {
+      emitError(expr.getLoc()) << "operator '-' expects a number, got a "
+                                  "boolean";
+      return std::nullopt;
+    }
+    if (v->kind == ScalarKind::Float)
+      return ConstValue::getFloat(-v->floatValue);
+    if (v->intValue == INT64_MIN) {
+      emitError(expr.getLoc()) << "integer overflow in " << scope.what;
+      return std::nullopt;
+    }
+    return ConstValue::getInt(-v->intValue);
+  }
+  case ExprAST::Kind::Binary: {
+    const auto &binary = cast<BinaryExprAST>(expr);
+    std::optional<ConstValue> lhs = evalConst(binary.getLHS(), scope);
+    if (!lhs)
+      return std::nullopt;
+    std::optional<ConstValue> rhs = evalConst(binary.getRHS(), scope);
+    if (!rhs)
+      return std::nullopt;
+    BinaryOp op = binary.getOp();
+    if (isLogical(op)) {
+      if (lhs->kind != ScalarKind::Bool || rhs->kind != ScalarKind::Bool) {
+        bool left = lhs->kind != ScalarKind::Bool;
+        emitError(expr.getLoc())
+            << "operator '" << spell(op) << "' expects booleans, got "
+            << describe(left ? lhs->kind : rhs->kind) << " on the "
+            << (left ? "left" : "right");
+        return std::nullopt;
+      }
+      return ConstValue::getBool(op == BinaryOp::And
+                                     ? lhs->boolValue && rhs->boolValue
+                                     : lhs->boolValue || rhs->boolValue);
+    }
+    if (lhs->kind == ScalarKind::Bool || rhs->kind == ScalarKind::Bool) {
+      if ((op == BinaryOp::Eq || op == BinaryOp::Ne) && lhs->kind == rhs->kind)
+        return ConstValue::getBool((lhs->boolValue == rhs->boolValue) ==
+                                   (op == BinaryOp::Eq));
+      emitError(expr.getLoc())
+          << "operator '" << spell(op) << "' expects numbers, got a boolean";
+      return std::nullopt;
+    }
+    bool isInt = lhs->kind == ScalarKind::Int && rhs->kind == ScalarKind::Int;
+    if (isComparison(op)) {
+      if (isInt) {
+        int64_t x = lhs->intValue, y = rhs->intValue;
+        switch (op) {
+        case BinaryOp::Lt:
+          return ConstValue::getBool(x < y);
+        case BinaryOp::Le:
+          return ConstValue::getBool(x <= y);
+        case BinaryOp::Gt:
+          return ConstValue::getBool(x > y);
+        case BinaryOp::Ge:
+          return ConstValue::getBool(x >= y);
+        case BinaryOp::Eq:
+          return ConstValue::getBool(x == y);
+        default:
+          return ConstValue::getBool(x != y);
+        }
+      }
+      double a = lhs->asDouble(), b = rhs->asDouble();
+      switch (op) {
+      case BinaryOp::Lt:
+        return ConstValue::getBool(a < b);
+      case BinaryOp::Le:
+        return ConstValue::getBool(a <= b);
+      case BinaryOp::Gt:
+        return ConstValue::getBool(a > b);
+      case BinaryOp::Ge:
+        return ConstValue::getBool(a >= b);
+      case BinaryOp::Eq:
+        return ConstValue::getBool(a == b);
+      default:
+        return ConstValue::getBool(a != b);
+      }
+    }
+    if (isInt) {
+      if ((op == BinaryOp::Div || op == BinaryOp::Rem) && rhs->intValue == 0) {
+        emitError(expr.getLoc()) << "division by zero in " << scope.what;
+        return std::nullopt;
+      }
+      std::optional<int64_t> r = intOp(op, lhs->intValue, rhs->intValue);
+      if (!r) {
+        emitError(expr.getLoc()) << "integer overflow in " << scope.what;
+        return std::nullopt;
+      }
+      return ConstValue::getInt(*r);
+    }
+    double a = lhs->asDouble(), b = rhs->asDouble();
+    switch (op) {
+    case BinaryOp::Add:
+      return ConstValue::getFloat(a + b);
+    case BinaryOp::Sub:
+      return ConstValue::getFloat(a - b);
+    case BinaryOp::Mul:
+      return ConstValue::getFloat(a * b);
+    case BinaryOp::Div:
+      return ConstValue::getFloat(a / b);
+    default:
+      return ConstValue::getFloat(std::fmod(a, b));
+    }
+  }
+  case ExprAST::Kind::Ternary: {
+    const auto &ternary = cast<TernaryExprAST>(expr);
+    std::optional<ConstValue> cond = evalConst(ternary.getCond(), scope);
+    if (!cond)
+      return std::nullopt;
+    if (cond->kind != ScalarKind::Bool) {
+      emitError(ternary.getCond().getLoc())
+          << "the condition of '?' must be a boolean, got "
+          << describe(cond->kind);
+      return std::nullopt;
+    }
+    std::optional<ConstValue> a = evalConst(ternary.getThen(), scope);
+    std::optional<ConstValue> b = evalConst(ternary.getElse(), scope);
+    if (!a || !b)
+      return std::nullopt;
+    if (isNumber(a->kind) != isNumber(b->kind)) {
+      emitError(expr.getLoc()) << "the branches of '?' have different types: "
+                               << describe(a->kind) << " and "
+                               << describe(b->kind);
+      return std::nullopt;
+    }
+    const ConstValue &chosen = cond->boolValue ? *a : *b;
+    if (isNumber(a->kind) && joinNumbers(a->kind, b->kind) == ScalarKind::Float)
+      return ConstValue::getFloat(chosen.asDouble());
+    return chosen;
+  }
+  case ExprAST::Kind::Call:
+    return evalConstCall(cast<CallExprAST>(expr), scope);
+  }
+  return std::nullopt;
+}
+
+std::optional<ConstValue> Sema::evalConstCall(const CallExprAST &call,
+                                              const ConstScope &scope) {
+  std::vector<ConstValue> args;
+  std::vector<ScalarKind> kinds;
+  for (const ArgAST &arg : call.getArgs()) {
+    std::optional<ConstValue> v = evalConst(*arg.value, scope);
+    if (!v)
+      return std::nullopt;
+    args.push_back(*v);
+    kinds.push_back(v->kind);
+  }
+  std::optional<ScalarKind> kind = typeBuiltin(
+      call, kinds, [&](const Location &loc) { return emitError(loc); });
+  if (!kind)
+    return std::nullopt;
+  llvm::StringRef name = call.getCallee();
+  if (*kind == ScalarKind::Int) {
+    int64_t a = args[0].intValue;
+    if (name == "abs") {
+      if (a == INT64_MIN) {
+        emitError(call.getLoc()) << "integer overflow in " << scope.what;
+        return std::nullopt;
+      }
+      return ConstValue::getInt(a < 0 ? -a : a);
+    }
+    int64_t b = args[1].intValue;
+    return ConstValue::getInt(name == "min" ? std::min(a, b) : std::max(a, b));
+  }
+  double x = args[0].asDouble();
+  double y = args.size() > 1 ? args[1].asDouble() : 0.0;
+  double r = llvm::StringSwitch<double>(name)
+                 .Case("exp", std::exp(x))
+                 .Case("exp2", std::exp2(x))
+                 .Case("log", std::log(x))
+                 .Case("tanh", std::tanh(x))
+                 .Case("sqrt", std::sqrt(x))
+                 .Case("rsqrt", 1.0 / std::sqrt(x))
+                 .Case("sin", std::sin(x))
+                 .Case("cos", std::cos(x))
+                 .Case("floor", std::floor(x))
+                 .Case("abs", std::fabs(x))
+                 .Case("min", std::fmin(x, y))
+                 .Case("max", std::fmax(x, y))
+                 .Case("pow", std::pow(x, y))
+                 .Default(0.0);
+  return ConstValue::getFloat(r);
+}
+
+std::optional<ConstValue> Sema::convertTo(const ConstValue &value,
+                                          ScalarKind kind, const Location &loc,
+                                          llvm::StringRef what) {
+  if (value.kind == kind)
+    return value;
+  if (kind == ScalarKind::Float && value.kind == ScalarKind::Int)
+    return ConstValue::getFloat(static_cast<double>(value.intValue));
+  auto diag = emitError(loc) << what << " must be " << describe(kind)
+                             << ", got " << describe(value.kind);
+  if (value.kind == ScalarKind::Float)
+    diag << " (" << formatNumber(value.floatValue) << ")";
+  return std::nullopt;
+}

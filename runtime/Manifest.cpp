@@ -1,0 +1,480 @@
+//===- Manifest.cpp - The library manifest (docs/Manifest.md) -------------===//
+//
+// Parsing uses nlohmann::json; every exception it may throw is caught here
+// and turned into a Status, so nothing escapes the runtime API.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+namespace attn::rt {
+
+using Json = nlohmann::ordered_json;
+
+const ArgSpec *KernelSpec::findArg(const std::string &argName) const {
+  for (const ArgSpec &a : args)
+    if (a.name == argName)
+      return &a;
+  return nullptr;
+}
+
+bool KernelSpec::hasDim(const std::string &dimName) const {
+  for (const auto &d : dims)
+    if (d.first == dimName)
+      return true;
+  return false;
+}
+
+std::optional<int64_t> KernelSpec::fixedDim(const std::string &dimName) const {
+  for (const auto &d : dims)
+    if (d.first == dimName)
+      return d.second;
+  return std::nullopt;
+}
+
+std::string KernelSpec::argNames() const {
+  std::string s;
+  for (const ArgSpec &a : args)
+    s += (s.empty() ? "" : ", ") + a.name;
+  return s;
+}
+
+const KernelSpec *Manifest::findKernel(const std::string &kernelName) const {
+  for (const KernelSpec &k : kernels)
+    if (k.name == kernelName)
+      return &k;
+  return nullptr;
+}
+
+namespace {
+
+const char *jsonTypeName(const Json &j) {
+  if (j.is_null())
+    return "null";
+  if (j.is_boolean())
+    return "a boolean";
+  if (j.is_number())
+    return "a number";
+  if (j.is_string())
+    return "a string";
+  if (j.is_array())
+    return "an array";
+  return "an object";
+}
+
+Status fieldError(const std::string &field, const std::string &msg) {
+  return Status::error(field + ": " + msg);
+}
+
+Status expectType(const Json &j, const std::string &field, bool ok,
+                  const char *want) {
+  if (ok)
+    return Status::success();
+  return fieldError(field, std::string("expected ") + want + ", found " +
+                               jsonTypeName(j));
+}
+
+/// Reads a required string member.
+Status getString(const Json &obj, const std::string &key,
+                 const std::string &field, std::string &out) {
+  auto it = obj.find(key);
+  if (it == obj.end())
+    return fieldError(field, "missing");
+  if (Status s = expectType(*it, field, it->is_string(), "a string"); !s)
+    return s;
+  out = it->get<std::string>();
+  return Status::success();
+}
+
+/// Reads an optional string member (absent or null leaves `out` unchanged).
+Status getOptionalString(const Json &obj, const std::string &key,
+                         const std::string &field, std::string &out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return Status::success();
+  return getString(obj, key, field, out);
+}
+
+bool isIdentifier(const std::string &s) {
+  if (s.empty() ||
+      !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
+  return true;
+}
+
+Status parseExprField(const std::string &text, const std::string &field,
+                      Expr &out) {
+  Result<Expr> e = parseExpr(text);
+  if (!e)
+    return fieldError(field, e.message());
+  out = e.take();
+  return Status::success();
+}
+
+Status parseExprList(const Json &ref, const std::string &key,
+                     const std::string &field, std::vector<std::string> &texts,
+                     std::vector<Expr> &exprs) {
+  auto it = ref.find(key);
+  if (it == ref.end() || it->is_null())
+    return Status::success();
+  if (Status s = expectType(*it, field, it->is_array(), "an array of strings");
+      !s)
+    return s;
+  for (size_t i = 0; i < it->size(); ++i) {
+    std::string sub = field + "[" + std::to_string(i) + "]";
+    const Json &e = (*it)[i];
+    if (Status s = expectType(e, sub, e.is_string(), "a string"); !s)
+      return s;
+    texts.push_back(e.get<std::string>());
+    exprs.emplace_back();
+    if (Status s = parseExprField(texts.back(), sub, exprs.back()); !s)
+      return s;
+  }
+  return Status::success();
+}
+
+Status parseArg(const Json &j, const std::string &field,
+                const KernelSpec &kernel, ArgSpec &arg) {
+  if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
+    return s;
+  if (Status s = getString(j, "name", field + ".name", arg.name); !s)
+    return s;
+  if (arg.name.empty())
+    return fieldError(field + ".name", "must not be empty");
+  std::string role;
+  if (Status s = getString(j, "role", field + ".role", role); !s)
+    return s;
+  if (role == "input")
+    arg.role = ArgRole::Input;
+  else if (role == "output")
+    arg.role = ArgRole::Output;
+  else
+    return fieldError(field + ".role",
+                      "unknown role '" + role + "' (expected input or output)");
+  std::string dtype;
+  if (Status s = getString(j, "dtype", field + ".dtype", dtype); !s)
+    return s;
+  std::optional<DType> t = parseDType(dtype);
+  if (!t)
+    return fieldError(field + ".dtype",
+                      "unknown dtype '" + dtype +
+                          "' (expected f16, bf16, f32, f64 or i32)");
+  arg.dtype = *t;
+  auto shape = j.find("shape");
+  if (shape == j.end())
+    return fieldError(field + ".shape", "missing");
+  if (Status s =
+          expectType(*shape, field + ".shape", shape->is_array(), "an array");
+      !s)
+    return s;
+  for (size_t i = 0; i < shape->size(); ++i) {
+    const Json &e = (*shape)[i];
+    std::string sub = field + ".shape[" + std::to_string(i) + "]";
+    ShapeEntry entry;
+    if (e.is_string()) {
+      entry.name = e.get<std::string>();
+      if (!kernel.hasDim(entry.name))
+        return fieldError(sub,
+                          "dim '" + entry.name + "' is not declared in dims");
+    } else if (e.is_number_integer()) {
+      if (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT64_MAX))
+        return fieldError(sub, "extent does not fit in 64 bits");
+      entry.value = e.get<int64_t>();
+      if (entry.value <= 0)
+        return fieldError(sub, "extent must be positive, found " +
+                                   std::to_string(entry.value));
+    } else {
+      return fieldError(
+          sub, std::string("expected a dim name or an integer, found ") +
+                   jsonTypeName(e));
+    }
+    arg.shape.push_back(entry);
+  }
+  return Status::success();
+}
+
+/// Checks that `name` (the value of reference field `key`) names an argument
+/// of the kernel with the given role and rank.
+Status checkRefArg(const KernelSpec &kernel, const std::string &field,
+                   const std::string &name, ArgRole role, size_t rank,
+                   bool wantFloat) {
+  const ArgSpec *arg = kernel.findArg(name);
+  if (!arg)
+    return fieldError(field, "'" + name +
+                                 "' is not an argument of the kernel (" +
+                                 kernel.argNames() + ")");
+  if (arg->role != role)
+    return fieldError(field, "argument '" + name + "' must be an " +
+                                 (role == ArgRole::Input ? "input" : "output"));
+  if (arg->shape.size() != rank)
+    return fieldError(field, "argument '" + name + "' must have rank " +
+                                 std::to_string(rank) + ", found " +
+                                 std::to_string(arg->shape.size()));
+  if (wantFloat != isFloat(arg->dtype))
+    return fieldError(field, "argument '" + name + "' must have " +
+                                 (wantFloat ? "a floating-point" : "an i32") +
+                                 " dtype, found " + dtypeName(arg->dtype));
+  return Status::success();
+}
+
+Status parseReference(const Json &j, const std::string &field,
+                      const KernelSpec &kernel, ReferenceSpec &ref) {
+  if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
+    return s;
+  if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
+    return s;
+  if (ref.kind != "attention")
+    return fieldError(field + ".kind", "unknown reference kind '" + ref.kind +
+                                           "' (expected attention)");
+  struct Role {
+    const char *key;
+    std::string *out;
+    ArgRole role;
+  } roles[] = {{"query", &ref.query, ArgRole::Input},
+               {"key", &ref.key, ArgRole::Input},
+               {"value", &ref.value, ArgRole::Input},
+               {"out", &ref.out, ArgRole::Output}};
+  for (const Role &r : roles) {
+    std::string sub = field + "." + r.key;
+    if (Status s = getString(j, r.key, sub, *r.out); !s)
+      return s;
+    if (Status s = checkRefArg(kernel, sub, *r.out, r.role, 4, true); !s)
+      return s;
+  }
+  auto kv = j.find("kv_lengths");
+  if (kv != j.end() && !kv->is_null()) {
+    std::string name;
+    if (Status s = getString(j, "kv_lengths", field + ".kv_lengths", name); !s)
+      return s;
+    if (Status s = checkRefArg(kernel, field + ".kv_lengths", name,
+                               ArgRole::Input, 1, false);
+        !s)
+      return s;
+    ref.kvLengths = name;
+  }
+  auto causal = j.find("causal");
+  if (causal != j.end() && !causal->is_null()) {
+    if (Status s = expectType(*causal, field + ".causal", causal->is_boolean(),
+                              "a boolean");
+        !s)
+      return s;
+    ref.causal = causal->get<bool>();
+  }
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize.empty())
+    return fieldError(field + ".normalize", "must not be empty");
+
+  // The scale defaults to rsqrt(D), as in the DSL.
+  ref.scaleText = "(rsqrt (float (dim D)))";
+  auto scale = j.find("scale");
+  if (scale != j.end() && !scale->is_null()) {
+    if (scale->is_string())
+      ref.scaleText = scale->get<std::string>();
+    else if (scale->is_number())
+      ref.scaleText = scale->dump();
+    else
+      return fieldError(field + ".scale",
+                        std::string("expected a string, found ") +
+                            jsonTypeName(*scale));
+  }
+  if (Status s = parseExprField(ref.scaleText, field + ".scale", ref.scale); !s)
+    return s;
+  if (Status s = parseExprList(j, "score_mods", field + ".score_mods",
+                               ref.scoreModTexts, ref.scoreMods);
+      !s)
+    return s;
+  return parseExprList(j, "masks", field + ".masks", ref.maskTexts, ref.masks);
+}
+
+Status parseKernel(const Json &j, const std::string &field,
+                   KernelSpec &kernel) {
+  if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
+    return s;
+  if (Status s = getString(j, "name", field + ".name", kernel.name); !s)
+    return s;
+  if (kernel.name.empty())
+    return fieldError(field + ".name", "must not be empty");
+  if (Status s = getString(j, "entry", field + ".entry", kernel.entry); !s)
+    return s;
+  if (!isIdentifier(kernel.entry))
+    return fieldError(field + ".entry",
+                      "'" + kernel.entry + "' is not a C identifier");
+  kernel.scheduleJson = "{}";
+  auto schedule = j.find("schedule");
+  if (schedule != j.end() && !schedule->is_null()) {
+    if (Status s = expectType(*schedule, field + ".schedule",
+                              schedule->is_object(), "an object");
+        !s)
+      return s;
+    kernel.scheduleJson = schedule->dump();
+  }
+
+  auto dims = j.find("dims");
+  if (dims == j.end())
+    return fieldError(field + ".dims", "missing");
+  if (Status s =
+          expectType(*dims, field + ".dims", dims->is_object(), "an object");
+      !s)
+    return s;
+  for (auto it = dims->begin(); it != dims->end(); ++it) {
+    std::string sub = field + ".dims." + it.key();
+    if (!isIdentifier(it.key()))
+      return fieldError(sub, "'" + it.key() + "' is not a valid dim name");
+    if (it->is_null()) {
+      kernel.dims.emplace_back(it.key(), std::nullopt);
+      continue;
+    }
+    if (!it->is_number_integer() ||
+        (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)))
+      return fieldError(
+          sub, std::string("expected a positive integer or null, found ") +
+                   jsonTypeName(*it));
+    int64_t v = it->get<int64_t>();
+    if (v <= 0)
+      return fieldError(sub, "must be positive, found " + std::to_string(v));
+    kernel.dims.emplace_back(it.key(), v);
+  }
+
+  auto args = j.find("args");
+  if (args == j.end())
+    return fieldError(field + ".args", "missing");
+  if (Status s =
+          expectType(*args, field + ".args", args->is_array(), "an array");
+      !s)
+    return s;
+  std::set<std::string> seen;
+  bool sawOutput = false;
+  for (size_t i = 0; i < args->size(); ++i) {
+    std::string sub = field + ".args[" + std::to_string(i) + "]";
+    ArgSpec arg;
+    if (Status s = parseArg((*args)[i], sub, kernel, arg); !s)
+      return s;
+    if (!seen.insert(arg.name).second)
+      return fieldError(sub + ".name",
+                        "duplicate argument name '" + arg.name + "'");
+    if (arg.role == ArgRole::Output)
+      sawOutput = true;
+    else if (sawOutput)
+      return fieldError(sub + ".role",
+                        "input '" + arg.name +
+                            "' follows an output (outputs come last)");
+    kernel.args.push_back(std::move(arg));
+  }
+  if (!sawOutput)
+    return fieldError(field + ".args", "the kernel has no output argument");
+
+  auto ref = j.find("reference");
+  if (ref != j.end() && !ref->is_null()) {
+    ReferenceSpec spec;
+    if (Status s = parseReference(*ref, field + ".reference", kernel, spec); !s)
+      return s;
+    kernel.reference = std::move(spec);
+  }
+  return Status::success();
+}
+
+Status parseTop(const Json &j, Manifest &m) {
+  if (!j.is_object())
+    return Status::error(
+        std::string("expected a JSON object at the top level, found ") +
+        jsonTypeName(j));
+  if (Status s = getString(j, "format", "format", m.format); !s)
+    return s;
+  if (m.format != "attnc-manifest")
+    return fieldError("format", "expected \"attnc-manifest\", found \"" +
+                                    m.format + "\"");
+  auto version = j.find("version");
+  if (version == j.end())
+    return fieldError("version", "missing");
+  if (!version->is_number_integer())
+    return fieldError("version", std::string("expected an integer, found ") +
+                                     jsonTypeName(*version));
+  if (version->is_number_unsigned() && version->get<uint64_t>() > 1000000)
+    return fieldError("version",
+                      "unsupported manifest version (this runtime reads 1)");
+  m.version = version->get<int64_t>();
+  if (m.version != 1)
+    return fieldError("version", "unsupported manifest version " +
+                                     std::to_string(m.version) +
+                                     " (this runtime reads 1)");
+  if (Status s = getString(j, "source_hash", "source_hash", m.sourceHash); !s)
+    return s;
+  bool hex = m.sourceHash.size() == 16;
+  for (char c : m.sourceHash)
+    hex = hex && std::isxdigit(static_cast<unsigned char>(c));
+  if (!hex)
+    return fieldError("source_hash",
+                      "expected 16 hex digits, found \"" + m.sourceHash + "\"");
+  for (auto [key, out] :
+       {std::pair{"compiler", &m.compiler}, std::pair{"source", &m.source},
+        std::pair{"target", &m.target}, std::pair{"library", &m.library}})
+    if (Status s = getOptionalString(j, key, key, *out); !s)
+      return s;
+
+  auto kernels = j.find("kernels");
+  if (kernels == j.end())
+    return fieldError("kernels", "missing");
+  if (Status s =
+          expectType(*kernels, "kernels", kernels->is_array(), "an array");
+      !s)
+    return s;
+  if (kernels->empty())
+    return fieldError("kernels", "the library has no kernels");
+  std::set<std::string> names;
+  for (size_t i = 0; i < kernels->size(); ++i) {
+    std::string field = "kernels[" + std::to_string(i) + "]";
+    KernelSpec k;
+    if (Status s = parseKernel((*kernels)[i], field, k); !s)
+      return s;
+    if (!names.insert(k.name).second)
+      return fieldError(field + ".name",
+                        "duplicate kernel name '" + k.name + "'");
+    m.kernels.push_back(std::move(k));
+  }
+  return Status::success();
+}
+
+} // namespace
+
+Result<Manifest> parseManifest(const std::string &text,
+                               const std::string &fileName) {
+  Manifest m;
+  try {
+    Json j = Json::parse(text);
+    if (Status s = parseTop(j, m); !s)
+      return Status::error(fileName + ": " + s.message());
+  } catch (const Json::parse_error &e) {
+    return Status::error(fileName + ": invalid JSON: " + e.what());
+  } catch (const std::exception &e) {
+    return Status::error(fileName + ": invalid manifest: " + e.what());
+  }
+  return m;
+}
+
+Result<Manifest> loadManifest(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::error(path +
+                         ": cannot open manifest: " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  return parseManifest(text, path);
+}
+
+} // namespace attn::rt

@@ -1,0 +1,105 @@
+//===- Manifest.h - The library manifest (docs/Manifest.md) -----*- C++ -*-===//
+//
+// In-memory form of `<lib>.manifest.json`, the only contract between the
+// compiler and the runtime.  parseManifest validates everything the runtime
+// relies on; each error names the offending field, e.g.
+// "kernels[0].args[2].dtype: unknown dtype 'f8' (expected f16, bf16, f32,
+// f64 or i32)".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_MANIFEST_H
+#define ATTN_RUNTIME_MANIFEST_H
+
+#include "runtime/DType.h"
+#include "runtime/Expr.h"
+#include "runtime/Status.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace attn::rt {
+
+/// One entry of an argument's shape: a dim name or an integer literal.
+struct ShapeEntry {
+  std::string name; ///< Empty for a literal.
+  int64_t value = 0;
+  bool isName() const { return !name.empty(); }
+  /// The name, or the literal printed.
+  std::string str() const { return isName() ? name : std::to_string(value); }
+};
+
+enum class ArgRole { Input, Output };
+
+/// One kernel argument.
+struct ArgSpec {
+  std::string name;
+  ArgRole role = ArgRole::Input;
+  DType dtype = DType::F32;
+  std::vector<ShapeEntry> shape; ///< C order.
+};
+
+/// The `reference` object of a kernel (kind "attention").
+struct ReferenceSpec {
+  std::string kind; ///< "attention".
+  std::string query, key, value, out;
+  std::optional<std::string> kvLengths;
+  bool causal = false;
+  std::string normalize; ///< "softmax".
+  std::string scaleText;
+  Expr scale;
+  std::vector<std::string> scoreModTexts;
+  std::vector<Expr> scoreMods;
+  std::vector<std::string> maskTexts;
+  std::vector<Expr> masks;
+};
+
+/// One kernel of the library.
+struct KernelSpec {
+  std::string name;
+  std::string entry;
+  std::string
+      scheduleJson; ///< The `schedule` object, serialized ("{}" if absent).
+  /// Every named dim in manifest order; std::nullopt = symbolic.
+  std::vector<std::pair<std::string, std::optional<int64_t>>> dims;
+  std::vector<ArgSpec> args; ///< Manifest order: inputs, then outputs.
+  std::optional<ReferenceSpec> reference;
+
+  /// The argument named `argName`, or null.
+  const ArgSpec *findArg(const std::string &argName) const;
+  /// True when `dimName` is declared in `dims`.
+  bool hasDim(const std::string &dimName) const;
+  /// The fixed value of a declared dim; std::nullopt when symbolic or unknown.
+  std::optional<int64_t> fixedDim(const std::string &dimName) const;
+  /// Names of the arguments, comma separated ("q, k, v, out").
+  std::string argNames() const;
+};
+
+/// A whole manifest.
+struct Manifest {
+  std::string format;
+  int64_t version = 0;
+  std::string compiler;
+  std::string source;
+  std::string sourceHash;
+  std::string target;
+  std::string library;
+  std::vector<KernelSpec> kernels;
+
+  /// The kernel named `kernelName`, or null.
+  const KernelSpec *findKernel(const std::string &kernelName) const;
+};
+
+/// Parses and validates manifest JSON text; `fileName` prefixes errors.
+Result<Manifest> parseManifest(const std::string &text,
+                               const std::string &fileName);
+
+/// Reads and validates a manifest file.
+Result<Manifest> loadManifest(const std::string &path);
+
+} // namespace attn::rt
+
+#endif // ATTN_RUNTIME_MANIFEST_H

@@ -1,0 +1,58 @@
+//===- Reference.h - Float64 reference for attention kernels ----*- C++ -*-===//
+//
+// Evaluates a kernel's `reference` description (docs/Manifest.md) in the
+// quadratic form, independently of how the kernel was lowered:
+//
+//   for each b, h, i:  s_j = scale * dot(q[b,h,i], k[b,g,j])  (g = h / (H/G))
+//                      s_j = mod_n(...mod_1(s_j))             for kept j
+//                      kept j: every mask is true
+//                      out[b,h,i] = sum_j softmax(s)_j * v[b,g,j]
+//
+// A row with no kept key yields zeros.  The same pass also computes the
+// naive float32 evaluation of the same math (float inputs, float dot
+// products, float softmax and sums, rounded to the output dtype): its error
+// against float64 is the baseline of the tolerance rule (Check.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_REFERENCE_H
+#define ATTN_RUNTIME_REFERENCE_H
+
+#include "runtime/Manifest.h"
+#include "runtime/Status.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+
+namespace attn::rt {
+
+/// Extents of an attention problem: q [B,H,N,D], k [B,G,M,D], v [B,G,M,Dv],
+/// out [B,H,N,Dv].
+struct AttentionShape {
+  int64_t B = 0, H = 0, G = 0, N = 0, M = 0, D = 0, Dv = 0;
+};
+
+/// Reads and cross-checks the extents from the tensors that the kernel's
+/// reference names (the output is checked only when present in `args`).
+Result<AttentionShape> attentionShape(const KernelSpec &kernel,
+                                      const TensorMap &args);
+
+/// FLOPs of the kernel as conventionally counted: 4*B*H*N*M*D, halved when
+/// the reference says causal.
+double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
+
+/// The two evaluations of the reference.
+struct ReferenceOutput {
+  Tensor ref64;    ///< f64 [B,H,N,Dv]: the float64 reference.
+  Tensor baseline; ///< The naive float32 evaluation, in the output's dtype.
+};
+
+/// Evaluates the kernel's reference on `args` (all inputs, by name).  Errors
+/// when the kernel has no reference, uses an unsupported normalization, the
+/// shapes disagree, or an expression fails to evaluate.
+Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
+                                         const TensorMap &args);
+
+} // namespace attn::rt
+
+#endif // ATTN_RUNTIME_REFERENCE_H

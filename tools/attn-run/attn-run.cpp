@@ -1,0 +1,449 @@
+//===- attn-run.cpp - Run, check and time a compiled attnc library --------===//
+//
+// attn-run LIB [--kernel NAME] [--input NAME=FILE.npy ...] [--output FILE.npy]
+//              [--seed S] [--check reference] [--bench] [--threads T]
+//              [--dim NAME=VALUE ...]
+//
+// Loads LIB and its manifest, fills inputs not given with seeded random data,
+// runs each selected kernel, and optionally writes the output, checks it
+// against the float64 reference (tolerance rule of DESIGN.md §3) and times
+// it.  Bad input gets a message on stderr and exit code 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Benchmark.h"
+#include "runtime/Binding.h"
+#include "runtime/Check.h"
+#include "runtime/Library.h"
+#include "runtime/Npy.h"
+#include "runtime/Random.h"
+#include "runtime/Reference.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace attn::rt;
+
+namespace {
+
+const char *const kUsage =
+    "usage: attn-run LIB [options]\n"
+    "\n"
+    "Runs the kernels of LIB, a shared library built by `attnc compile`\n"
+    "(its manifest LIB.manifest.json must sit next to it).\n"
+    "\n"
+    "options:\n"
+    "  --kernel NAME          run only kernel NAME (default: every kernel)\n"
+    "  --input NAME=FILE.npy  read argument NAME from a NumPy file; inputs "
+    "not\n"
+    "                         given are filled with seeded random data\n"
+    "  --output FILE.npy      write the kernel's output (NAME=FILE.npy picks\n"
+    "                         one output of a kernel with several)\n"
+    "  --seed S               seed of the random inputs (default 0)\n"
+    "  --check reference      compare with the float64 reference; exit 1 on "
+    "FAIL\n"
+    "  --bench                time the kernel (median of repeated runs, "
+    "GFLOP/s)\n"
+    "  --threads T            size of the Halide thread pool\n"
+    "  --dim NAME=VALUE       value of a symbolic dim no input determines\n"
+    "  --help                 print this help\n";
+
+struct Options {
+  std::string library;
+  std::optional<std::string> kernel;
+  std::vector<std::pair<std::string, std::string>> inputs;
+  std::vector<std::string> outputs;
+  uint64_t seed = 0;
+  bool check = false;
+  bool bench = false;
+  int threads = 0;
+  std::map<std::string, int64_t> dims;
+};
+
+void error(const std::string &msg) {
+  std::cerr << "attn-run: error: " << msg << "\n";
+}
+
+bool parseInt(const std::string &text, int64_t &out) {
+  if (text.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE)
+    return false;
+  out = v;
+  return true;
+}
+
+bool splitAssignment(const std::string &text, std::string &name,
+                     std::string &value) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return false;
+  name = text.substr(0, eq);
+  value = text.substr(eq + 1);
+  return true;
+}
+
+/// Parses argv; returns 0 to go on, 1 on a usage error, 2 after --help.
+int parseOptions(int argc, char **argv, Options &opts) {
+  std::vector<std::string> positional;
+  for (int a = 1; a < argc; ++a) {
+    std::string arg = argv[a];
+    std::string value;
+    bool hasInlineValue = false;
+    if (arg.rfind("--", 0) == 0) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        hasInlineValue = true;
+      }
+    }
+    auto takeValue = [&](std::string &out) -> bool {
+      if (hasInlineValue) {
+        out = value;
+        return true;
+      }
+      if (a + 1 >= argc) {
+        error(arg + " needs a value (see --help)");
+        return false;
+      }
+      out = argv[++a];
+      return true;
+    };
+    auto noValue = [&]() -> bool {
+      if (hasInlineValue)
+        error(arg + " takes no value");
+      return !hasInlineValue;
+    };
+
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 2;
+    }
+    if (arg == "--kernel") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      opts.kernel = v;
+    } else if (arg == "--input") {
+      std::string v, name, file;
+      if (!takeValue(v))
+        return 1;
+      if (!splitAssignment(v, name, file)) {
+        error("--input expects NAME=FILE.npy, got '" + v + "'");
+        return 1;
+      }
+      opts.inputs.emplace_back(name, file);
+    } else if (arg == "--output") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      opts.outputs.push_back(v);
+    } else if (arg == "--seed") {
+      std::string v;
+      int64_t s;
+      if (!takeValue(v))
+        return 1;
+      if (!parseInt(v, s) || s < 0) {
+        error("--seed expects a non-negative integer, got '" + v + "'");
+        return 1;
+      }
+      opts.seed = uint64_t(s);
+    } else if (arg == "--check") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      if (v != "reference") {
+        error("--check expects 'reference', got '" + v + "'");
+        return 1;
+      }
+      opts.check = true;
+    } else if (arg == "--bench") {
+      if (!noValue())
+        return 1;
+      opts.bench = true;
+    } else if (arg == "--threads") {
+      std::string v;
+      int64_t t;
+      if (!takeValue(v))
+        return 1;
+      if (!parseInt(v, t) || t < 1 || t > 4096) {
+        error("--threads expects a positive integer, got '" + v + "'");
+        return 1;
+      }
+      opts.threads = int(t);
+    } else if (arg == "--dim") {
+      std::string v, name, text;
+      int64_t n;
+      if (!takeValue(v))
+        return 1;
+      if (!splitAssignment(v, name, text) || !parseInt(text, n)) {
+        error("--dim expects NAME=INTEGER, got '" + v + "'");
+        return 1;
+      }
+      if (n <= 0) {
+        error("--dim " + v + ": dims must be positive");
+        return 1;
+      }
+      if (opts.dims.count(name) && opts.dims[name] != n) {
+        error("--dim " + name + " is given twice with different values");
+        return 1;
+      }
+      opts.dims[name] = n;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      error("unknown option '" + arg + "' (see --help)");
+      return 1;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.empty()) {
+    error("no library given\n" + std::string(kUsage));
+    return 1;
+  }
+  if (positional.size() > 1) {
+    error("expected one library, got '" + positional[0] + "' and '" +
+          positional[1] + "'");
+    return 1;
+  }
+  opts.library = positional[0];
+  return 0;
+}
+
+std::string joinStrings(const std::vector<std::string> &v,
+                        const std::string &sep) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? sep : "") + v[i];
+  return s;
+}
+
+/// Runs one kernel; returns false on any failure (already reported).
+bool runKernel(const Library &lib, const KernelSpec &kernel,
+               const Options &opts, const TensorMap &inputs) {
+  auto fail = [&](const std::string &msg) {
+    // Messages from Library already start with "kernel 'NAME'".
+    std::string prefix = "kernel '" + kernel.name + "'";
+    error(msg.rfind(prefix, 0) == 0 ? msg : prefix + ": " + msg);
+    return false;
+  };
+
+  TensorMap args;
+  for (const ArgSpec &arg : kernel.args) {
+    auto it = inputs.find(arg.name);
+    if (it != inputs.end() && arg.role == ArgRole::Input)
+      args.emplace(arg.name, it->second.clone());
+  }
+  std::map<std::string, int64_t> dims;
+  for (const auto &[name, value] : opts.dims)
+    if (kernel.hasDim(name))
+      dims[name] = value;
+
+  Result<DimBindings> bindings = bindDims(kernel, args, dims);
+  if (!bindings)
+    return fail(bindings.message());
+  std::vector<std::string> unbound = unboundDims(kernel, *bindings);
+  if (!unbound.empty()) {
+    std::vector<std::string> flags;
+    for (const std::string &d : unbound)
+      flags.push_back("--dim " + d + "=...");
+    if (unbound.size() == 1)
+      return fail("dim " + unbound[0] + " is symbolic: give " + flags[0] +
+                  " or an input that has it");
+    return fail("dims " + joinStrings(unbound, ", ") + " are symbolic: give " +
+                joinStrings(flags, " ") + " or inputs that have them");
+  }
+  for (const ArgSpec &arg : kernel.args) {
+    if (arg.role != ArgRole::Input || args.count(arg.name))
+      continue;
+    Result<Tensor> t = makeRandomInput(kernel, arg, *bindings, opts.seed);
+    if (!t)
+      return fail(t.message());
+    args.emplace(arg.name, t.take());
+  }
+
+  Result<PreparedCall> call = lib.prepare(kernel, args, dims);
+  if (!call)
+    return fail(call.message());
+  if (Status s = call->run(); !s)
+    return fail(s.message());
+
+  bool ok = true;
+  std::vector<const ArgSpec *> outs;
+  for (const ArgSpec &arg : kernel.args)
+    if (arg.role == ArgRole::Output)
+      outs.push_back(&arg);
+  for (const std::string &spec : opts.outputs) {
+    const ArgSpec *which = nullptr;
+    std::string file = spec, name, rest;
+    if (splitAssignment(spec, name, rest))
+      if (const ArgSpec *a = kernel.findArg(name);
+          a && a->role == ArgRole::Output) {
+        which = a;
+        file = rest;
+      }
+    if (!which) {
+      if (outs.size() != 1) {
+        std::vector<std::string> names;
+        for (const ArgSpec *a : outs)
+          names.push_back(a->name);
+        return fail("it has several outputs (" + joinStrings(names, ", ") +
+                    "): use --output NAME=FILE.npy");
+      }
+      which = outs[0];
+    }
+    if (Status s = writeNpy(file, args.at(which->name)); !s)
+      return fail(s.message());
+  }
+
+  if (opts.check) {
+    if (!kernel.reference)
+      return fail("the manifest has no reference description, so --check "
+                  "reference cannot check it");
+    Result<ReferenceOutput> ref = computeReference(kernel, args);
+    if (!ref)
+      return fail(ref.message());
+    Result<CheckResult> r =
+        checkAgainstReference(args.at(kernel.reference->out), *ref);
+    if (!r)
+      return fail(r.message());
+    std::cout << formatCheckLine(kernel.name, *r) << std::endl;
+    ok = ok && r->pass;
+  }
+
+  if (opts.bench) {
+    double flops = 0;
+    if (kernel.reference)
+      if (Result<AttentionShape> shape = attentionShape(kernel, args))
+        flops = attentionFlops(kernel, *shape);
+    PreparedCall &prepared = *call;
+    Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); });
+    if (!stats)
+      return fail(stats.message());
+    std::cout << formatBenchLine(kernel.name, *stats, flops) << std::endl;
+  }
+
+  if (!opts.check && !opts.bench) {
+    std::vector<std::string> shapes;
+    for (const ArgSpec *a : outs)
+      shapes.push_back(a->name + " " + args.at(a->name).describe());
+    std::cout << kernel.name << ": ran, " << joinStrings(shapes, ", ")
+              << std::endl;
+  }
+  return ok;
+}
+
+int runMain(int argc, char **argv) {
+  Options opts;
+  if (int rc = parseOptions(argc, argv, opts))
+    return rc == 2 ? 0 : 1;
+
+  // The thread pool reads HL_NUM_THREADS when it starts; set it before the
+  // library loads, and call halide_set_num_threads as well below.
+  if (opts.threads > 0)
+    setenv("HL_NUM_THREADS", std::to_string(opts.threads).c_str(), 1);
+
+  Result<std::unique_ptr<Library>> libOr = Library::open(opts.library);
+  if (!libOr) {
+    error(libOr.message());
+    return 1;
+  }
+  const Library &lib = **libOr;
+  if (opts.threads > 0 && !lib.setNumThreads(opts.threads))
+    std::cerr << "attn-run: warning: " << opts.library
+              << " does not export halide_set_num_threads; --threads only "
+                 "sets HL_NUM_THREADS\n";
+
+  std::vector<const KernelSpec *> kernels;
+  if (opts.kernel) {
+    Result<const KernelSpec *> k = lib.findKernel(*opts.kernel);
+    if (!k) {
+      error(k.message());
+      return 1;
+    }
+    kernels.push_back(*k);
+  } else {
+    for (const KernelSpec &k : lib.manifest().kernels)
+      kernels.push_back(&k);
+  }
+  if (!opts.outputs.empty() && kernels.size() > 1) {
+    error("--output needs --kernel: " + opts.library + " has " +
+          std::to_string(kernels.size()) + " kernels");
+    return 1;
+  }
+
+  // Every --input and --dim must mean something to some selected kernel.
+  auto describeArgs = [&]() {
+    std::vector<std::string> parts;
+    for (const KernelSpec *k : kernels)
+      parts.push_back(k->name + ": " + k->argNames());
+    return joinStrings(parts, "; ");
+  };
+  TensorMap inputs;
+  for (const auto &[name, file] : opts.inputs) {
+    bool known = false;
+    for (const KernelSpec *k : kernels)
+      if (const ArgSpec *a = k->findArg(name)) {
+        if (a->role == ArgRole::Output) {
+          error("--input " + name + "=" + file + ": '" + name +
+                "' is an output of kernel '" + k->name + "'");
+          return 1;
+        }
+        known = true;
+      }
+    if (!known) {
+      error("--input " + name + "=" + file +
+            ": no selected kernel has an argument named '" + name + "' (" +
+            describeArgs() + ")");
+      return 1;
+    }
+    if (inputs.count(name)) {
+      error("--input " + name + " is given twice");
+      return 1;
+    }
+    Result<Tensor> t = readNpy(file);
+    if (!t) {
+      error(t.message());
+      return 1;
+    }
+    inputs.emplace(name, t.take());
+  }
+  for (const auto &entry : opts.dims) {
+    bool known = false;
+    for (const KernelSpec *k : kernels)
+      known = known || k->hasDim(entry.first);
+    if (!known) {
+      error("--dim " + entry.first + ": no selected kernel has a dim named '" +
+            entry.first + "'");
+      return 1;
+    }
+  }
+
+  bool ok = true;
+  for (const KernelSpec *k : kernels)
+    ok = runKernel(lib, *k, opts, inputs) && ok;
+  return ok ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return runMain(argc, argv);
+  } catch (const std::exception &e) {
+    error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    error("internal error");
+  }
+  return 1;
+}
