@@ -52,7 +52,7 @@ def Attn_DimOp : Attn_Op<"dim", [Pure]> {
   }];
   let arguments = (ins Attn_DimRoleAttr:$role);
   let results = (outs Index:$result);
-  let assemblyFormat = "$role attr-dict";
+  let assemblyFormat = "`` $role attr-dict";
 }
 
 //===----------------------------------------------------------------------===//

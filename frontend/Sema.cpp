@@ -330,14 +330,15 @@ void Sema::checkVariant(VariantInfo &info) {
       values.push_back(*d);
     ConstScope scope{"the scale of " + what, &decl, &values};
     std::optional<ConstValue> v = evalConst(*info.scale->value, scope);
-    info.badScale = !v || v->kind == ScalarKind::Bool || !(v->asDouble() > 0);
+    info.badScale = !v || v->kind == ScalarKind::Bool ||
+                    !(v->asDouble() > 0) || !std::isfinite(v->asDouble());
     if (v) {
       if (v->kind == ScalarKind::Bool)
         emitError(info.scale->value->getLoc())
             << "the scale of " << what << " must be a number, got a boolean";
-      else if (!(v->asDouble() > 0.0))
+      else if (!(v->asDouble() > 0.0) || !std::isfinite(v->asDouble()))
         emitError(info.scale->value->getLoc())
-            << "the scale of " << what << " must be positive, got "
+            << "the scale of " << what << " must be positive and finite, got "
             << formatNumber(v->asDouble());
     }
   }
@@ -542,9 +543,9 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
         ok = false;
         continue;
       }
-      if (!(v->asDouble() > 0.0)) {
+      if (!(v->asDouble() > 0.0) || !std::isfinite(v->asDouble())) {
         emitError(arg.value->getLoc())
-            << "the scale of attention must be positive, got "
+            << "the scale of attention must be positive and finite, got "
             << formatNumber(v->asDouble());
         ok = false;
         continue;
@@ -844,9 +845,9 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
                   ConstScope{what, &decl, &attention.paramValues});
     if (!v || v->kind == ScalarKind::Bool)
       return false;
-    if (!(v->asDouble() > 0.0)) {
+    if (!(v->asDouble() > 0.0) || !std::isfinite(v->asDouble())) {
       if (!attention.defaultParams)
-        emitError(expr.getLoc()) << what << " must be positive, got "
+        emitError(expr.getLoc()) << what << " must be positive and finite, got "
                                  << formatNumber(v->asDouble())
                                  << " with these parameters";
       return false;
