@@ -11,7 +11,7 @@ from lit.llvm import llvm_config
 
 config.name = "attnc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".attn"]
+config.suffixes = [".mlir", ".attn", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
@@ -31,6 +31,8 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root,
                                                         "examples")))
 config.substitutions.append(("%python", "python3"))
+config.substitutions.append(("%attn_src", config.attn_src_root))
+config.substitutions.append(("%attn_build", config.attn_obj_root))
 
 if os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
