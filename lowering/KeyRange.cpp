@@ -82,22 +82,25 @@ static std::optional<Linear> linearize(const ScalarExpr &e) {
 }
 
 /// Adds the bound a clause implies, if it is linear with j coefficient +-1.
-static void addClause(const ScalarExpr &clause, KeyBounds &out) {
+/// Returns true when the clause is exactly that bound (or `true`).
+static bool addClause(const ScalarExpr &clause, KeyBounds &out) {
   if (clause.op == "and") {
-    addClause(clause.args[0], out);
-    addClause(clause.args[1], out);
-    return;
+    bool first = addClause(clause.args[0], out);
+    bool second = addClause(clause.args[1], out);
+    return first && second;
   }
+  if (clause.op == "bool")
+    return clause.intValue != 0; // `true` excludes nothing
   const std::string &op = clause.op;
   if (op != "lt" && op != "le" && op != "gt" && op != "ge")
-    return;
+    return false;
   // Normalize to `lhs - rhs < 0` or `<= 0`.
   bool swap = (op == "gt" || op == "ge");
   bool strict = (op == "lt" || op == "gt");
   auto l = linearize(clause.args[swap ? 1 : 0]);
   auto r = linearize(clause.args[swap ? 0 : 1]);
   if (!l || !r)
-    return;
+    return false;
   Linear d = addLinear(*l, negate(*r)); // d < 0  (or d <= 0)
   if (d.coefJ == 1) {
     // j + cI*i + rest < 0  =>  j < -cI*i - rest   (exclusive upper bound)
@@ -107,14 +110,18 @@ static void addClause(const ScalarExpr &clause, KeyBounds &out) {
       kb.rest = ScalarExpr::make("add", ScalarType::Int,
                                  {kb.rest, ScalarExpr::intLit(1)});
     out.upper.push_back(kb);
-  } else if (d.coefJ == -1) {
+    return true;
+  }
+  if (d.coefJ == -1) {
     // -j + cI*i + rest < 0  =>  j > cI*i + rest  (inclusive lower bound +1)
     KeyBound kb{d.coefI, sumTerms(d.terms)};
     if (strict)
       kb.rest = ScalarExpr::make("add", ScalarType::Int,
                                  {kb.rest, ScalarExpr::intLit(1)});
     out.lower.push_back(kb);
+    return true;
   }
+  return false;
 }
 
 } // namespace
@@ -122,6 +129,19 @@ static void addClause(const ScalarExpr &clause, KeyBounds &out) {
 KeyBounds attn::analyzeKeyBounds(const std::vector<ScalarExpr> &masks) {
   KeyBounds bounds;
   for (const ScalarExpr &m : masks)
-    addClause(m, bounds);
+    if (!addClause(m, bounds))
+      bounds.exact = false;
   return bounds;
+}
+
+ScalarExpr attn::boundExpr(const KeyBound &bound) {
+  ScalarExpr i = ScalarExpr::var("i", ScalarType::Int);
+  ScalarExpr scaled =
+      bound.coefI == 1
+          ? i
+          : ScalarExpr::make("mul", ScalarType::Int,
+                             {ScalarExpr::intLit(bound.coefI), i});
+  if (bound.coefI == 0)
+    return bound.rest;
+  return ScalarExpr::make("add", ScalarType::Int, {scaled, bound.rest});
 }

@@ -29,7 +29,13 @@ struct KeyBound {
 struct KeyBounds {
   std::vector<KeyBound> lower;
   std::vector<KeyBound> upper;
+  /// True when every clause of every mask is one of the bounds, so the
+  /// bounds describe the visible keys exactly (not just a superset).
+  bool exact = true;
 };
+
+/// The bound as an expression of i: `coefI * i + rest`.
+ScalarExpr boundExpr(const KeyBound &bound);
 
 /// Collects the linear bounds on j implied by the conjunction of `masks`.
 KeyBounds analyzeKeyBounds(const std::vector<ScalarExpr> &masks);

@@ -1,6 +1,7 @@
 //===- Manifest.cpp - the library manifest (docs/Manifest.md) -------------===//
 
 #include "lowering/Manifest.h"
+#include "lowering/KeyRange.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
@@ -60,7 +61,12 @@ std::string attn::renderManifest(
     if (n < info.knobs.size())
       for (auto &[knob, value] : info.knobs[n])
         schedule[knob] = value;
-    json::Array mods, masks;
+    json::Array mods, masks, lower, upper;
+    KeyBounds bounds = analyzeKeyBounds(k.masks);
+    for (const KeyBound &b : bounds.lower)
+      lower.push_back(boundExpr(b).toString());
+    for (const KeyBound &b : bounds.upper)
+      upper.push_back(boundExpr(b).toString());
     for (const ScalarExpr &e : k.scoreMods)
       mods.push_back(e.toString());
     for (const ScalarExpr &e : k.masks)
@@ -80,7 +86,10 @@ std::string attn::renderManifest(
                            {"normalize", k.normalize},
                            {"scale", formatDouble(k.scale)},
                            {"score_mods", std::move(mods)},
-                           {"masks", std::move(masks)}};
+                           {"masks", std::move(masks)},
+                           {"key_lower", std::move(lower)},
+                           {"key_upper", std::move(upper)},
+                           {"key_bounds_exact", bounds.exact}};
     list.push_back(json::Object{{"name", k.name},
                                 {"entry", k.name},
                                 {"schedule", std::move(schedule)},

@@ -299,7 +299,27 @@ Status parseReference(const Json &j, const std::string &field,
                                ref.scoreModTexts, ref.scoreMods);
       !s)
     return s;
-  return parseExprList(j, "masks", field + ".masks", ref.maskTexts, ref.masks);
+  if (Status s = parseExprList(j, "masks", field + ".masks", ref.maskTexts,
+                               ref.masks);
+      !s)
+    return s;
+  if (Status s = parseExprList(j, "key_lower", field + ".key_lower",
+                               ref.keyLowerTexts, ref.keyLower);
+      !s)
+    return s;
+  if (Status s = parseExprList(j, "key_upper", field + ".key_upper",
+                               ref.keyUpperTexts, ref.keyUpper);
+      !s)
+    return s;
+  auto exact = j.find("key_bounds_exact");
+  if (exact != j.end() && !exact->is_null()) {
+    if (Status s = expectType(*exact, field + ".key_bounds_exact",
+                              exact->is_boolean(), "a boolean");
+        !s)
+      return s;
+    ref.keyBoundsExact = exact->get<bool>();
+  }
+  return Status::success();
 }
 
 Status parseKernel(const Json &j, const std::string &field,

@@ -55,6 +55,13 @@ struct ReferenceSpec {
   std::vector<Expr> scoreMods;
   std::vector<std::string> maskTexts;
   std::vector<Expr> masks;
+  /// Inclusive lower and exclusive upper bounds on the key index j, as
+  /// expressions of i (and b, h, dims, loads), derived by the compiler from
+  /// the masks.  When `keyBoundsExact`, the keys within every bound are
+  /// exactly the visible ones (used to count FLOPs of windowed masks).
+  std::vector<std::string> keyLowerTexts, keyUpperTexts;
+  std::vector<Expr> keyLower, keyUpper;
+  bool keyBoundsExact = false;
 };
 
 /// One kernel of the library.

@@ -135,6 +135,53 @@ double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
   return flops;
 }
 
+Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
+                            const TensorMap &args) {
+  if (!kernel.reference || !kernel.reference->keyBoundsExact)
+    return attentionFlops(kernel, s);
+  const ReferenceSpec &ref = *kernel.reference;
+  EvalContext ctx;
+  ctx.dims[int(DimRole::B)] = s.B;
+  ctx.dims[int(DimRole::H)] = s.H;
+  ctx.dims[int(DimRole::N)] = s.N;
+  ctx.dims[int(DimRole::M)] = s.M;
+  ctx.dims[int(DimRole::D)] = s.D;
+  ctx.dims[int(DimRole::G)] = s.G;
+  ctx.tensors = &args;
+  auto bound = [&](const Expr &e, const std::string &what,
+                   int64_t &out) -> Status {
+    Result<Value> v = evaluate(e, ctx);
+    if (!v)
+      return Status::error("reference." + what + ": " + v.message());
+    if (!v->isNumber())
+      return Status::error("reference." + what + ": " + e.str() +
+                           " gives a boolean, expected a number");
+    out = int64_t(v->asDouble());
+    return Status::success();
+  };
+  double pairs = 0;
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.H; ++h)
+      for (int64_t i = 0; i < s.N; ++i) {
+        ctx.b = b;
+        ctx.h = h;
+        ctx.i = i;
+        int64_t lo = 0, hi = s.M, v;
+        for (const Expr &e : ref.keyLower) {
+          if (Status st = bound(e, "key_lower", v); !st)
+            return st;
+          lo = std::max(lo, v);
+        }
+        for (const Expr &e : ref.keyUpper) {
+          if (Status st = bound(e, "key_upper", v); !st)
+            return st;
+          hi = std::min(hi, v);
+        }
+        pairs += double(std::max<int64_t>(0, hi - lo));
+      }
+  return 4.0 * double(s.D) * pairs;
+}
+
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args) {
   Result<AttentionShape> shapeOr = attentionShape(kernel, args);

@@ -41,6 +41,12 @@ Result<AttentionShape> attentionShape(const KernelSpec &kernel,
 /// the reference says causal.
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
 
+/// FLOPs actually needed: 4*D per visible (query, key) pair, counted from
+/// the reference's exact key bounds (so a sliding window counts its window,
+/// causal N(N+1)/2 pairs); attentionFlops() when the bounds are not exact.
+Result<double> visibleFlops(const KernelSpec &kernel,
+                            const AttentionShape &shape, const TensorMap &args);
+
 /// The two evaluations of the reference.
 struct ReferenceOutput {
   Tensor ref64;    ///< f64 [B,H,N,Dv]: the float64 reference.

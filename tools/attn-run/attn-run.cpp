@@ -325,7 +325,8 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
     double flops = 0;
     if (kernel.reference)
       if (Result<AttentionShape> shape = attentionShape(kernel, args))
-        flops = attentionFlops(kernel, *shape);
+        if (Result<double> visible = visibleFlops(kernel, *shape, args))
+          flops = *visible;
     PreparedCall &prepared = *call;
     Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); });
     if (!stats)

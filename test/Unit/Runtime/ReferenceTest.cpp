@@ -281,4 +281,39 @@ TEST(ReferenceTest, Flops) {
   EXPECT_DOUBLE_EQ(attentionFlops(c, s), 2.0 * 8 * 2048 * 2048 * 64);
 }
 
+TEST(ReferenceTest, VisibleFlopsFromExactKeyBounds) {
+  AttentionShape s;
+  s.B = 1;
+  s.H = 2;
+  s.N = 10;
+  s.M = 10;
+  s.D = 4;
+  s.Dv = 4;
+  TensorMap none;
+  // Without bounds: the conventional count.
+  KernelSpec plain = attnKernel();
+  Result<double> f = visibleFlops(plain, s, none);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_DOUBLE_EQ(*f, 4.0 * 2 * 10 * 10 * 4);
+  // Causal: j < i + 1, so 1 + 2 + ... + 10 = 55 pairs per head.
+  KernelSpec causal = attnKernel({{"key_upper", Json::array({"(add i 1)"})},
+                                  {"key_bounds_exact", true}});
+  f = visibleFlops(causal, s, none);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_DOUBLE_EQ(*f, 4.0 * 4 * 2 * 55);
+  // A window of 3 keys ending at i: 1 + 2 + 3 * 8 = 27 pairs per head.
+  KernelSpec window = attnKernel({{"key_lower", Json::array({"(sub i 2)"})},
+                                  {"key_upper", Json::array({"(add i 1)"})},
+                                  {"key_bounds_exact", true}});
+  f = visibleFlops(window, s, none);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_DOUBLE_EQ(*f, 4.0 * 4 * 2 * 27);
+  // Bounds that are not exact fall back to the conventional count.
+  KernelSpec inexact = attnKernel({{"key_upper", Json::array({"(add i 1)"})},
+                                   {"key_bounds_exact", false}});
+  f = visibleFlops(inexact, s, none);
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_DOUBLE_EQ(*f, 4.0 * 2 * 10 * 10 * 4);
+}
+
 } // namespace
