@@ -48,6 +48,15 @@ std::vector<Argument> AttentionPipeline::arguments() const {
 //===----------------------------------------------------------------------===//
 
 void AttentionPipeline::define() {
+  // Halide buffers have 32-bit extents.
+  for (const TensorArg &a : desc.args)
+    for (size_t n = 0; n < a.shape.size(); ++n)
+      if (a.shape[n] > std::numeric_limits<int32_t>::max())
+        throw CompileError("argument '" + a.name + "': dim " +
+                           std::to_string(n) + " (" + a.dims[n] + " = " +
+                           std::to_string(a.shape[n]) +
+                           ") exceeds 2^31 - 1, the largest extent a "
+                           "Halide buffer can have");
   // One ImageParam per input, in ABI order; dims reversed (innermost first).
   for (const TensorArg &a : desc.args) {
     if (a.isOutput)
