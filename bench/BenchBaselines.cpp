@@ -1,4 +1,4 @@
-//===- BenchBaselines.cpp - attn-bench-baselines: attention vs vendor SGEMM ===//
+//===- BenchBaselines.cpp - attn-bench: attention vs vendor SGEMM ===//
 //
 // Times fp32 softmax attention, B=1, H=8, D=64 by default, N in
 // {512,...,8192}, causal and not, for every registered "system":
@@ -22,6 +22,7 @@
 // unset), and re-executes itself once (--no-reexec disables this).
 //
 //===----------------------------------------------------------------------===//
+#include "bench/AttncKernels.h"
 #include "bench/baselines/BaselineCheck.h"
 #include "bench/baselines/UnfusedAttention.h"
 
@@ -74,10 +75,53 @@ std::vector<System> makeBaselineSystems() {
   return systems;
 }
 
+/// The attnc column: kernels compiled once (B, H, N symbolic) by the attnc
+/// next to this binary, called through the runtime on the same arrays.
+struct AttncState {
+  int headDim = 64, threads = 2;
+  std::unique_ptr<AttncKernels> kernels;
+  std::string error;
+  bool tried = false;
+
+  bool ensure() {
+    if (!tried) {
+      tried = true;
+      char dir[] = "/tmp/attn-bench-XXXXXX";
+      if (!mkdtemp(dir)) {
+        error = "cannot create a temporary directory";
+      } else {
+        kernels = AttncKernels::build(ATTNC_BIN, dir, headDim, threads, error);
+      }
+      if (!kernels)
+        std::fprintf(stderr, "attnc column skipped: %s\n", error.c_str());
+    }
+    return kernels != nullptr;
+  }
+
+  void run(const std::string &kernel, const float *q, const float *k,
+           const float *v, float *o, int B, int H, int N, int D) {
+    std::string err;
+    if (!kernels->run(kernel, q, k, v, o, B, H, N, D, err)) {
+      std::fprintf(stderr, "attnc kernel '%s' failed: %s\n", kernel.c_str(),
+                   err.c_str());
+      std::exit(1);
+    }
+  }
+};
+AttncState attncState;
+
 std::vector<System> makeSystems() {
   std::vector<System> systems = makeBaselineSystems();
-  // More systems (e.g. the attnc kernels through the runtime API) are
-  // appended here: systems.push_back({"attnc", runFn, prepareFn});
+  System attnc;
+  attnc.name = "attnc fused";
+  attnc.run = [](const float *q, const float *k, const float *v, float *o,
+                 int B, int H, int N, int D, bool causal) {
+    attncState.run(causal ? "causal" : "full", q, k, v, o, B, H, N, D);
+  };
+  attnc.prepare = [](const Shape &sh) {
+    return sh.D == attncState.headDim && attncState.ensure();
+  };
+  systems.insert(systems.begin(), std::move(attnc));
   return systems;
 }
 
@@ -248,7 +292,7 @@ void maybeReexec(const Options &o, char **argv) {
   setenv("HL_NUM_THREADS", t.c_str(), 0);
   std::fflush(nullptr);
   execv("/proc/self/exe", argv);
-  std::perror("attn-bench-baselines: re-exec failed, continuing; set "
+  std::perror("attn-bench: re-exec failed, continuing; set "
               "OMP_WAIT_POLICY=passive yourself");
 }
 
@@ -298,6 +342,7 @@ struct Case {
   std::vector<bool> active;
   std::vector<int> reps;
   std::vector<std::vector<double>> best; // per system, one per round
+  std::vector<double> gflops;            // per system, the reported median
 };
 
 } // namespace
@@ -308,6 +353,8 @@ int main(int argc, char **argv) {
     return 2;
   maybeReexec(opt, argv);
   setBaselineThreads(opt.threads);
+  attncState.headDim = opt.D;
+  attncState.threads = opt.threads;
 
   std::vector<System> systems;
   for (auto &s : makeSystems())
@@ -320,7 +367,7 @@ int main(int argc, char **argv) {
 
   const char *wp = std::getenv("OMP_WAIT_POLICY");
   const char *ct = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("# attn-bench-baselines: fp32 attention, threads=%d, "
+  std::printf("# attn-bench: fp32 attention, threads=%d, "
               "OMP_WAIT_POLICY=%s, OPENBLAS_CORETYPE=%s, rounds=%d\n",
               opt.threads, wp ? wp : "(unset)", ct ? ct : "(unset)",
               opt.rounds);
@@ -398,6 +445,7 @@ int main(int argc, char **argv) {
     c.active.assign(ns, true);
     c.reps.assign(ns, 2);
     c.best.resize(ns);
+    c.gflops.assign(ns, 0.0);
     for (size_t s = 0; s < ns; ++s) {
       c.outs.push_back(allocBuffer(n));
       if (systems[s].prepare && !systems[s].prepare(sh)) {
@@ -473,6 +521,7 @@ int main(int argc, char **argv) {
       std::printf("%5d %3d %5d %4d %-6s %-24s %9.3f %8.1f %17s %9.1e%s\n",
                   sh.B, sh.H, sh.N, sh.D, cm, systems[s].name.c_str(), t * 1e3,
                   c.flop / t * 1e-9, range, err, err < 1e-4 ? "" : " FAIL");
+      c.gflops[s] = c.flop / t * 1e-9;
       if (csv)
         std::fprintf(csv, "%d,%d,%d,%d,%d,%s,%.4f,%.2f,%.2f,%.2f,%.3e\n",
                      sh.B, sh.H, sh.N, sh.D, int(sh.causal),
@@ -482,6 +531,66 @@ int main(int argc, char **argv) {
   }
   if (csv)
     std::fclose(csv);
+
+  // Ratios: attnc against the best unfused baseline of the same run and
+  // against the best sgemm of the same run.
+  if (systems.front().name == "attnc fused") {
+    double bestSgemm = opt.sgemm ? std::max(median(sgemm[0]), median(sgemm[1]))
+                                 : 0.0;
+    std::printf("\n# attnc fused against the best unfused baseline and the "
+                "best sgemm (%.1f GFLOP/s), same run\n",
+                bestSgemm);
+    std::printf("%5s %-6s %10s %-24s %10s %8s %9s\n", "N", "causal",
+                "attnc", "best baseline", "GFLOP/s", "ratio", "of sgemm");
+    for (Case &c : cases) {
+      if (!c.active[0])
+        continue;
+      size_t bestIdx = 0;
+      for (size_t s = 1; s < ns; ++s)
+        if (c.active[s] && (bestIdx == 0 || c.gflops[s] > c.gflops[bestIdx]))
+          bestIdx = s;
+      if (bestIdx == 0)
+        continue;
+      std::printf("%5d %-6s %10.1f %-24s %10.1f %7.2fx %8.0f%%\n", c.sh.N,
+                  c.sh.causal ? "yes" : "no", c.gflops[0],
+                  systems[bestIdx].name.c_str(), c.gflops[bestIdx],
+                  c.gflops[0] / c.gflops[bestIdx],
+                  bestSgemm > 0 ? 100.0 * c.gflops[0] / bestSgemm : 0.0);
+    }
+  }
+
+  // Masked key tiles are skipped: causal and sliding windows against full
+  // attention, by time (the work each needs differs; see docs).
+  if (systems.front().name == "attnc fused" && attncState.kernels) {
+    std::printf("\n# attnc: time of masked kernels against full attention "
+                "(median of 5 runs, ms; ratio to full)\n");
+    std::printf("%5s %10s %16s %16s %16s\n", "N", "full", "causal",
+                "window 256", "window 1024");
+    for (int n : opt.ns) {
+      size_t elems = size_t(opt.B) * opt.H * n * opt.D;
+      std::vector<float> q(elems), k(elems), v(elems), o(elems);
+      fillUniform(q.data(), elems, 1);
+      fillUniform(k.data(), elems, 2);
+      fillUniform(v.data(), elems, 3);
+      double ms[4];
+      const char *names[4] = {"full", "causal", "window256", "window1024"};
+      for (int kk = 0; kk < 4; ++kk) {
+        std::vector<double> ts;
+        for (int rep = 0; rep < 6; ++rep) {
+          auto t0 = std::chrono::steady_clock::now();
+          attncState.run(names[kk], q.data(), k.data(), v.data(), o.data(),
+                         opt.B, opt.H, n, opt.D);
+          auto t1 = std::chrono::steady_clock::now();
+          if (rep > 0) // the first run warms up
+            ts.push_back(std::chrono::duration<double>(t1 - t0).count());
+        }
+        ms[kk] = median(ts) * 1e3;
+      }
+      std::printf("%5d %10.3f %9.3f (%4.2f) %9.3f (%4.2f) %9.3f (%4.2f)\n",
+                  n, ms[0], ms[1], ms[1] / ms[0], ms[2], ms[2] / ms[0], ms[3],
+                  ms[3] / ms[0]);
+    }
+  }
   if (!allOk) {
     std::printf("\n# some outputs FAILED the float64 check\n");
     return 1;

@@ -63,6 +63,18 @@ Result<Tensor> Tensor::create(DType dtype, std::vector<int64_t> shape) {
   return Result<Tensor>(std::move(t));
 }
 
+Tensor Tensor::view(DType dtype, std::vector<int64_t> shape, void *data) {
+  Tensor t;
+  t.type = dtype;
+  t.count = 1;
+  for (int64_t d : shape)
+    t.count *= d;
+  t.dims = std::move(shape);
+  t.storage = std::unique_ptr<uint8_t, detail::FreeDeleter>(
+      static_cast<uint8_t *>(data), detail::FreeDeleter{/*owned=*/false});
+  return t;
+}
+
 Tensor Tensor::clone() const {
   Result<Tensor> t = create(type, dims);
   if (!t)

@@ -30,6 +30,17 @@ Result<int64_t> checkedElementCount(const std::vector<int64_t> &shape,
                                     size_t elemSize);
 
 /// An owning, C-order tensor.
+namespace detail {
+/// Frees what a Tensor owns; a view (owned == false) frees nothing.
+struct FreeDeleter {
+  bool owned = true;
+  void operator()(void *p) const {
+    if (owned)
+      std::free(p);
+  }
+};
+} // namespace detail
+
 class Tensor {
 public:
   Tensor() = default;
@@ -42,7 +53,11 @@ public:
   /// allocation fails.
   static Result<Tensor> create(DType dtype, std::vector<int64_t> shape);
 
-  /// Returns a deep copy.
+  /// A tensor over memory the caller owns and keeps alive (no copy, not
+  /// freed); for handing existing arrays to kernels, e.g. in benchmarks.
+  static Tensor view(DType dtype, std::vector<int64_t> shape, void *data);
+
+  /// Returns a deep copy (owning).
   Tensor clone() const;
 
   DType dtype() const { return type; }
@@ -72,13 +87,10 @@ public:
   std::string describe() const;
 
 private:
-  struct FreeDeleter {
-    void operator()(void *p) const { std::free(p); }
-  };
   DType type = DType::F32;
   std::vector<int64_t> dims;
   int64_t count = 0;
-  std::unique_ptr<uint8_t, FreeDeleter> storage;
+  std::unique_ptr<uint8_t, detail::FreeDeleter> storage;
 };
 
 /// Arguments by name.

@@ -113,3 +113,25 @@ TEST(TensorTest, CloneIsDeep) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(TensorViewTest, ViewSharesCallerMemoryAndCloneOwns) {
+  std::vector<float> data = {1.f, 2.f, 3.f, 4.f, 5.f, 6.f};
+  {
+    attn::rt::Tensor view =
+        attn::rt::Tensor::view(attn::rt::DType::F32, {2, 3}, data.data());
+    EXPECT_EQ(view.data(), data.data());
+    EXPECT_EQ(view.numElements(), 6);
+    EXPECT_EQ(view.describe(), "f32[2, 3]");
+    view.setDouble(4, 50.0);
+    attn::rt::Tensor copy = view.clone();
+    EXPECT_NE(copy.data(), data.data());
+    EXPECT_EQ(copy.getDouble(4), 50.0);
+  } // the view's destruction must not free `data`
+  EXPECT_EQ(data[4], 50.f);
+  data.push_back(7.f); // the vector's memory is still its own
+  EXPECT_EQ(data.size(), 7u);
+}
+
+} // namespace

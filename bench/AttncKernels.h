@@ -1,0 +1,50 @@
+//===- AttncKernels.h - the attnc column of the benchmark -------*- C++ -*-===//
+//
+// Compiles the benchmark's attention kernels with `attnc` (one library, B, H
+// and N symbolic, so every shape runs without recompiling) and calls them
+// through the runtime on the benchmark's own arrays (no copies).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_BENCH_ATTNCKERNELS_H
+#define ATTN_BENCH_ATTNCKERNELS_H
+
+#include "runtime/Library.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+namespace attnc::bench {
+
+class AttncKernels {
+public:
+  /// Writes the benchmark source for head dim `headDim`, compiles it with
+  /// the attnc at `attncPath` into `workDir`, and loads the library.
+  /// Returns null and sets `error` on failure.
+  static std::unique_ptr<AttncKernels> build(const std::string &attncPath,
+                                             const std::string &workDir,
+                                             int headDim, int threads,
+                                             std::string &error);
+
+  /// Kernels in the library: "full", "causal", "window256", "window1024".
+  /// Runs `kernel` on [B, H, N, D] arrays; false (with `error`) on failure.
+  bool run(const std::string &kernel, const float *q, const float *k,
+           const float *v, float *out, int B, int H, int N, int D,
+           std::string &error);
+
+  /// The source the kernels were compiled from.
+  const std::string &source() const { return sourceText; }
+
+private:
+  using Key = std::tuple<std::string, const void *, const void *,
+                         const void *, void *, int, int, int>;
+  std::unique_ptr<attn::rt::Library> library;
+  std::map<Key, attn::rt::PreparedCall> calls;
+  std::string sourceText;
+};
+
+} // namespace attnc::bench
+
+#endif // ATTN_BENCH_ATTNCKERNELS_H
