@@ -135,11 +135,9 @@ double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
   return flops;
 }
 
-Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
-                            const TensorMap &args) {
-  if (!kernel.reference || !kernel.reference->keyBoundsExact)
-    return attentionFlops(kernel, s);
-  const ReferenceSpec &ref = *kernel.reference;
+/// An evaluation context with the problem's extents and arguments bound.
+static EvalContext problemContext(const AttentionShape &s,
+                                  const TensorMap &args) {
   EvalContext ctx;
   ctx.dims[int(DimRole::B)] = s.B;
   ctx.dims[int(DimRole::H)] = s.H;
@@ -148,6 +146,15 @@ Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
   ctx.dims[int(DimRole::D)] = s.D;
   ctx.dims[int(DimRole::G)] = s.G;
   ctx.tensors = &args;
+  return ctx;
+}
+
+Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
+                            const TensorMap &args) {
+  if (!kernel.reference || !kernel.reference->keyBoundsExact)
+    return attentionFlops(kernel, s);
+  const ReferenceSpec &ref = *kernel.reference;
+  EvalContext ctx = problemContext(s, args);
   auto bound = [&](const Expr &e, const std::string &what,
                    int64_t &out) -> Status {
     Result<Value> v = evaluate(e, ctx);
@@ -209,14 +216,7 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                       v64 = toDoubles(vt);
   std::vector<float> q32 = toFloats(qt), k32 = toFloats(kt), v32 = toFloats(vt);
 
-  EvalContext ctx;
-  ctx.dims[int(DimRole::B)] = s.B;
-  ctx.dims[int(DimRole::H)] = s.H;
-  ctx.dims[int(DimRole::N)] = s.N;
-  ctx.dims[int(DimRole::M)] = s.M;
-  ctx.dims[int(DimRole::D)] = s.D;
-  ctx.dims[int(DimRole::G)] = s.G;
-  ctx.tensors = &args;
+  EvalContext ctx = problemContext(s, args);
 
   auto evalNumber = [&](const Expr &e, const std::string &field,
                         double &out) -> Status {

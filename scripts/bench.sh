@@ -7,6 +7,7 @@
 # run with the machine it ran on.
 set -euo pipefail
 build=${1:-build}
+shift $(( $# > 0 ? 1 : 0 ))
 mkdir -p "$build/bench"
 if [ ! -x "$build/bin/attn-bench" ]; then
   echo "bench: $build/bin/attn-bench was not built (OpenBLAS or oneDNN missing?)" >&2
