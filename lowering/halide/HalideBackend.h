@@ -11,6 +11,7 @@
 #define ATTN_LOWERING_HALIDE_HALIDEBACKEND_H
 
 #include "lowering/KernelDesc.h"
+#include "lowering/ScheduleSpace.h"
 
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct TargetInfo {
   bool isNative = true;
   /// Vector width in float lanes the default schedule uses.
   int vectorLanes = 16;
+  /// Vector registers of the target (accumulator budget of register tiles).
+  int vectorRegisters = 32;
 };
 
 /// Resolves a user target name.  Returns an error message on failure.
@@ -39,6 +42,10 @@ std::string resolveTarget(const std::string &name, TargetInfo &out);
 std::string resolveSchedule(const AttentionKernelDesc &desc,
                             const TargetInfo &target,
                             std::map<std::string, int64_t> &knobs);
+
+/// The schedule space of `desc`'s form on `target`.
+ScheduleSpace spaceFor(const AttentionKernelDesc &desc,
+                       const TargetInfo &target);
 
 /// Prints the kernel's Halide algorithm and schedule as generator-style C++
 /// (for `-emit=halide-cpp`).  Returns an error message on failure.

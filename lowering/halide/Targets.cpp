@@ -29,9 +29,13 @@ std::string attn::halide::resolveTarget(const std::string &name,
   Halide::Target host = Halide::get_host_target();
   out.halideTarget = t.to_string();
   out.isNative = t.arch == host.arch && t.bits == host.bits && t.os == host.os;
-  if (t.arch == Halide::Target::X86)
-    out.vectorLanes = t.has_feature(Halide::Target::AVX512) ? 16 : 8;
-  else
-    out.vectorLanes = 4;
+  if (t.arch == Halide::Target::X86) {
+    bool avx512 = t.has_feature(Halide::Target::AVX512);
+    out.vectorLanes = avx512 ? 16 : 8;
+    out.vectorRegisters = avx512 ? 32 : 16;
+  } else {
+    out.vectorLanes = 4; // NEON: 32 registers of 4 floats
+    out.vectorRegisters = 32;
+  }
   return "";
 }

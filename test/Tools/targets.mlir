@@ -6,7 +6,7 @@
 // RUN: not attnc %S/Inputs/mha.mlir --target=sparc-32 -o %t/x.so 2>&1 | FileCheck %s --check-prefix=BAD
 
 // AVX2: target x86-64-linux-avx-avx2-f16c-fma-sse41)
-// AVX2: vector_width=8
+// AVX2: dot_query_block=16 key_unroll=6 pv_query_unroll=1 query_tile=48 unroll_value_dim=1 vector_width=8
 // AVX512: avx512_skylake
 // AVX512: vector_width=16
 // ARM: attnc: note: target arm-64-linux is not this machine's; wrote the object {{.*}}arm.o and skipped the link step (no cross linker is used)

@@ -1,0 +1,251 @@
+//===- ScheduleSpace.cpp - schedule knobs of a kernel form ----------------===//
+
+#include "lowering/ScheduleSpace.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+using namespace attn;
+
+ScheduleSpace ScheduleSpace::twoPassTiled(int vectorLanes,
+                                          int vectorRegisters,
+                                          int64_t valueHeadDim) {
+  ScheduleSpace s;
+  s.valueHeadDim = valueHeadDim;
+  s.registers = vectorRegisters;
+  int64_t vw = vectorLanes;
+  std::vector<int64_t> blocks;
+  for (int64_t m = 1; m <= 8; ++m)
+    if (m * vw <= 128)
+      blocks.push_back(m * vw);
+  std::vector<int64_t> tiles;
+  for (int64_t t : {16, 24, 32, 48, 64, 96, 128, 192, 256})
+    if (t % vw == 0)
+      tiles.push_back(t);
+  bool canUnroll = valueHeadDim > 0 && valueHeadDim <= 128;
+  s.knobList = {
+      {"query_tile", 1, 512, tiles,
+       "query rows per task (multiple of dot_query_block)"},
+      {"vector_width", 1, 64, {vw}, "float lanes per vector"},
+      {"key_unroll", 1, 32, {2, 4, 6, 8, 12, 16},
+       "keys per register block of Q.K^T"},
+      {"dot_query_block", 1, 128, blocks,
+       "queries per register block of Q.K^T (multiple of vector_width)"},
+      {"pv_query_unroll", 1, 32, {1, 2, 3, 4, 6, 8},
+       "queries per register block of P.V"},
+      {"unroll_value_dim", 0, 1,
+       canUnroll ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},
+       "fully unroll the value dim in P.V"},
+  };
+  // AVX-512 defaults were measured on the project machine
+  // (docs/Performance.md): 48x8 Q.K^T and 64x6 P.V register tiles (24
+  // accumulators each), 48-row query tiles so the two per-tile buffers stay
+  // in L2 up to N = 4096.  Other targets get the same shape scaled to about
+  // three quarters of their vector registers.
+  int64_t budget = vectorRegisters * 3 / 4;
+  int64_t dqb = vw >= 16 ? 3 * vw : 2 * vw;
+  int64_t ku = std::min<int64_t>(8, std::max<int64_t>(1, budget / (dqb / vw)));
+  int64_t valueVecs = canUnroll ? (valueHeadDim + vw - 1) / vw : 0;
+  int64_t pu = canUnroll ? std::min<int64_t>(6, std::max<int64_t>(
+                                                    1, budget / valueVecs))
+                         : 4;
+  int64_t qt = 48 % dqb == 0 ? 48 : 2 * dqb;
+  s.defaultPoint = {{"query_tile", qt},
+                    {"vector_width", vw},
+                    {"key_unroll", ku},
+                    {"dot_query_block", dqb},
+                    {"pv_query_unroll", pu},
+                    {"unroll_value_dim", canUnroll ? 1 : 0}};
+  return s;
+}
+
+std::vector<std::string> ScheduleSpace::constraints() const {
+  return {"dot_query_block % vector_width == 0",
+          "query_tile % dot_query_block == 0",
+          "unroll_value_dim needs a static value head dim",
+          "(dot_query_block / vector_width) * key_unroll <= " +
+              std::to_string(registers) + " (register accumulators of Q.K^T)",
+          "unroll_value_dim: ceil(Dv / vector_width) * pv_query_unroll <= " +
+              std::to_string(registers) + " (register accumulators of P.V)"};
+}
+
+std::string ScheduleSpace::validate(const SchedulePoint &p) const {
+  for (const KnobSpec &k : knobList) {
+    auto it = p.find(k.name);
+    if (it == p.end())
+      return "schedule knob '" + k.name + "' is not set";
+    if (it->second < k.minValue || it->second > k.maxValue)
+      return "schedule knob '" + k.name + "' = " + std::to_string(it->second) +
+             " is outside [" + std::to_string(k.minValue) + ", " +
+             std::to_string(k.maxValue) + "]: " + k.help;
+  }
+  int64_t vw = p.at("vector_width"), qb = p.at("dot_query_block");
+  int64_t qt = p.at("query_tile"), ku = p.at("key_unroll");
+  int64_t qu = p.at("pv_query_unroll");
+  if (qb % vw != 0)
+    return "schedule knob 'dot_query_block' (" + std::to_string(qb) +
+           ") must be a multiple of 'vector_width' (" + std::to_string(vw) +
+           ")";
+  if (qt % qb != 0)
+    return "schedule knob 'query_tile' (" + std::to_string(qt) +
+           ") must be a multiple of 'dot_query_block' (" + std::to_string(qb) +
+           ")";
+  if (p.at("unroll_value_dim") && valueHeadDim < 0)
+    return "schedule knob 'unroll_value_dim' needs a static value head dim";
+  if ((qb / vw) * ku > registers)
+    return "schedule knobs 'dot_query_block' / 'vector_width' * "
+           "'key_unroll' = " +
+           std::to_string((qb / vw) * ku) +
+           " register accumulators for Q.K^T; the target has " +
+           std::to_string(registers) + " vector registers";
+  if (p.at("unroll_value_dim")) {
+    int64_t vecs = (valueHeadDim + vw - 1) / vw;
+    if (vecs * qu > registers)
+      return "schedule knob 'pv_query_unroll' (" + std::to_string(qu) +
+             ") with the value dim unrolled needs " +
+             std::to_string(vecs * qu) +
+             " register accumulators for P.V; the target has " +
+             std::to_string(registers) + " vector registers";
+  }
+  return "";
+}
+
+std::string ScheduleSpace::resolve(const SchedulePoint &overrides,
+                                   SchedulePoint &out) const {
+  out = defaultPoint;
+  for (auto &[name, value] : overrides) {
+    bool known = std::any_of(knobList.begin(), knobList.end(),
+                             [&](const KnobSpec &k) { return k.name == name; });
+    if (!known) {
+      std::string names;
+      for (const KnobSpec &k : knobList)
+        names += (names.empty() ? "" : ", ") + k.name;
+      return "unknown schedule knob '" + name + "' (known: " + names + ")";
+    }
+    out[name] = value;
+  }
+  return validate(out);
+}
+
+SchedulePoint ScheduleSpace::sample(std::mt19937_64 &rng) const {
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    SchedulePoint p;
+    for (const KnobSpec &k : knobList)
+      p[k.name] = k.candidates[rng() % k.candidates.size()];
+    if (validate(p).empty())
+      return p;
+  }
+  return defaultPoint;
+}
+
+std::vector<SchedulePoint> ScheduleSpace::enumerate() const {
+  std::vector<SchedulePoint> all{SchedulePoint{}};
+  for (const KnobSpec &k : knobList) {
+    std::vector<SchedulePoint> next;
+    for (const SchedulePoint &p : all)
+      for (int64_t v : k.candidates) {
+        SchedulePoint q = p;
+        q[k.name] = v;
+        next.push_back(std::move(q));
+      }
+    all = std::move(next);
+  }
+  std::vector<SchedulePoint> valid;
+  for (SchedulePoint &p : all)
+    if (validate(p).empty())
+      valid.push_back(std::move(p));
+  return valid;
+}
+
+SchedulePoint ScheduleSpace::mutate(const SchedulePoint &point,
+                                    std::mt19937_64 &rng) const {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const KnobSpec &k = knobList[rng() % knobList.size()];
+    if (k.candidates.size() < 2)
+      continue;
+    auto it = std::find(k.candidates.begin(), k.candidates.end(),
+                        point.at(k.name));
+    size_t idx = it == k.candidates.end() ? 0 : size_t(it - k.candidates.begin());
+    size_t next = (rng() % 2 == 0 && idx > 0) ? idx - 1
+                  : idx + 1 < k.candidates.size() ? idx + 1
+                                                   : idx - 1;
+    SchedulePoint q = point;
+    q[k.name] = k.candidates[next];
+    if (validate(q).empty())
+      return q;
+  }
+  return sample(rng);
+}
+
+SchedulePoint ScheduleSpace::crossover(const SchedulePoint &a,
+                                       const SchedulePoint &b,
+                                       std::mt19937_64 &rng) const {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    SchedulePoint c;
+    for (const KnobSpec &k : knobList)
+      c[k.name] = (rng() % 2 ? a : b).at(k.name);
+    if (validate(c).empty())
+      return c;
+  }
+  return a;
+}
+
+std::string ScheduleSpace::toJson(const SchedulePoint &point) {
+  std::ostringstream os;
+  os << "{";
+  bool first = true;
+  for (auto &[k, v] : point) {
+    os << (first ? "" : ",") << "\"" << k << "\":" << v;
+    first = false;
+  }
+  os << "}";
+  return os.str();
+}
+
+bool ScheduleSpace::fromJson(const std::string &text, SchedulePoint &out) {
+  out.clear();
+  size_t pos = 0;
+  auto skip = [&] {
+    while (pos < text.size() && std::isspace((unsigned char)text[pos]))
+      ++pos;
+  };
+  skip();
+  if (pos >= text.size() || text[pos++] != '{')
+    return false;
+  skip();
+  if (pos < text.size() && text[pos] == '}')
+    return true;
+  while (pos < text.size()) {
+    skip();
+    if (text[pos++] != '"')
+      return false;
+    size_t end = text.find('"', pos);
+    if (end == std::string::npos)
+      return false;
+    std::string key = text.substr(pos, end - pos);
+    pos = end + 1;
+    skip();
+    if (pos >= text.size() || text[pos++] != ':')
+      return false;
+    skip();
+    size_t numEnd = pos;
+    if (numEnd < text.size() && text[numEnd] == '-')
+      ++numEnd;
+    while (numEnd < text.size() && std::isdigit((unsigned char)text[numEnd]))
+      ++numEnd;
+    if (numEnd == pos)
+      return false;
+    out[key] = std::stoll(text.substr(pos, numEnd - pos));
+    pos = numEnd;
+    skip();
+    if (pos < text.size() && text[pos] == ',') {
+      ++pos;
+      continue;
+    }
+    if (pos < text.size() && text[pos] == '}')
+      return true;
+    return false;
+  }
+  return false;
+}

@@ -1,0 +1,80 @@
+//===- ScheduleSpace.h - schedule knobs of a kernel form --------*- C++ -*-===//
+//
+// The schedule space of the two-pass-tiled softmax form, as data: every knob
+// with its valid range, the values the tuner tries, and the constraints a
+// point must meet.  The backend validates a kernel's `schedule` attribute
+// against it, `--attn-attach-schedules` prints it on the kernel op, and the
+// tuner samples, enumerates and mutates points of it.  Plain C++ (no MLIR,
+// no Halide), so both sides of the Halide boundary and the unit tests use it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_SCHEDULESPACE_H
+#define ATTN_LOWERING_SCHEDULESPACE_H
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace attn {
+
+/// A point of a schedule space: knob name -> value.
+using SchedulePoint = std::map<std::string, int64_t>;
+
+/// One knob.
+struct KnobSpec {
+  std::string name;
+  int64_t minValue, maxValue;
+  /// The values the tuner tries (all within [minValue, maxValue]).
+  std::vector<int64_t> candidates;
+  std::string help;
+};
+
+class ScheduleSpace {
+public:
+  /// The space of the two_pass_tiled form for a target with `vectorLanes`
+  /// float lanes and `vectorRegisters` vector registers, and a value head
+  /// dim `valueHeadDim` (-1 when symbolic).
+  static ScheduleSpace twoPassTiled(int vectorLanes, int vectorRegisters,
+                                    int64_t valueHeadDim);
+
+  const std::vector<KnobSpec> &knobs() const { return knobList; }
+  /// Human-readable validity constraints, in the order they are checked.
+  std::vector<std::string> constraints() const;
+
+  /// The default point (no tuning).
+  SchedulePoint heuristic() const { return defaultPoint; }
+  /// "" when `point` sets every knob within range and meets every
+  /// constraint; else the first violation, as a message for the user.
+  std::string validate(const SchedulePoint &point) const;
+  /// The heuristic point overlaid with `overrides`, validated: "" or why not.
+  std::string resolve(const SchedulePoint &overrides,
+                      SchedulePoint &out) const;
+
+  /// A uniformly drawn valid point of the candidates' product.
+  SchedulePoint sample(std::mt19937_64 &rng) const;
+  /// Every valid point of the candidates' product, in a fixed order.
+  std::vector<SchedulePoint> enumerate() const;
+  /// `point` with one knob moved to a neighbouring candidate (valid).
+  SchedulePoint mutate(const SchedulePoint &point, std::mt19937_64 &rng) const;
+  /// Each knob taken from `a` or `b` at random (valid, or `a`).
+  SchedulePoint crossover(const SchedulePoint &a, const SchedulePoint &b,
+                          std::mt19937_64 &rng) const;
+
+  /// Canonical text of a point: {"knob":value,...} with sorted keys.
+  static std::string toJson(const SchedulePoint &point);
+  /// Parses toJson()'s output (and any flat JSON object of integers).
+  static bool fromJson(const std::string &text, SchedulePoint &out);
+
+private:
+  std::vector<KnobSpec> knobList;
+  SchedulePoint defaultPoint;
+  int64_t valueHeadDim = -1;
+  int64_t registers = 32;
+};
+
+} // namespace attn
+
+#endif // ATTN_LOWERING_SCHEDULESPACE_H
