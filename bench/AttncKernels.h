@@ -15,8 +15,30 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace attnc::bench {
+
+/// How AttncKernels::build compiles the library.
+struct BuildOptions {
+  /// Extra attnc arguments (e.g. --schedule auto:adams2019 --estimate ...).
+  std::vector<std::string> extraArgs;
+  /// Kernels to put in the source (of "full", "causal", "window256",
+  /// "window1024"); empty: all four.
+  std::vector<std::string> kernels;
+  /// Static N in the source (-1: symbolic N).
+  int staticN = -1;
+  /// Kill attnc after this many seconds (0: no limit).
+  double timeoutSeconds = 0;
+  /// attnc's stdout and stderr go here ("" : inherited).
+  std::string logPath;
+};
+
+/// What the attnc command did.
+struct BuildStatus {
+  double seconds = 0;
+  bool timedOut = false;
+};
 
 class AttncKernels {
 public:
@@ -27,6 +49,10 @@ public:
                                              const std::string &workDir,
                                              int headDim, int threads,
                                              std::string &error);
+  static std::unique_ptr<AttncKernels>
+  build(const std::string &attncPath, const std::string &workDir, int headDim,
+        int threads, const BuildOptions &options, std::string &error,
+        BuildStatus *status = nullptr);
 
   /// Kernels in the library: "full", "causal", "window256", "window1024".
   /// Runs `kernel` on [B, H, N, D] arrays; false (with `error`) on failure.

@@ -54,4 +54,23 @@ def AttnFormKernelsPass : Pass<"attn-form-kernels", "mlir::ModuleOp"> {
   }];
 }
 
+def AttnAttachSchedulesPass : Pass<"attn-attach-schedules", "mlir::ModuleOp"> {
+  let summary = "Attach the schedule space and a schedule point to each kernel";
+  let description = [{
+    For every `attn.kernel`, records its form's schedule space as data:
+    `attn.schedule_space` (knob -> the values the tuner tries) and
+    `attn.schedule_constraints` (the validity rules), and fills an empty
+    `schedule` with the default heuristic point for the target's vector
+    width and register count.  A non-empty `schedule` (a tuned point, or one
+    written by hand) is completed with defaults and validated; an invalid
+    point is an error at the kernel.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int", /*default=*/"16",
+           "Float lanes per vector of the target">,
+    Option<"vectorRegisters", "vector-registers", "int", /*default=*/"32",
+           "Vector registers of the target">,
+  ];
+}
+
 #endif // ATTN_DIALECT_PASSES_TD

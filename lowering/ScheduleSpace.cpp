@@ -23,7 +23,10 @@ ScheduleSpace ScheduleSpace::twoPassTiled(int vectorLanes,
   for (int64_t t : {16, 24, 32, 48, 64, 96, 128, 192, 256})
     if (t % vw == 0)
       tiles.push_back(t);
-  bool canUnroll = valueHeadDim > 0 && valueHeadDim <= 128;
+  // Unrolling the value dim keeps one accumulator per vector of it per
+  // query; it pays only while that fits the registers.
+  bool canUnroll = valueHeadDim > 0 &&
+                   (valueHeadDim + vw - 1) / vw <= vectorRegisters * 3 / 4;
   s.knobList = {
       {"query_tile", 1, 512, tiles,
        "query rows per task (multiple of dot_query_block)"},

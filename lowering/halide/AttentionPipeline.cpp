@@ -12,7 +12,7 @@ using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
 
-static Type halideType(const std::string &dtype) {
+Type attn::halide::halideType(const std::string &dtype) {
   if (dtype == "f32")
     return Float(32);
   if (dtype == "f64")
@@ -291,6 +291,13 @@ static void printDefinition(std::ostream &os, const std::string &name,
     os << "}";
   }
   os << ";\n";
+}
+
+void attn::halide::printHalideDefinition(std::ostream &os,
+                                         const std::string &name,
+                                         const std::vector<Expr> &args,
+                                         const std::vector<Expr> &values) {
+  printDefinition(os, name, args, values, false);
 }
 
 std::string AttentionPipeline::describe() const {

@@ -23,6 +23,7 @@
 #include "Halide.h"
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ private:
   std::vector<Halide::Func> algorithmOrder;
   std::vector<std::string> scheduleLog;
 };
+
+/// The Halide type of an attnc dtype ("f32", ...); throws on others.
+Halide::Type halideType(const std::string &dtype);
+
+/// Prints `name(args) = value;` for one definition (describe()'s format).
+void printHalideDefinition(std::ostream &os, const std::string &name,
+                           const std::vector<Halide::Expr> &args,
+                           const std::vector<Halide::Expr> &values);
 
 } // namespace attn::halide
 

@@ -13,6 +13,7 @@
 #include "lowering/KernelDesc.h"
 #include "lowering/ScheduleSpace.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,51 @@ std::string printHalide(const AttentionKernelDesc &desc,
 std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
                           const TargetInfo &target,
                           const std::string &objectPath);
+
+//===----------------------------------------------------------------------===//
+// Halide's autoschedulers as baselines (AutoSchedule.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The autoschedulers `--schedule auto:NAME` accepts: "mullapudi2016",
+/// "adams2019", "li2018" (the plugins Debian ships with Halide 14, loaded
+/// from /usr/lib/x86_64-linux-gnu/halide14 or $ATTNC_HALIDE_PLUGIN_DIR).
+const std::vector<std::string> &autoschedulerNames();
+
+/// What the autoscheduler did for one kernel.
+struct AutoScheduleReport {
+  std::string kernel;
+  /// Seconds spent in Pipeline::auto_schedule.
+  double seconds = 0;
+  /// The schedule it chose, as Halide C++.
+  std::string scheduleSource;
+};
+
+/// "" when every name in `estimates` is a dim of some kernel and every value
+/// is in [1, 2^31 - 1]; else a message naming the offender.
+std::string checkEstimates(const std::vector<AttentionKernelDesc> &kernels,
+                           const std::map<std::string, int64_t> &estimates);
+
+/// Like compileObject, but each kernel is the plain (untiled) algorithm
+/// scheduled by Halide's autoscheduler `autoscheduler` (one of
+/// autoschedulerNames()), with MachineParams(2, 32 MiB, 40).  Symbolic dims
+/// are estimated from `estimates` (dim name -> extent), else 1024.  The
+/// kernels' `schedule` knobs are ignored.  Fills `reports` (one per kernel)
+/// when given.  Returns an error message on failure.
+std::string compileObjectAuto(const std::vector<AttentionKernelDesc> &kernels,
+                              const TargetInfo &target,
+                              const std::string &autoscheduler,
+                              const std::map<std::string, int64_t> &estimates,
+                              const std::string &objectPath,
+                              std::vector<AutoScheduleReport> *reports =
+                                  nullptr);
+
+/// Like printHalide, for the plain algorithm and the schedule `autoscheduler`
+/// chooses (its schedule_source).  Call checkEstimates first.
+std::string printHalideAuto(const AttentionKernelDesc &desc,
+                            const TargetInfo &target,
+                            const std::string &autoscheduler,
+                            const std::map<std::string, int64_t> &estimates,
+                            std::string &text);
 
 } // namespace attn::halide
 

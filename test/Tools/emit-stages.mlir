@@ -10,7 +10,10 @@
 // MLIR-SAME: {causal}
 
 // KERNELS-LABEL: func.func @mha
-// KERNELS: attn.kernel "mha" form = two_pass_tiled schedule = {}
+// KERNELS: attn.kernel "mha" form = two_pass_tiled schedule = {dot_query_block = 48 : i64, key_unroll = 8 : i64, pv_query_unroll = 6 : i64, query_tile = 48 : i64, unroll_value_dim = 1 : i64, vector_width = 16 : i64}
+// KERNELS-SAME: attn.schedule_constraints = ["dot_query_block % vector_width == 0",
+// KERNELS-SAME: attn.schedule_source = "heuristic"
+// KERNELS-SAME: attn.schedule_space = {dot_query_block = array<i64: 16, 32, 48, 64, 80, 96, 112, 128>, key_unroll = array<i64: 2, 4, 6, 8, 12, 16>
 // KERNELS: attn.score
 // KERNELS: attn.mask %{{.*}} {origin = "causal"}
 // KERNELS: attn.normalize softmax

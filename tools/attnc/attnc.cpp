@@ -2,6 +2,9 @@
 //
 // `attnc [compile] FILE [-emit=ast|mlir|kernels|halide-cpp|obj|so] [-o OUT]
 //        [--target T] [--dim N=V]... [--config C] [-v] [-verify-diagnostics]`
+// `attnc tune FILE [--target T] [--kernel K] [--time-budget 60s]
+//        [--trials N] [--strategy random|evolutionary|grid] [--seed S]`
+// `attnc db list|show|export|import|prune|path ...`
 //
 // Stages: parse (.attn) or read (.mlir) -> attn dialect -> apply config,
 // decompose, form kernels -> kernel descriptions -> Halide -> one object ->
@@ -15,7 +18,11 @@
 #include "lowering/KernelDescBuilder.h"
 #include "lowering/Manifest.h"
 #include "lowering/halide/HalideBackend.h"
+#include "tools/attnc/Compile.h"
 #include "tools/attnc/Link.h"
+#include "tools/attnc/DbCommand.h"
+#include "tools/attnc/Tune.h"
+#include "runtime/TuningDb.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -68,6 +75,38 @@ cl::opt<std::string> config("config",
                             cl::init(""));
 cl::opt<bool> verbose("v", cl::desc("Say what each stage does"),
                       cl::init(false));
+cl::opt<std::string> dbPath("db",
+                            cl::desc("Tuning database (default: "
+                                     "$ATTN_CACHE_DIR/tuning.db, else "
+                                     "$XDG_CACHE_HOME/attnc/tuning.db)"),
+                            cl::init(""));
+cl::opt<bool> noTuningDb("no-tuning-db",
+                         cl::desc("Compile with the default heuristic even "
+                                  "when the tuning database has an entry"),
+                         cl::init(false));
+// attnc tune
+cl::opt<std::string> tuneKernel("kernel", cl::desc("tune: only this kernel"),
+                                cl::init(""));
+cl::opt<std::string> timeBudget("time-budget",
+                                cl::desc("tune: time per kernel (60s, 10m)"),
+                                cl::init("60s"));
+cl::opt<int64_t> trials("trials", cl::desc("tune: at most this many "
+                                           "candidates per kernel"),
+                        cl::init(0));
+cl::opt<std::string> strategy("strategy",
+                              cl::desc("tune: random, evolutionary or grid"),
+                              cl::init("evolutionary"));
+cl::opt<uint64_t> seed("seed", cl::desc("tune: random seed"), cl::init(0));
+cl::opt<double> candidateTimeout(
+    "candidate-timeout",
+    cl::desc("tune: seconds a candidate's check or timing may take"),
+    cl::init(60));
+cl::opt<std::string> plant("plant", cl::Hidden,
+                           cl::desc("tune test hook: crash@N,hang@N,wrong@N"),
+                           cl::init(""));
+
+bool tuneMode = false;
+
 cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check diagnostics against expected-* comments in the input"),
@@ -130,8 +169,112 @@ Location kernelLoc(ModuleOp module, llvm::StringRef name) {
   return module.getLoc();
 }
 
-int compileModule(ModuleOp module, llvm::StringRef sourceText) {
-  if (emit == Emit::Mlir) {
+/// Parses "60", "60s", "10m", "1h" into seconds; false when malformed.
+bool parseDuration(llvm::StringRef text, double &seconds) {
+  double scale = 1;
+  if (text.consume_back("s"))
+    scale = 1;
+  else if (text.consume_back("m"))
+    scale = 60;
+  else if (text.consume_back("h"))
+    scale = 3600;
+  double v;
+  if (text.getAsDouble(v) || v <= 0)
+    return false;
+  seconds = v * scale;
+  return true;
+}
+
+/// The directory of this executable (attn-run sits next to it).
+std::string selfDirectory(const char *argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&selfDirectory));
+  return llvm::sys::path::parent_path(exe).str();
+}
+
+/// Pins each kernel without a schedule to the best tuning-database entry
+/// for its key, when there is one; records where each schedule came from.
+LogicalResult applyTuningDb(ModuleOp module,
+                            const ::attn::halide::TargetInfo &target) {
+  SmallVector<mlir::attn::KernelOp> kernels;
+  module.walk([&](mlir::attn::KernelOp k) { kernels.push_back(k); });
+  std::unique_ptr<::attn::rt::TuningDb> db;
+  std::string path =
+      dbPath.empty() ? ::attn::rt::defaultTuningDbPath() : dbPath.getValue();
+  bool lookedUp = false;
+  for (mlir::attn::KernelOp kernel : kernels) {
+    Builder b(kernel.getContext());
+    if (!kernel.getSchedule().empty()) {
+      kernel->setAttr("attn.schedule_source", b.getStringAttr("attribute"));
+      say("kernel " + kernel.getName() + ": schedule from the IR attribute");
+      continue;
+    }
+    kernel->setAttr("attn.schedule_source", b.getStringAttr("heuristic"));
+    if (noTuningDb || path.empty())
+      continue;
+    if (!lookedUp) {
+      lookedUp = true;
+      if (!llvm::sys::fs::exists(path)) {
+        say("no tuning database at " + path);
+      } else {
+        std::string warning;
+        auto opened = ::attn::rt::TuningDb::open(
+            path, &warning, ::attn::rt::TuningDbOpenMode::ReadOnly);
+        if (!warning.empty())
+          llvm::errs() << "attnc: warning: " << warning << "\n";
+        if (opened)
+          db = opened.take();
+        else
+          llvm::errs() << "attnc: warning: " << opened.message()
+                       << "; compiling with the default heuristic\n";
+      }
+    }
+    if (!db)
+      continue;
+    std::string key = ::attn::driver::tuningKey(kernel, target.halideTarget);
+    auto best = db->best(key);
+    if (!best) {
+      llvm::errs() << "attnc: warning: " << best.message()
+                   << "; compiling with the default heuristic\n";
+      continue;
+    }
+    if (!*best) {
+      say("kernel " + kernel.getName() + ": no tuning entry for key " +
+          key.substr(0, 16));
+      continue;
+    }
+    ::attn::SchedulePoint point;
+    if (!::attn::ScheduleSpace::fromJson((*best)->config, point)) {
+      llvm::errs() << "attnc: warning: tuning entry " << key.substr(0, 16)
+                   << " has an unreadable config; ignored\n";
+      continue;
+    }
+    SmallVector<NamedAttribute> attrs;
+    for (auto &[name, value] : point)
+      attrs.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(value)));
+    kernel.setScheduleAttr(b.getDictionaryAttr(attrs));
+    kernel->setAttr("attn.schedule_source", b.getStringAttr("tuned"));
+    say("kernel " + kernel.getName() + ": schedule from the tuning database "
+        "(key " + key.substr(0, 16) + ", " +
+        std::to_string((*best)->medianSeconds * 1e3) + " ms)");
+  }
+  return success();
+}
+
+/// Completes and validates every kernel's schedule, recording its space.
+LogicalResult attachSchedules(ModuleOp module,
+                              const ::attn::halide::TargetInfo &target) {
+  PassManager pm(module.getContext());
+  mlir::attn::AttnAttachSchedulesPassOptions opts;
+  opts.vectorWidth = target.vectorLanes;
+  opts.vectorRegisters = target.vectorRegisters;
+  pm.addPass(mlir::attn::createAttnAttachSchedulesPass(opts));
+  return pm.run(module);
+}
+
+int compileModule(ModuleOp module, llvm::StringRef sourceText,
+                  const char *argv0) {
+  if (emit == Emit::Mlir && !tuneMode) {
     std::string text;
     llvm::raw_string_ostream os(text);
     module.print(os);
@@ -140,6 +283,44 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText) {
   say("decomposing variants and forming kernels");
   if (failed(lowerToKernels(module)))
     return 1;
+  ::attn::halide::TargetInfo targetInfo;
+  if (std::string err = ::attn::halide::resolveTarget(target, targetInfo);
+      !err.empty()) {
+    llvm::errs() << "attnc: error: " << err << "\n";
+    return 1;
+  }
+  say("target " + targetInfo.halideTarget);
+  if (!tuneMode && failed(applyTuningDb(module, targetInfo)))
+    return 1;
+  if (failed(attachSchedules(module, targetInfo)))
+    return 1;
+
+  if (tuneMode) {
+    ::attn::driver::TuneOptions opts;
+    opts.kernel = tuneKernel;
+    if (!parseDuration(timeBudget, opts.timeBudgetSeconds)) {
+      llvm::errs() << "attnc: error: malformed --time-budget '" << timeBudget
+                   << "': expected e.g. 60s, 10m\n";
+      return 1;
+    }
+    opts.maxTrials = trials;
+    if (strategy != "random" && strategy != "evolutionary" &&
+        strategy != "grid") {
+      llvm::errs() << "attnc: error: unknown --strategy '" << strategy
+                   << "': expected random, evolutionary or grid\n";
+      return 1;
+    }
+    opts.strategy = strategy;
+    opts.seed = seed;
+    opts.dbPath = dbPath;
+    opts.candidateTimeout = candidateTimeout;
+    opts.attnRunPath = selfDirectory(argv0) + "/attn-run";
+    opts.verbose = verbose;
+    opts.plant = plant;
+    return ::attn::driver::runTune(module, targetInfo, inputFile,
+                                   sourceText.str(), opts);
+  }
+
   if (emit == Emit::Kernels) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -155,26 +336,17 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText) {
                                << "kernel";
     return 1;
   }
-  ::attn::halide::TargetInfo targetInfo;
-  if (std::string err = ::attn::halide::resolveTarget(target, targetInfo);
-      !err.empty()) {
-    llvm::errs() << "attnc: error: " << err << "\n";
-    return 1;
-  }
-  say("target " + targetInfo.halideTarget);
-
-  std::vector<std::map<std::string, int64_t>> knobs(descs->size());
-  for (size_t n = 0; n < descs->size(); ++n) {
-    const auto &d = (*descs)[n];
-    if (std::string err =
-            ::attn::halide::resolveSchedule(d, targetInfo, knobs[n]);
-        !err.empty()) {
-      emitError(kernelLoc(module, d.name)) << err;
-      return 1;
-    }
-    std::string line = "kernel " + d.name + ": schedule from the default "
-                       "heuristic:";
-    for (auto &[k, v] : knobs[n])
+  std::vector<std::string> sources;
+  for (const auto &d : *descs) {
+    std::string source = "heuristic";
+    module.walk([&](mlir::attn::KernelOp k) {
+      if (k.getName() == d.name)
+        if (auto s = k->getAttrOfType<StringAttr>("attn.schedule_source"))
+          source = s.str();
+    });
+    sources.push_back(source);
+    std::string line = "kernel " + d.name + ": schedule (" + source + "):";
+    for (auto &[k, v] : d.schedule)
       line += " " + k + "=" + std::to_string(v);
     say(line);
   }
@@ -200,64 +372,36 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText) {
     p += emit == Emit::Obj ? ".o" : ".so";
     out = p.str().str();
   }
-  llvm::SmallString<128> tmpDir;
-  if (auto ec = llvm::sys::fs::createUniqueDirectory("attnc", tmpDir)) {
-    llvm::errs() << "attnc: error: cannot create a temporary directory: "
-                 << ec.message() << "\n";
-    return 1;
-  }
-  auto cleanup = llvm::make_scope_exit(
-      [&] { llvm::sys::fs::remove_directories(tmpDir); });
-
-  std::string kernelsObj =
-      emit == Emit::Obj ? out : (tmpDir + "/kernels.o").str();
   say("compiling " + std::to_string(descs->size()) + " kernel(s) with Halide");
-  if (std::string err =
-          ::attn::halide::compileObject(*descs, targetInfo, kernelsObj);
-      !err.empty()) {
-    emitError(kernelLoc(module, (*descs)[0].name)) << err;
-    return 1;
-  }
-  if (emit == Emit::Obj)
-    return 0;
-  if (!targetInfo.isNative) {
-    llvm::SmallString<128> objOut(out);
-    llvm::sys::path::replace_extension(objOut, ".o");
-    llvm::sys::fs::copy_file(kernelsObj, objOut);
-    llvm::errs() << "attnc: note: target " << targetInfo.halideTarget
-                 << " is not this machine's; wrote the object " << objOut
-                 << " and skipped the link step (no cross linker is used)\n";
+  if (emit == Emit::Obj) {
+    if (std::string err =
+            ::attn::halide::compileObject(*descs, targetInfo, out);
+        !err.empty()) {
+      emitError(kernelLoc(module, (*descs)[0].name)) << err;
+      return 1;
+    }
     return 0;
   }
-
-  ::attn::ManifestInfo info;
-  info.compiler = std::string("attnc ") + ATTNC_VERSION;
-  info.source = inputFile;
-  info.sourceHash = ::attn::sourceHash(sourceText.str());
-  info.target = targetInfo.halideTarget;
-  info.library = llvm::sys::path::filename(out).str();
-  info.knobs = knobs;
-  info.scheduleSource.assign(descs->size(), "heuristic");
-
-  std::string hashObj;
-  if (std::string err =
-          ::attn::driver::compileHashObject(info.sourceHash, tmpDir.str().str(),
-                                          hashObj);
+  ::attn::driver::LibraryRequest request;
+  request.kernels = *descs;
+  request.target = targetInfo;
+  request.sourcePath = inputFile;
+  request.sourceText = sourceText.str();
+  request.scheduleSource = sources;
+  std::string note;
+  if (std::string err = ::attn::driver::buildLibrary(request, out, note);
       !err.empty()) {
-    llvm::errs() << "attnc: error: " << err << "\n";
+    if (err.rfind("Halide", 0) == 0 || err.rfind("kernel", 0) == 0)
+      emitError(kernelLoc(module, (*descs)[0].name)) << err;
+    else
+      llvm::errs() << "attnc: error: " << err << "\n";
     return 1;
   }
-  say("linking " + out);
-  if (std::string err = ::attn::driver::linkShared({kernelsObj, hashObj}, out);
-      !err.empty()) {
-    llvm::errs() << "attnc: error: " << err << "\n";
-    return 1;
-  }
-  llvm::SmallString<128> manifestPath(out);
-  llvm::sys::path::replace_extension(manifestPath, ".manifest.json");
-  say("writing " + manifestPath);
-  return writeOutput(::attn::renderManifest(*descs, info), manifestPath) ? 0
-                                                                       : 1;
+  if (!note.empty())
+    llvm::errs() << "attnc: note: " << note << "\n";
+  else
+    say("wrote " + out + " and its manifest");
+  return 0;
 }
 
 } // namespace
@@ -266,8 +410,16 @@ int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   // `attnc compile FILE ...` is the same as `attnc FILE ...`.
   std::vector<char *> args(argv, argv + argc);
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "db") {
+    std::vector<std::string> rest(args.begin() + 2, args.end());
+    return ::attn::driver::runDbCommand(rest);
+  }
   if (args.size() > 1 && llvm::StringRef(args[1]) == "compile")
     args.erase(args.begin() + 1);
+  else if (args.size() > 1 && llvm::StringRef(args[1]) == "tune") {
+    tuneMode = true;
+    args.erase(args.begin() + 1);
+  }
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(int(args.size()), args.data(),
@@ -310,7 +462,7 @@ int main(int argc, char **argv) {
     }
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(sourceMgr, &context);
-    rc = module ? compileModule(*module, sourceText) : 1;
+    rc = module ? compileModule(*module, sourceText, argv[0]) : 1;
   } else {
     ::attn::frontend::FrontendOptions options;
     if (!parseDims(options))
@@ -329,7 +481,7 @@ int main(int argc, char **argv) {
       if (!module || failed(verify(*module)))
         rc = 1;
       else
-        rc = compileModule(*module, sourceText);
+        rc = compileModule(*module, sourceText, argv[0]);
     }
   }
   if (verifier)

@@ -1,0 +1,98 @@
+//===- Compile.cpp - kernel descriptions to a shipped library -------------===//
+
+#include "tools/attnc/Compile.h"
+
+#include "lowering/Manifest.h"
+#include "tools/attnc/Link.h"
+
+#include "mlir/IR/OperationSupport.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace attn;
+using namespace attn::driver;
+
+std::string attn::driver::compilerVersion() {
+  return std::string("attnc ") + ATTNC_VERSION;
+}
+
+std::string attn::driver::buildLibrary(const LibraryRequest &request,
+                                       const std::string &outPath,
+                                       std::string &note) {
+  llvm::SmallString<128> tmpDir;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("attnc", tmpDir))
+    return "cannot create a temporary directory: " + ec.message();
+  auto cleanup = llvm::make_scope_exit(
+      [&] { llvm::sys::fs::remove_directories(tmpDir); });
+
+  std::string kernelsObj = (tmpDir + "/kernels.o").str();
+  if (std::string err = halide::compileObject(request.kernels, request.target,
+                                              kernelsObj);
+      !err.empty())
+    return err;
+  if (!request.target.isNative) {
+    llvm::SmallString<128> objOut(outPath);
+    llvm::sys::path::replace_extension(objOut, ".o");
+    if (auto ec = llvm::sys::fs::copy_file(kernelsObj, objOut))
+      return "cannot write " + objOut.str().str() + ": " + ec.message();
+    note = "target " + request.target.halideTarget +
+           " is not this machine's; wrote the object " + objOut.str().str() +
+           " and skipped the link step (no cross linker is used)";
+    return "";
+  }
+
+  ManifestInfo info;
+  info.compiler = compilerVersion();
+  info.source = request.sourcePath;
+  info.sourceHash = sourceHash(request.sourceText);
+  info.target = request.target.halideTarget;
+  info.library = llvm::sys::path::filename(outPath).str();
+  for (const AttentionKernelDesc &k : request.kernels)
+    info.knobs.push_back(k.schedule);
+  info.scheduleSource = request.scheduleSource;
+
+  std::string hashObj;
+  if (std::string err =
+          compileHashObject(info.sourceHash, tmpDir.str().str(), hashObj);
+      !err.empty())
+    return err;
+  std::vector<std::string> objects{kernelsObj, hashObj};
+  objects.insert(objects.end(), request.extraObjects.begin(),
+                 request.extraObjects.end());
+  if (std::string err = linkShared(objects, outPath);
+      !err.empty())
+    return err;
+  llvm::SmallString<128> manifestPath(outPath);
+  llvm::sys::path::replace_extension(manifestPath, ".manifest.json");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(manifestPath, ec);
+  if (ec)
+    return "cannot write " + manifestPath.str().str() + ": " + ec.message();
+  os << renderManifest(request.manifestKernels.empty()
+                           ? request.kernels
+                           : request.manifestKernels,
+                       info);
+  return "";
+}
+
+std::string attn::driver::tuningKey(mlir::attn::KernelOp kernel,
+                                    const std::string &target) {
+  // Print a copy without the parts that do not change what is computed.
+  mlir::OpBuilder b(kernel);
+  auto copy = llvm::cast<mlir::attn::KernelOp>(b.clone(*kernel));
+  auto erase = llvm::make_scope_exit([&] { copy->erase(); });
+  copy.setName("kernel");
+  copy.setScheduleAttr(b.getDictionaryAttr({}));
+  copy->removeAttr("attn.schedule_space");
+  copy->removeAttr("attn.schedule_constraints");
+  copy->removeAttr("attn.schedule_source");
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  copy->print(os, mlir::OpPrintingFlags().printGenericOpForm());
+  os << "\ntarget=" << target << "\ncompiler=" << compilerVersion() << "\n";
+  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(os.str()));
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}

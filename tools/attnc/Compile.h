@@ -1,0 +1,54 @@
+//===- Compile.h - kernel descriptions to a shipped library -----*- C++ -*-===//
+//
+// Private to attnc: the steps `attnc compile` and every tuning candidate
+// share: Halide objects, the source-hash object, the link, the manifest; and
+// the tuning-database key of a kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TOOLS_ATTNC_COMPILE_H
+#define ATTN_TOOLS_ATTNC_COMPILE_H
+
+#include "dialect/AttnOps.h"
+#include "lowering/KernelDesc.h"
+#include "lowering/halide/HalideBackend.h"
+
+#include <string>
+#include <vector>
+
+namespace attn::driver {
+
+/// Everything a library is built from.
+struct LibraryRequest {
+  std::vector<AttentionKernelDesc> kernels;
+  halide::TargetInfo target;
+  std::string sourcePath;
+  std::string sourceText;
+  /// Per kernel: "heuristic", "tuned" or "attribute" (from the IR).
+  std::vector<std::string> scheduleSource;
+  /// When set, the manifest describes these instead of `kernels` (the
+  /// tuner's planted wrong candidate: a kernel that disagrees with its
+  /// reference).
+  std::vector<AttentionKernelDesc> manifestKernels;
+  /// Extra objects linked into the library (the tuner's planted faults).
+  std::vector<std::string> extraObjects;
+};
+
+/// Builds `outPath` (a .so) and its manifest next to it, or for a
+/// non-native target the object `outPath` with `.o`.  Returns "" or an
+/// error; `note` receives a message for the user when the link was skipped.
+std::string buildLibrary(const LibraryRequest &request,
+                         const std::string &outPath, std::string &note);
+
+/// The tuning-database key of a formed kernel: a SHA-256 of its canonical
+/// IR (generic form, without its name and schedule attributes, so the
+/// shapes, dtypes, masks and score modifiers are in it), the target string
+/// and the compiler version.
+std::string tuningKey(mlir::attn::KernelOp kernel, const std::string &target);
+
+/// The compiler's version string, part of every key and manifest.
+std::string compilerVersion();
+
+} // namespace attn::driver
+
+#endif // ATTN_TOOLS_ATTNC_COMPILE_H

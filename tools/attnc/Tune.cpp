@@ -1,0 +1,401 @@
+//===- Tune.cpp - attnc tune ----------------------------------------------===//
+
+#include "tools/attnc/Tune.h"
+
+#include "lowering/KernelDescBuilder.h"
+#include "lowering/ScheduleSpace.h"
+#include "runtime/TuningDb.h"
+#include "tools/attnc/Link.h"
+#include "tools/attnc/Subprocess.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+#include <unistd.h>
+
+using namespace attn;
+using namespace attn::driver;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// One measured candidate.
+struct Trial {
+  SchedulePoint point;
+  std::string status = "ok"; // ok | wrong | crash | timeout | compile_error
+  double median = 0, spread = 0, gflops = 0;
+  int runs = 0;
+  std::string detail;
+};
+
+/// Parses "crash@2,hang@3,wrong@4".
+std::map<int64_t, std::string> parsePlant(const std::string &text) {
+  std::map<int64_t, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos
+                                            ? std::string::npos
+                                            : comma - pos);
+    size_t at = item.find('@');
+    if (at != std::string::npos)
+      out[std::stoll(item.substr(at + 1))] = item.substr(0, at);
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+/// Writes and compiles a C object whose load-time constructor misbehaves.
+std::string plantObject(const std::string &kind, const std::string &dir,
+                        std::string &objPath) {
+  std::string src = dir + "/plant.c";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(src, ec);
+    if (ec)
+      return ec.message();
+    os << "/* A planted tuning candidate (attnc tune --plant). */\n"
+       << "#include <signal.h>\n#include <unistd.h>\n"
+       << "__attribute__((constructor)) static void attnc_plant(void) {\n";
+    if (kind == "crash")
+      os << "  raise(SIGSEGV);\n";
+    else
+      os << "  for (;;) pause();\n";
+    os << "}\n";
+  }
+  objPath = dir + "/plant.o";
+  return runProgram({cCompiler(), "-c", "-fPIC", src, "-o", objPath});
+}
+
+/// Classifies a failed measurement process.
+std::string failureStatus(const ProcessResult &r) {
+  if (r.timedOut)
+    return "timeout";
+  return "crash";
+}
+
+class Tuner {
+public:
+  Tuner(const halide::TargetInfo &target, const std::string &sourcePath,
+        const std::string &sourceText, const TuneOptions &options)
+      : target(target), sourcePath(sourcePath), sourceText(sourceText),
+        options(options), plants(parsePlant(options.plant)) {}
+
+  /// Compiles and measures one point.
+  Trial evaluate(const AttentionKernelDesc &desc, const SchedulePoint &point,
+                 int64_t trialNumber) {
+    Trial t;
+    t.point = point;
+    llvm::SmallString<128> dir;
+    if (auto ec = llvm::sys::fs::createUniqueDirectory("attnc-tune", dir)) {
+      t.status = "compile_error";
+      t.detail = ec.message();
+      return t;
+    }
+    auto cleanup =
+        llvm::make_scope_exit([&] { llvm::sys::fs::remove_directories(dir); });
+
+    LibraryRequest request;
+    request.target = target;
+    request.sourcePath = sourcePath;
+    request.sourceText = sourceText;
+    AttentionKernelDesc candidate = desc;
+    candidate.schedule = point;
+    request.kernels = {candidate};
+    request.scheduleSource = {"candidate"};
+    auto plant = plants.find(trialNumber);
+    if (plant != plants.end()) {
+      if (plant->second == "wrong") {
+        request.manifestKernels = {candidate};
+        request.kernels[0].scale *= 2.0; // the kernel disagrees with its
+                                         // reference
+      } else {
+        std::string obj;
+        if (std::string err = plantObject(plant->second, dir.str().str(), obj);
+            !err.empty()) {
+          t.status = "compile_error";
+          t.detail = err;
+          return t;
+        }
+        request.extraObjects = {obj};
+      }
+    }
+    std::string lib = (dir + "/candidate.so").str(), note;
+    if (std::string err = buildLibrary(request, lib, note); !err.empty()) {
+      t.status = "compile_error";
+      t.detail = err;
+      return t;
+    }
+
+    // Correctness first, against the float64 reference.
+    ProcessResult check =
+        runWithTimeout({options.attnRunPath, lib, "--kernel", desc.name,
+                        "--check", "reference"},
+                       options.candidateTimeout);
+    if (!check.succeeded() || check.output.find(" PASS") == std::string::npos) {
+      bool wrong = check.startError.empty() && !check.timedOut &&
+                   check.signal == 0 &&
+                   check.output.find(" FAIL") != std::string::npos;
+      t.status = wrong ? "wrong" : failureStatus(check);
+      t.detail = check.describe() + ": " + lastLine(check.output);
+      return t;
+    }
+    // Then the time: attn-run warms up, runs >= 5 times and reports the
+    // median and the spread.
+    ProcessResult bench = runWithTimeout(
+        {options.attnRunPath, lib, "--kernel", desc.name, "--bench"},
+        options.candidateTimeout);
+    if (!bench.succeeded()) {
+      t.status = failureStatus(bench);
+      t.detail = bench.describe() + ": " + lastLine(bench.output);
+      return t;
+    }
+    static const std::regex line(
+        R"(median ([0-9.eE+-]+) ms \(min ([0-9.eE+-]+), max ([0-9.eE+-]+), n=([0-9]+)\)\s+([0-9.eE+-]+) GFLOP/s)");
+    std::smatch m;
+    if (!std::regex_search(bench.output, m, line)) {
+      t.status = "crash";
+      t.detail = "unreadable measurement: " + lastLine(bench.output);
+      return t;
+    }
+    t.median = std::stod(m[1]) * 1e-3;
+    t.spread = (std::stod(m[3]) - std::stod(m[2])) * 1e-3;
+    t.runs = std::stoi(m[4]);
+    t.gflops = std::stod(m[5]);
+    return t;
+  }
+
+  static std::string lastLine(const std::string &text) {
+    std::string trimmed = text;
+    while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
+      trimmed.pop_back();
+    size_t nl = trimmed.rfind('\n');
+    return nl == std::string::npos ? trimmed : trimmed.substr(nl + 1);
+  }
+
+  const halide::TargetInfo &target;
+  const std::string &sourcePath;
+  const std::string &sourceText;
+  const TuneOptions &options;
+  std::map<int64_t, std::string> plants;
+};
+
+/// Proposes the next point to try.
+class Proposer {
+public:
+  Proposer(const ScheduleSpace &space, const SchedulePoint &first,
+           const std::string &strategy, uint64_t seed)
+      : space(space), strategy(strategy), rng(seed) {
+    queue.push_back(first);
+    if (strategy == "grid") {
+      std::vector<SchedulePoint> all = space.enumerate();
+      queue.insert(queue.end(), all.begin(), all.end());
+    }
+  }
+
+  /// Records a result (evolutionary keeps the best few as parents).
+  void observe(const Trial &t) {
+    if (t.status != "ok")
+      return;
+    parents.push_back(t);
+    std::sort(parents.begin(), parents.end(),
+              [](const Trial &a, const Trial &b) { return a.median < b.median; });
+    if (parents.size() > 6)
+      parents.resize(6);
+  }
+
+  /// The next untried point; false when the space is exhausted.
+  bool next(SchedulePoint &out) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      SchedulePoint p;
+      if (!queue.empty()) {
+        p = queue.front();
+        queue.erase(queue.begin());
+      } else if (strategy == "grid") {
+        return false;
+      } else if (strategy == "evolutionary" && !parents.empty()) {
+        double r = std::uniform_real_distribution<double>(0, 1)(rng);
+        const SchedulePoint &a = parents[rng() % parents.size()].point;
+        if (r < 0.6)
+          p = space.mutate(a, rng);
+        else if (r < 0.85 && parents.size() > 1)
+          p = space.crossover(a, parents[rng() % parents.size()].point, rng);
+        else
+          p = space.sample(rng);
+      } else {
+        p = space.sample(rng);
+      }
+      if (tried.insert(ScheduleSpace::toJson(p)).second) {
+        out = p;
+        return true;
+      }
+    }
+    return false;
+  }
+
+private:
+  const ScheduleSpace &space;
+  std::string strategy;
+  std::mt19937_64 rng;
+  std::vector<SchedulePoint> queue;
+  std::vector<Trial> parents;
+  std::set<std::string> tried;
+};
+
+std::string formatMs(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", seconds * 1e3);
+  return buf;
+}
+
+} // namespace
+
+int attn::driver::runTune(mlir::ModuleOp module,
+                          const halide::TargetInfo &target,
+                          const std::string &sourcePath,
+                          const std::string &sourceText,
+                          const TuneOptions &options) {
+  if (!target.isNative) {
+    llvm::errs() << "attnc: error: cannot tune for " << target.halideTarget
+                 << ": candidates must run on this machine\n";
+    return 1;
+  }
+  auto descs = buildKernelDescs(module);
+  if (mlir::failed(descs))
+    return 1;
+  std::map<std::string, mlir::attn::KernelOp> kernelOps;
+  module.walk([&](mlir::attn::KernelOp k) { kernelOps[k.getName().str()] = k; });
+
+  std::string dbPath =
+      options.dbPath.empty() ? rt::defaultTuningDbPath() : options.dbPath;
+  std::string warning;
+  auto db = rt::TuningDb::open(dbPath, &warning);
+  if (!warning.empty())
+    llvm::errs() << "attnc: warning: " << warning << "\n";
+  if (!db) {
+    llvm::errs() << "attnc: error: " << db.message() << "\n";
+    return 1;
+  }
+  if ((*db)->isReadOnly()) {
+    llvm::errs() << "attnc: error: the tuning database " << dbPath
+                 << " is read-only; tuning results could not be kept\n";
+    return 1;
+  }
+
+  Tuner tuner(target, sourcePath, sourceText, options);
+  bool interactive = isatty(2);
+  int tuned = 0;
+  for (const AttentionKernelDesc &desc : *descs) {
+    if (!options.kernel.empty() && desc.name != options.kernel)
+      continue;
+    ++tuned;
+    for (auto &[dim, size] : desc.dims)
+      if (size < 0) {
+        llvm::errs() << "attnc: error: kernel '" << desc.name << "': dim "
+                     << dim << " is symbolic; tune at a length with --dim "
+                     << dim << "=... (and compile with the same --dim to "
+                     << "use the result)\n";
+        return 1;
+      }
+    std::string key = tuningKey(kernelOps.at(desc.name), target.halideTarget);
+    ScheduleSpace space = halide::spaceFor(desc, target);
+    Proposer proposer(space, desc.schedule, options.strategy, options.seed);
+
+    auto start = Clock::now();
+    auto secondsLeft = [&] {
+      return options.timeBudgetSeconds -
+             std::chrono::duration<double>(Clock::now() - start).count();
+    };
+    std::map<std::string, int> counts;
+    std::optional<Trial> best, heuristic;
+    int64_t trial = 0;
+    SchedulePoint point;
+    while ((options.maxTrials == 0 || trial < options.maxTrials) &&
+           secondsLeft() > 0 && proposer.next(point)) {
+      ++trial;
+      Trial t = tuner.evaluate(desc, point, trial);
+      proposer.observe(t);
+      ++counts[t.status];
+      if (trial == 1 && t.status == "ok")
+        heuristic = t;
+      if (t.status == "ok" && (!best || t.median < best->median))
+        best = t;
+
+      rt::TuningRecord record;
+      record.key = key;
+      record.kernel = desc.name;
+      record.target = target.halideTarget;
+      record.compiler = compilerVersion();
+      record.config = ScheduleSpace::toJson(t.point);
+      record.status = t.status;
+      record.medianSeconds = t.median;
+      record.spreadSeconds = t.spread;
+      record.runs = t.runs;
+      record.gflops = t.gflops;
+      record.createdAt = rt::tuningTimestampNow();
+      record.detail = t.detail;
+      if (rt::Status st = (*db)->put(record); !st) {
+        llvm::errs() << "\nattnc: error: " << st.message() << "\n";
+        return 1;
+      }
+
+      std::string line = "tune " + desc.name + ": trial " +
+                         std::to_string(trial) + " " +
+                         (t.status == "ok" ? formatMs(t.median) : t.status) +
+                         " | best " +
+                         (best ? formatMs(best->median) + " (" +
+                                     std::to_string(int(best->gflops)) +
+                                     " GFLOP/s)"
+                               : std::string("none yet")) +
+                         " | " +
+                         std::to_string(int(std::max(0.0, secondsLeft()))) +
+                         " s left";
+      if (interactive)
+        llvm::errs() << "\r\x1b[K" << line;
+      else
+        llvm::errs() << line << "\n";
+      if (options.verbose && t.status != "ok")
+        llvm::errs() << (interactive ? "\n" : "") << "  trial " << trial
+                     << " " << ScheduleSpace::toJson(t.point) << ": "
+                     << t.status << ": " << t.detail << "\n";
+    }
+    if (interactive)
+      llvm::errs() << "\n";
+
+    std::string summary;
+    for (auto &[status, n] : counts)
+      summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " +
+                 status;
+    if (!best) {
+      llvm::outs() << desc.name << ": no valid candidate in " << trial
+                   << " trials (" << summary << ")\n";
+      continue;
+    }
+    llvm::outs() << desc.name << ": best " << formatMs(best->median) << " ("
+                 << llvm::format("%.1f", best->gflops) << " GFLOP/s) "
+                 << ScheduleSpace::toJson(best->point);
+    if (heuristic)
+      llvm::outs() << "; heuristic " << formatMs(heuristic->median) << " ("
+                   << llvm::format("%.2f", heuristic->median / best->median)
+                   << "x)";
+    llvm::outs() << "; " << trial << " trials (" << summary << "); key "
+                 << key.substr(0, 16) << "\n";
+  }
+  if (tuned == 0) {
+    llvm::errs() << "attnc: error: no kernel named '" << options.kernel
+                 << "'\n";
+    return 1;
+  }
+  return 0;
+}
