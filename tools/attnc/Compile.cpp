@@ -29,9 +29,13 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
       [&] { llvm::sys::fs::remove_directories(tmpDir); });
 
   std::string kernelsObj = (tmpDir + "/kernels.o").str();
-  if (std::string err = halide::compileObject(request.kernels, request.target,
-                                              kernelsObj);
-      !err.empty())
+  std::string err =
+      request.autoscheduler.empty()
+          ? halide::compileObject(request.kernels, request.target, kernelsObj)
+          : halide::compileObjectAuto(request.kernels, request.target,
+                                      request.autoscheduler, request.estimates,
+                                      kernelsObj, request.reports);
+  if (!err.empty())
     return err;
   if (!request.target.isNative) {
     llvm::SmallString<128> objOut(outPath);
@@ -51,7 +55,9 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   info.target = request.target.halideTarget;
   info.library = llvm::sys::path::filename(outPath).str();
   for (const AttentionKernelDesc &k : request.kernels)
-    info.knobs.push_back(k.schedule);
+    info.knobs.push_back(request.autoscheduler.empty()
+                             ? k.schedule
+                             : std::map<std::string, int64_t>{});
   info.scheduleSource = request.scheduleSource;
 
   std::string hashObj;

@@ -32,6 +32,12 @@ struct LibraryRequest {
   std::vector<AttentionKernelDesc> manifestKernels;
   /// Extra objects linked into the library (the tuner's planted faults).
   std::vector<std::string> extraObjects;
+  /// When set (mullapudi2016, adams2019, li2018), every kernel is the plain
+  /// algorithm scheduled by that Halide autoscheduler, planned for
+  /// `estimates` (dim -> extent); `reports` receives what it did.
+  std::string autoscheduler;
+  std::map<std::string, int64_t> estimates;
+  std::vector<halide::AutoScheduleReport> *reports = nullptr;
 };
 
 /// Builds `outPath` (a .so) and its manifest next to it, or for a

@@ -84,6 +84,16 @@ cl::opt<bool> noTuningDb("no-tuning-db",
                          cl::desc("Compile with the default heuristic even "
                                   "when the tuning database has an entry"),
                          cl::init(false));
+cl::opt<std::string> scheduleOpt(
+    "schedule",
+    cl::desc("Schedule every kernel with one of Halide's autoschedulers "
+             "instead: auto:mullapudi2016, auto:adams2019, auto:li2018"),
+    cl::value_desc("auto:NAME"), cl::init(""));
+cl::list<std::string> estimates(
+    "estimate",
+    cl::desc("With --schedule auto:NAME: the extent the autoscheduler plans "
+             "for a symbolic dim (default 1024)"),
+    cl::value_desc("NAME=VALUE"));
 // attnc tune
 cl::opt<std::string> tuneKernel("kernel", cl::desc("tune: only this kernel"),
                                 cl::init(""));
@@ -272,8 +282,51 @@ LogicalResult attachSchedules(ModuleOp module,
   return pm.run(module);
 }
 
+/// Parses --schedule and --estimate; false (after an error) when malformed.
+bool parseAutoSchedule(std::string &name,
+                       std::map<std::string, int64_t> &extents) {
+  if (scheduleOpt.empty()) {
+    if (!estimates.empty()) {
+      llvm::errs() << "attnc: error: --estimate needs --schedule auto:NAME\n";
+      return false;
+    }
+    return true;
+  }
+  llvm::StringRef value = scheduleOpt;
+  const auto &names = ::attn::halide::autoschedulerNames();
+  if (!value.consume_front("auto:") ||
+      std::find(names.begin(), names.end(), value.str()) == names.end()) {
+    llvm::errs() << "attnc: error: --schedule '" << scheduleOpt
+                 << "': expected auto:NAME with NAME one of";
+    for (const std::string &n : names)
+      llvm::errs() << " " << n;
+    llvm::errs() << "\n";
+    return false;
+  }
+  name = value.str();
+  for (const std::string &e : estimates) {
+    auto [dim, text] = llvm::StringRef(e).split('=');
+    int64_t v;
+    if (dim.empty() || text.getAsInteger(10, v)) {
+      llvm::errs() << "attnc: error: malformed --estimate '" << e
+                   << "': expected NAME=INTEGER\n";
+      return false;
+    }
+    extents[dim.str()] = v;
+  }
+  return true;
+}
+
 int compileModule(ModuleOp module, llvm::StringRef sourceText,
                   const char *argv0) {
+  std::string autoscheduler;
+  std::map<std::string, int64_t> autoEstimates;
+  if (!parseAutoSchedule(autoscheduler, autoEstimates))
+    return 1;
+  if (!autoscheduler.empty() && tuneMode) {
+    llvm::errs() << "attnc: error: --schedule auto:NAME cannot be tuned\n";
+    return 1;
+  }
   if (emit == Emit::Mlir && !tuneMode) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -290,7 +343,8 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     return 1;
   }
   say("target " + targetInfo.halideTarget);
-  if (!tuneMode && failed(applyTuningDb(module, targetInfo)))
+  if (!tuneMode && autoscheduler.empty() &&
+      failed(applyTuningDb(module, targetInfo)))
     return 1;
   if (failed(attachSchedules(module, targetInfo)))
     return 1;
@@ -336,8 +390,20 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
                                << "kernel";
     return 1;
   }
+  if (!autoscheduler.empty())
+    if (std::string err = ::attn::halide::checkEstimates(*descs, autoEstimates);
+        !err.empty()) {
+      llvm::errs() << "attnc: error: " << err << "\n";
+      return 1;
+    }
   std::vector<std::string> sources;
   for (const auto &d : *descs) {
+    if (!autoscheduler.empty()) {
+      sources.push_back("auto:" + autoscheduler);
+      say("kernel " + d.name + ": schedule by Halide's " + autoscheduler +
+          " autoscheduler (plain algorithm)");
+      continue;
+    }
     std::string source = "heuristic";
     module.walk([&](mlir::attn::KernelOp k) {
       if (k.getName() == d.name)
@@ -355,8 +421,12 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     std::string all;
     for (const auto &d : *descs) {
       std::string text;
-      if (std::string err = ::attn::halide::printHalide(d, targetInfo, text);
-          !err.empty()) {
+      std::string err =
+          autoscheduler.empty()
+              ? ::attn::halide::printHalide(d, targetInfo, text)
+              : ::attn::halide::printHalideAuto(d, targetInfo, autoscheduler,
+                                                autoEstimates, text);
+      if (!err.empty()) {
         emitError(kernelLoc(module, d.name)) << err;
         return 1;
       }
@@ -373,10 +443,21 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     out = p.str().str();
   }
   say("compiling " + std::to_string(descs->size()) + " kernel(s) with Halide");
+  std::vector<::attn::halide::AutoScheduleReport> reports;
+  auto sayReports = [&] {
+    for (const auto &r : reports)
+      say("kernel " + r.kernel + ": " + autoscheduler + " took " +
+          std::to_string(r.seconds) + " s");
+  };
   if (emit == Emit::Obj) {
-    if (std::string err =
-            ::attn::halide::compileObject(*descs, targetInfo, out);
-        !err.empty()) {
+    std::string err =
+        autoscheduler.empty()
+            ? ::attn::halide::compileObject(*descs, targetInfo, out)
+            : ::attn::halide::compileObjectAuto(*descs, targetInfo,
+                                                autoscheduler, autoEstimates,
+                                                out, &reports);
+    sayReports();
+    if (!err.empty()) {
       emitError(kernelLoc(module, (*descs)[0].name)) << err;
       return 1;
     }
@@ -388,9 +469,13 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   request.sourcePath = inputFile;
   request.sourceText = sourceText.str();
   request.scheduleSource = sources;
+  request.autoscheduler = autoscheduler;
+  request.estimates = autoEstimates;
+  request.reports = &reports;
   std::string note;
-  if (std::string err = ::attn::driver::buildLibrary(request, out, note);
-      !err.empty()) {
+  std::string buildErr = ::attn::driver::buildLibrary(request, out, note);
+  sayReports();
+  if (std::string err = buildErr; !err.empty()) {
     if (err.rfind("Halide", 0) == 0 || err.rfind("kernel", 0) == 0)
       emitError(kernelLoc(module, (*descs)[0].name)) << err;
     else
