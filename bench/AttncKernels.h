@@ -28,6 +28,9 @@ struct BuildOptions {
   std::vector<std::string> kernels;
   /// Static N in the source (-1: symbolic N).
   int staticN = -1;
+  /// Static B and H in the source (-1: symbolic), e.g. for tuning, whose
+  /// database keys are per shape.
+  int staticB = -1, staticH = -1;
   /// Kill attnc after this many seconds (0: no limit).
   double timeoutSeconds = 0;
   /// attnc's stdout and stderr go here ("" : inherited).
@@ -59,6 +62,9 @@ public:
   bool run(const std::string &kernel, const float *q, const float *k,
            const float *v, float *out, int B, int H, int N, int D,
            std::string &error);
+
+  /// `s` as one single-quoted shell word.
+  static std::string shellQuote(const std::string &s);
 
   /// The source the kernels were compiled from.
   const std::string &source() const { return sourceText; }

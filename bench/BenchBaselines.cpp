@@ -227,6 +227,95 @@ struct AutoState {
 };
 std::vector<std::unique_ptr<AutoState>> autoStates;
 
+/// The "attnc tuned" column: per (B, H, N, causal) the kernel is written
+/// with static shapes, tuned with `attnc tune` for `budget` seconds into the
+/// tuning database `db` (unless the database already has an entry for it),
+/// and compiled with that entry.  Only the benchmark's own shapes run.
+struct TunedState {
+  int headDim = 64, threads = 2;
+  double budget = 0; // seconds per kernel; 0 = no tuned column
+  std::string db;
+  std::vector<int> ns;
+  struct Entry {
+    std::unique_ptr<AttncKernels> kernels;
+    bool failed = false;
+  };
+  std::map<std::tuple<int, int, int, bool>, Entry> libs;
+
+  static bool logSays(const std::string &path, const std::string &what) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find(what) != std::string::npos)
+        return true;
+    return false;
+  }
+
+  Entry &ensure(const Shape &sh) {
+    auto key = std::make_tuple(sh.B, sh.H, sh.N, sh.causal);
+    auto it = libs.find(key);
+    if (it != libs.end())
+      return it->second;
+    Entry &e = libs[key];
+    e.failed = true;
+    if (std::find(ns.begin(), ns.end(), sh.N) == ns.end())
+      return e; // not a benchmark shape (the self check)
+    std::string dir = makeTempDir();
+    if (dir.empty())
+      return e;
+    BuildOptions opts;
+    opts.kernels = {sh.causal ? "causal" : "full"};
+    opts.staticB = sh.B;
+    opts.staticH = sh.H;
+    opts.staticN = sh.N;
+    opts.extraArgs = {"--db", db, "-v"};
+    opts.logPath = dir + "/attnc.log";
+    std::string error;
+    e.kernels = AttncKernels::build(attncBin, dir, headDim, threads, opts,
+                                    error);
+    if (e.kernels &&
+        !logSays(opts.logPath, "schedule from the tuning database")) {
+      std::fprintf(stderr, "# tuning attnc for N=%d%s (%.0f s) ...\n", sh.N,
+                   sh.causal ? " causal" : "", budget);
+      std::string cmd = AttncKernels::shellQuote(attncBin) + " tune " +
+                        AttncKernels::shellQuote(dir + "/bench_attention.attn") +
+                        " --db " + AttncKernels::shellQuote(db) + " --time-budget " +
+                        std::to_string(int(budget)) + "s > " +
+                        AttncKernels::shellQuote(dir + "/tune.out") + " 2> " +
+                        AttncKernels::shellQuote(dir + "/tune.log");
+      if (std::system(cmd.c_str()) == 0) {
+        std::ifstream out(dir + "/tune.out");
+        std::string line;
+        while (std::getline(out, line))
+          std::printf("# attnc tune N=%d%s: %s\n", sh.N,
+                      sh.causal ? " causal" : "", line.c_str());
+      } else {
+        std::printf("# attnc tune N=%d%s failed (log: %s/tune.log)\n", sh.N,
+                    sh.causal ? " causal" : "", dir.c_str());
+      }
+      e.kernels = AttncKernels::build(attncBin, dir, headDim, threads, opts,
+                                      error);
+    }
+    if (!e.kernels)
+      std::printf("# attnc tuned: N=%d: %s\n", sh.N, error.c_str());
+    e.failed = !e.kernels;
+    return e;
+  }
+
+  void run(const float *q, const float *k, const float *v, float *o, int B,
+           int H, int N, int D, bool causal) {
+    Entry &e = ensure(Shape{B, H, N, D, causal});
+    std::string err;
+    if (!e.kernels || !e.kernels->run(causal ? "causal" : "full", q, k, v, o,
+                                      B, H, N, D, err)) {
+      std::fprintf(stderr, "attnc tuned kernel failed: %s\n",
+                   e.kernels ? err.c_str() : "not compiled");
+      std::exit(1);
+    }
+  }
+};
+TunedState tunedState;
+
 /// The PyTorch column: bench/torch_sdpa.py, started once, reads commands on
 /// a pipe; the arrays travel through a file in /dev/shm that both map.
 struct TorchState {
@@ -428,8 +517,20 @@ std::vector<System> makeSystems() {
     };
     systems.push_back(std::move(sys));
   }
+  if (tunedState.budget > 0) {
+    System sys;
+    sys.name = "attnc tuned";
+    sys.run = [](const float *q, const float *k, const float *v, float *o,
+                 int B, int H, int N, int D, bool causal) {
+      tunedState.run(q, k, v, o, B, H, N, D, causal);
+    };
+    sys.prepare = [](const Shape &sh) {
+      return sh.D == tunedState.headDim && !tunedState.ensure(sh).failed;
+    };
+    systems.insert(systems.begin(), std::move(sys));
+  }
   System attnc;
-  attnc.name = "attnc fused";
+  attnc.name = "attnc heuristic";
   attnc.run = [](const float *q, const float *k, const float *v, float *o,
                  int B, int H, int N, int D, bool causal) {
     attncState.run(causal ? "causal" : "full", q, k, v, o, B, H, N, D);
@@ -456,6 +557,8 @@ struct Options {
   std::vector<std::string> autoschedulers = {"mullapudi2016", "adams2019",
                                              "li2018"};
   double autoTimeout = 60; // seconds per autoscheduled compile
+  double tuneBudget = 0;    // seconds of `attnc tune` per shape; 0: none
+  std::string tuneDb;       // tuning database of the tuned column
   std::string torchPython;  // empty: no PyTorch column
   std::string torchScript = ATTNC_BENCH_DIR "/torch_sdpa.py";
 };
@@ -483,6 +586,9 @@ void usage(const char *argv0) {
       "                  mullapudi2016,adams2019,li2018; none: no column)\n"
       "  --auto-timeout S  skip an autoscheduler's column for a shape when\n"
       "                  its compile runs past S seconds (default 60)\n"
+      "  --tune S        add the \"attnc tuned\" column: tune each shape for S\n"
+      "                  seconds (attnc tune) unless --tune-db has it already\n"
+      "  --tune-db PATH  tuning database of that column (required with --tune)\n"
       "  --attnc PATH    the attnc to compile with (default: the one built)\n"
       "  --torch-python P  python with torch: adds the PyTorch SDPA column\n"
       "  --torch-script F  the helper (default bench/torch_sdpa.py)\n",
@@ -559,6 +665,10 @@ bool parseOptions(int argc, char **argv, Options &o) {
                                      : splitComma(v);
     } else if (a == "--auto-timeout") {
       o.autoTimeout = std::atof(next("--auto-timeout"));
+    } else if (a == "--tune") {
+      o.tuneBudget = std::atof(next("--tune"));
+    } else if (a == "--tune-db") {
+      o.tuneDb = next("--tune-db");
     } else if (a == "--attnc") {
       attncBin = next("--attnc");
     } else if (a == "--torch-python") {
@@ -715,6 +825,15 @@ int main(int argc, char **argv) {
     st->ns = opt.ns;
     autoStates.push_back(std::move(st));
   }
+  if (opt.tuneBudget > 0 && opt.tuneDb.empty()) {
+    std::fprintf(stderr, "--tune needs --tune-db PATH\n");
+    return 2;
+  }
+  tunedState.budget = opt.tuneBudget;
+  tunedState.db = opt.tuneDb;
+  tunedState.headDim = opt.D;
+  tunedState.threads = opt.threads;
+  tunedState.ns = opt.ns;
   torchState.python = opt.torchPython;
   torchState.script = opt.torchScript;
   torchState.threads = opt.threads;
@@ -926,10 +1045,10 @@ int main(int argc, char **argv) {
 
   // Ratios: attnc against the best unfused baseline of the same run and
   // against the best sgemm of the same run.
-  if (systems.front().name == "attnc fused") {
+  if (systems.front().name == "attnc heuristic") {
     double bestSgemm = opt.sgemm ? std::max(median(sgemm[0]), median(sgemm[1]))
                                  : 0.0;
-    std::printf("\n# attnc fused against the best unfused baseline and the "
+    std::printf("\n# attnc heuristic against the best unfused baseline and the "
                 "best sgemm (%.1f GFLOP/s), same run\n",
                 bestSgemm);
     std::printf("%5s %-6s %10s %-24s %10s %8s %9s\n", "N", "causal",
@@ -952,7 +1071,7 @@ int main(int argc, char **argv) {
     }
 
     // attnc against every other system, one column each.
-    std::printf("\n# attnc fused against each system, same run: attnc "
+    std::printf("\n# attnc heuristic against each system, same run: attnc "
                 "GFLOP/s / system GFLOP/s (n/a: not run)\n");
     std::printf("%5s %-6s %8s", "N", "causal", "attnc");
     for (size_t s = 1; s < ns; ++s)
@@ -1018,7 +1137,7 @@ int main(int argc, char **argv) {
 
   // Masked key tiles are skipped: causal and sliding windows against full
   // attention, by time (the work each needs differs; see docs).
-  if (systems.front().name == "attnc fused" && attncState.kernels) {
+  if (systems.front().name == "attnc heuristic" && attncState.kernels) {
     std::printf("\n# attnc: time of masked kernels against full attention "
                 "(median of 5 runs, ms; ratio to full)\n");
     std::printf("%5s %10s %16s %16s %16s\n", "N", "full", "causal",

@@ -70,6 +70,7 @@ fi
 {
   echo "# machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), $(date -u +%Y-%m-%d)"
   "$build/bin/attn-bench" --threads 2 --rounds "${ROUNDS:-3}" \
-    --csv "$build/bench/attention.csv" "${torch_args[@]}" "$@"
+    --csv "$build/bench/attention.csv" "${torch_args[@]}" \
+    --tune "${TUNE_BUDGET:-60}" --tune-db "$build/bench/tuning.db" "$@"
 } | tee "$build/bench/attention.txt"
 python3 "$here/bench/plot_svg.py" "$build/bench/attention.csv" "$here/docs"
