@@ -5,8 +5,9 @@
 # (Mullapudi2016, Adams2019, Li2018; compiled per shape) and PyTorch's
 # scaled_dot_product_attention on the CPU, fp32, B=1, H=8, D=64,
 # N in {512..8192}, causal and not, 2 threads, interleaved rounds in one run.
-# The table goes to stdout and to BUILD/bench/attention.txt (CSV next to it);
-# the charts to docs/Performance-{noncausal,causal}.svg; docs/Performance.md
+# The tables go to stdout and to BUILD/bench/attention-dD.txt (CSV next to
+# them); the charts to docs/Performance-dD-{noncausal,causal}.svg;
+# docs/Performance.md
 # records a run with the machine it ran on.
 #
 # PyTorch comes from PyPI into a virtual environment BUILD/venv-bench (only
@@ -67,10 +68,14 @@ else
   echo "PyTorch column skipped: $torch_reason"
 fi
 
-{
-  echo "# machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), $(date -u +%Y-%m-%d)"
-  "$build/bin/attn-bench" --threads 2 --rounds "${ROUNDS:-3}" \
-    --csv "$build/bench/attention.csv" "${torch_args[@]}" \
-    --tune "${TUNE_BUDGET:-60}" --tune-db "$build/bench/tuning.db" "$@"
-} | tee "$build/bench/attention.txt"
-python3 "$here/bench/plot_svg.py" "$build/bench/attention.csv" "$here/docs"
+# One run per head dim (the D in {64, 128}); BENCH_DS overrides.
+for d in ${BENCH_DS:-64 128}; do
+  {
+    echo "# machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), $(date -u +%Y-%m-%d)"
+    "$build/bin/attn-bench" --threads 2 --rounds "${ROUNDS:-3}" --d "$d" \
+      --csv "$build/bench/attention-d$d.csv" "${torch_args[@]}" \
+      --tune "${TUNE_BUDGET:-60}" --tune-db "$build/bench/tuning.db" "$@"
+  } | tee "$build/bench/attention-d$d.txt"
+  python3 "$here/bench/plot_svg.py" "$build/bench/attention-d$d.csv" \
+    "$here/docs" --prefix "Performance-d$d"
+done

@@ -14,7 +14,7 @@ core_pkgs=(
   pocl-opencl-icd ocl-icd-opencl-dev
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev
 )
-bench_pkgs=(libopenblas-dev libdnnl-dev)
+bench_pkgs=(libopenblas-dev libdnnl-dev python3-venv)
 
 want=("${core_pkgs[@]}")
 for arg in "$@"; do

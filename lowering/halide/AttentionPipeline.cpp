@@ -43,11 +43,8 @@ std::vector<Argument> AttentionPipeline::arguments() const {
   return args;
 }
 
-//===----------------------------------------------------------------------===//
-// The algorithm
-//===----------------------------------------------------------------------===//
-
-void AttentionPipeline::define() {
+std::vector<ImageParam>
+attn::halide::makeInputParams(const AttentionKernelDesc &desc) {
   // Halide buffers have 32-bit extents.
   for (const TensorArg &a : desc.args)
     for (size_t n = 0; n < a.shape.size(); ++n)
@@ -57,7 +54,7 @@ void AttentionPipeline::define() {
                            std::to_string(a.shape[n]) +
                            ") exceeds 2^31 - 1, the largest extent a "
                            "Halide buffer can have");
-  // One ImageParam per input, in ABI order; dims reversed (innermost first).
+  std::vector<ImageParam> params;
   for (const TensorArg &a : desc.args) {
     if (a.isOutput)
       continue;
@@ -67,13 +64,21 @@ void AttentionPipeline::define() {
         p.dim(int(a.shape.size() - 1 - n)).set_extent(int(a.shape[n]));
     params.push_back(p);
   }
-  auto paramOf = [&](int argIndex) -> ImageParam & {
-    return params[argIndex]; // outputs are last, so input indices match
-  };
-  ImageParam &q = paramOf(desc.query), &k = paramOf(desc.key),
-             &v = paramOf(desc.value);
-  if (q.dimensions() != 4 || k.dimensions() != 4 || v.dimensions() != 4)
+  if (params[desc.query].dimensions() != 4 ||
+      params[desc.key].dimensions() != 4 ||
+      params[desc.value].dimensions() != 4)
     throw CompileError("query, key and value must be rank-4 tensors");
+  return params;
+}
+
+//===----------------------------------------------------------------------===//
+// The algorithm
+//===----------------------------------------------------------------------===//
+
+void AttentionPipeline::define() {
+  params = makeInputParams(desc);
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
 
   const int qt = int(knobs.at("query_tile"));
   Expr D = q.dim(0).extent(), N = q.dim(1).extent(), H = q.dim(2).extent();

@@ -29,6 +29,12 @@
 
 namespace attn::halide {
 
+/// One ImageParam per input of `desc`, in ABI order (so input argument
+/// indices index it), dims reversed (innermost first), static extents set.
+/// Throws Halide::CompileError for extents Halide buffers cannot hold or
+/// query/key/value that are not rank 4.
+std::vector<Halide::ImageParam> makeInputParams(const AttentionKernelDesc &desc);
+
 class AttentionPipeline {
 public:
   AttentionPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,

@@ -30,6 +30,8 @@
 
 #include "lowering/KeyRange.h"
 
+#include "lowering/halide/Guarded.h"
+
 #include "Halide.h"
 
 #include <cctype>
@@ -45,22 +47,6 @@ using namespace attn;
 using namespace attn::halide;
 
 namespace {
-
-/// Runs `fn`, turning Halide exceptions into a message.
-template <typename Fn> std::string guardedAuto(Fn &&fn) {
-  try {
-    fn();
-  } catch (const Halide::CompileError &e) {
-    return std::string("Halide compile error: ") + e.what();
-  } catch (const Halide::InternalError &e) {
-    return std::string("Halide internal error: ") + e.what();
-  } catch (const Halide::RuntimeError &e) {
-    return std::string("Halide error: ") + e.what();
-  } catch (const std::exception &e) {
-    return std::string("error: ") + e.what();
-  }
-  return "";
-}
 
 struct SchedulerInfo {
   const char *name;       // as the user spells it
@@ -104,7 +90,7 @@ std::string loadAutoscheduler(const std::string &name,
            " is missing (Debian: apt-get install libhalide14-dev; or set "
            "ATTNC_HALIDE_PLUGIN_DIR to the directory holding "
            "libautoschedule_" + name + ".so)";
-  std::string err = guardedAuto([&] { Halide::load_plugin(path); });
+  std::string err = guarded([&] { Halide::load_plugin(path); });
   if (!err.empty())
     return "cannot load the Halide autoscheduler plugin " + path + ": " + err;
   loaded.insert(name);
@@ -154,31 +140,18 @@ private:
 };
 
 void PlainAttention::define() {
-  for (const TensorArg &a : desc.args)
-    for (size_t n = 0; n < a.shape.size(); ++n)
-      if (a.shape[n] > std::numeric_limits<int32_t>::max())
-        throw CompileError("argument '" + a.name + "': dim " +
-                           std::to_string(n) + " (" + a.dims[n] + " = " +
-                           std::to_string(a.shape[n]) +
-                           ") exceeds 2^31 - 1, the largest extent a "
-                           "Halide buffer can have");
-  // One ImageParam per input in ABI order, dims reversed, with estimates.
+  // The same inputs as the fused form, plus the autoscheduler's estimates.
+  params = makeInputParams(desc);
+  size_t input = 0;
   for (const TensorArg &a : desc.args) {
     if (a.isOutput)
       continue;
-    ImageParam p(halideType(a.dtype), int(a.shape.size()), a.name);
-    for (size_t n = 0; n < a.shape.size(); ++n) {
-      int hd = int(a.shape.size() - 1 - n);
-      if (a.shape[n] >= 0)
-        p.dim(hd).set_extent(int(a.shape[n]));
-      p.dim(hd).set_estimate(0, estimateOf(a, n));
-    }
-    params.push_back(p);
+    ImageParam &p = params[input++];
+    for (size_t n = 0; n < a.shape.size(); ++n)
+      p.dim(int(a.shape.size() - 1 - n)).set_estimate(0, estimateOf(a, n));
   }
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
-  if (q.dimensions() != 4 || k.dimensions() != 4 || v.dimensions() != 4)
-    throw CompileError("query, key and value must be rank-4 tensors");
 
   Expr D = q.dim(0).extent(), N = q.dim(1).extent(), H = q.dim(2).extent();
   Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
@@ -307,7 +280,7 @@ std::string autoscheduleOne(const AttentionKernelDesc &desc,
                             const std::map<std::string, int64_t> &estimates,
                             AutoScheduleReport &report, Module *module,
                             std::string *text) {
-  return guardedAuto([&] {
+  return guarded([&] {
     Target t(target.halideTarget);
     PlainAttention p(desc, estimates);
     p.define();
@@ -389,7 +362,7 @@ std::string attn::halide::compileObjectAuto(
     if (reports)
       reports->push_back(std::move(report));
   }
-  return guardedAuto([&] {
+  return guarded([&] {
     Module all = link_modules("attnc_kernels", modules);
     std::map<OutputFileType, std::string> outputs{
         {OutputFileType::object, objectPath}};

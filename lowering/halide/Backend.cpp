@@ -8,6 +8,8 @@
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/HalideBackend.h"
 
+#include "lowering/halide/Guarded.h"
+
 #include "Halide.h"
 
 #include <cstdlib>
@@ -16,22 +18,6 @@ using namespace attn;
 using namespace attn::halide;
 
 namespace {
-
-/// Runs `fn`, turning Halide exceptions into a message.
-template <typename Fn> std::string guarded(Fn &&fn) {
-  try {
-    fn();
-  } catch (const Halide::CompileError &e) {
-    return std::string("Halide compile error: ") + e.what();
-  } catch (const Halide::InternalError &e) {
-    return std::string("Halide internal error: ") + e.what();
-  } catch (const Halide::RuntimeError &e) {
-    return std::string("Halide error: ") + e.what();
-  } catch (const std::exception &e) {
-    return std::string("error: ") + e.what();
-  }
-  return "";
-}
 
 } // namespace
 
@@ -45,8 +31,10 @@ ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
                                      const TargetInfo &target) {
   const TensorArg &v = desc.args[desc.value];
   int64_t headDim = v.shape.empty() ? -1 : v.shape.back();
+  const TensorArg &k = desc.args[desc.key];
+  int64_t keys = k.shape.size() == 4 ? k.shape[2] : -1;
   return ScheduleSpace::twoPassTiled(target.vectorLanes,
-                                     target.vectorRegisters, headDim);
+                                     target.vectorRegisters, headDim, keys);
 }
 
 std::string attn::halide::printHalide(const AttentionKernelDesc &desc,
