@@ -170,6 +170,18 @@ struct AutoState {
       return it->second;
     Entry &e = libs[key];
     int n = std::get<2>(key);
+    // The plain algorithm materializes the [B, H, N, N] scores; Halide
+    // buffers are limited to 2 GiB, so that shape cannot run at all.
+    if (double(sh.B) * sh.H * double(n) * double(n) * 4.0 >= 2147483648.0) {
+      std::printf("# Halide %s: N=%d %s skipped: the plain algorithm's "
+                  "score tensor (%.1f GiB) exceeds Halide's 2 GiB buffer "
+                  "limit\n",
+                  label.c_str(), n, sh.causal ? "causal" : "non-causal",
+                  double(sh.B) * sh.H * double(n) * double(n) * 4.0 /
+                      (1 << 30));
+      e.failed = true;
+      return e;
+    }
     std::string dir = makeTempDir();
     std::string error = "cannot create a temporary directory";
     if (!dir.empty()) {

@@ -45,8 +45,50 @@ Result<double> maxAbsDiff(const Tensor &a, const Tensor &b, int64_t *worst) {
   return best;
 }
 
+/// max |a - b| over the query rows `rows` marks (dim 2 of a [B,H,N,Dv]
+/// tensor); the flat index of the worst element in `*worst`.
+static Result<double> rowMaskedMaxAbsDiff(const Tensor &a, const Tensor &b,
+                                          const std::vector<char> &rows,
+                                          int64_t *worst = nullptr) {
+  if (a.shape() != b.shape() || a.rank() != 4)
+    return Status::error("cannot compare " + a.describe() + " with " +
+                         b.describe() + " row by row");
+  const int64_t n = a.shape()[2], dv = a.shape()[3];
+  if (int64_t(rows.size()) != n)
+    return Status::error("row mask has " + std::to_string(rows.size()) +
+                         " rows, the output " + std::to_string(n));
+  double maxErr = 0;
+  for (int64_t f = 0; f < a.numElements(); ++f) {
+    if (!rows[size_t((f / dv) % n)])
+      continue;
+    double d = std::fabs(a.getDouble(f) - b.getDouble(f));
+    if (std::isnan(d))
+      d = std::numeric_limits<double>::infinity();
+    if (d > maxErr) {
+      maxErr = d;
+      if (worst)
+        *worst = f;
+    }
+  }
+  return maxErr;
+}
+
 Result<CheckResult> checkAgainstReference(const Tensor &kernelOut,
                                           const ReferenceOutput &ref) {
+  if (!ref.rowsEvaluated.empty()) {
+    int64_t worst = -1;
+    Result<double> err =
+        rowMaskedMaxAbsDiff(kernelOut, ref.ref64, ref.rowsEvaluated, &worst);
+    if (!err)
+      return err.status();
+    Result<double> base =
+        rowMaskedMaxAbsDiff(ref.baseline, ref.ref64, ref.rowsEvaluated);
+    if (!base)
+      return base.status();
+    CheckResult r = applyToleranceRule(*err, *base);
+    r.worstIndex = worst;
+    return r;
+  }
   int64_t worst = -1;
   Result<double> err = maxAbsDiff(kernelOut, ref.ref64, &worst);
   if (!err)

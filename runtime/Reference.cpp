@@ -190,11 +190,20 @@ Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
 }
 
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
-                                         const TensorMap &args) {
+                                         const TensorMap &args,
+                                         int64_t maxRows) {
   Result<AttentionShape> shapeOr = attentionShape(kernel, args);
   if (!shapeOr)
     return shapeOr.status();
   const AttentionShape s = *shapeOr;
+  std::vector<char> rows;
+  if (maxRows > 0 && maxRows < s.N) {
+    rows.assign(size_t(s.N), 0);
+    int64_t stride = (s.N + maxRows - 1) / maxRows;
+    for (int64_t i = 0; i < s.N; i += stride)
+      rows[size_t(i)] = 1;
+    rows[size_t(s.N - 1)] = 1;
+  }
   const ReferenceSpec &ref = *kernel.reference;
   if (ref.normalize != "softmax")
     return Status::error(
@@ -249,6 +258,8 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
       int64_t g = h / groupSize;
       int64_t kvBase = (b * s.G + g) * s.M;
       for (int64_t i = 0; i < s.N; ++i) {
+        if (!rows.empty() && !rows[size_t(i)])
+          continue;
         int64_t qRow = ((b * s.H + h) * s.N + i) * s.D;
         kept.clear();
         for (int64_t j = 0; j < s.M; ++j) {
@@ -311,7 +322,7 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
       }
     }
   }
-  return ReferenceOutput{ref64.take(), base.take()};
+  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
 }
 
 } // namespace attn::rt

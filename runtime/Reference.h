@@ -51,13 +51,20 @@ Result<double> visibleFlops(const KernelSpec &kernel,
 struct ReferenceOutput {
   Tensor ref64;    ///< f64 [B,H,N,Dv]: the float64 reference.
   Tensor baseline; ///< The naive float32 evaluation, in the output's dtype.
+  /// Per query row i: 1 when the row was evaluated.  Empty: every row.
+  std::vector<char> rowsEvaluated;
 };
 
 /// Evaluates the kernel's reference on `args` (all inputs, by name).  Errors
 /// when the kernel has no reference, uses an unsupported normalization, the
 /// shapes disagree, or an expression fails to evaluate.
+///
+/// With `maxRows` > 0, only about that many query rows are evaluated, evenly
+/// spaced and always including the first and last (the tuner checks every
+/// candidate this way: the cost of a check stops growing as N^2 in rows).
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
-                                         const TensorMap &args);
+                                         const TensorMap &args,
+                                         int64_t maxRows = 0);
 
 } // namespace attn::rt
 

@@ -69,13 +69,19 @@ else
 fi
 
 # One run per head dim (the D in {64, 128}); BENCH_DS overrides.
+# A failed run is reported and the next one still runs.
+status=0
 for d in ${BENCH_DS:-64 128}; do
-  {
+  if ! {
     echo "# machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), $(date -u +%Y-%m-%d)"
     "$build/bin/attn-bench" --threads 2 --rounds "${ROUNDS:-3}" --d "$d" \
       --csv "$build/bench/attention-d$d.csv" "${torch_args[@]}" \
       --tune "${TUNE_BUDGET:-60}" --tune-db "$build/bench/tuning.db" "$@"
-  } | tee "$build/bench/attention-d$d.txt"
+  } | tee "$build/bench/attention-d$d.txt"; then
+    echo "bench: the D=$d run failed (see above)" >&2
+    status=1
+  fi
   python3 "$here/bench/plot_svg.py" "$build/bench/attention-d$d.csv" \
-    "$here/docs" --prefix "Performance-d$d"
+    "$here/docs" --prefix "Performance-d$d" || status=1
 done
+exit $status

@@ -23,6 +23,11 @@ llvm_config.use_default_substitutions()
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 # Kernels run on two threads, like the machine; tests never time anything.
 config.environment["HL_NUM_THREADS"] = "2"
+# A user's tuning database must not change what the tests compile: point
+# the default location at an empty directory of the test tree.
+_cache = os.path.join(config.attn_obj_root, "test", "cache")
+os.makedirs(_cache, mode=0o700, exist_ok=True)
+config.environment["ATTN_CACHE_DIR"] = _cache
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 tools = ["attn-opt", "attnc", "attn-run", "FileCheck", "not", "count"]

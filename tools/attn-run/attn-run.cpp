@@ -62,6 +62,7 @@ struct Options {
   std::vector<std::string> outputs;
   uint64_t seed = 0;
   bool check = false;
+  int64_t checkRows = 0; // 0: every query row
   bool bench = false;
   int threads = 0;
   std::map<std::string, int64_t> dims;
@@ -168,6 +169,16 @@ int parseOptions(int argc, char **argv, Options &opts) {
         return 1;
       }
       opts.check = true;
+    } else if (arg == "--check-rows") {
+      std::string v;
+      int64_t rows;
+      if (!takeValue(v))
+        return 1;
+      if (!parseInt(v, rows) || rows < 1) {
+        error("--check-rows expects a positive integer, got '" + v + "'");
+        return 1;
+      }
+      opts.checkRows = rows;
     } else if (arg == "--bench") {
       if (!noValue())
         return 1;
@@ -310,7 +321,8 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
     if (!kernel.reference)
       return fail("the manifest has no reference description, so --check "
                   "reference cannot check it");
-    Result<ReferenceOutput> ref = computeReference(kernel, args);
+    Result<ReferenceOutput> ref =
+        computeReference(kernel, args, opts.checkRows);
     if (!ref)
       return fail(ref.message());
     Result<CheckResult> r =

@@ -141,7 +141,7 @@ public:
     // Correctness first, against the float64 reference.
     ProcessResult check =
         runWithTimeout({options.attnRunPath, lib, "--kernel", desc.name,
-                        "--check", "reference"},
+                        "--check", "reference", "--check-rows", "64"},
                        options.candidateTimeout);
     if (!check.succeeded() || check.output.find(" PASS") == std::string::npos) {
       bool wrong = check.startError.empty() && !check.timedOut &&

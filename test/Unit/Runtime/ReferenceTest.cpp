@@ -1,5 +1,6 @@
 //===- ReferenceTest.cpp - The float64 attention reference ----------------===//
 
+#include "runtime/Check.h"
 #include "runtime/Reference.h"
 
 #include "FakeManifest.h"
@@ -73,6 +74,34 @@ TEST(ReferenceTest, OneKeyGivesItsValue) {
         EXPECT_FLOAT_EQ(float(at(r->baseline, {0, h, i, d})),
                         float(h * 10 + d));
       }
+}
+
+TEST(ReferenceTest, SampledRowsAreEvaluatedAndCheckedAlone) {
+  KernelSpec k = attnKernel();
+  TensorMap args = makeInputs(1, 2, 2, 10, 10, 8, randomish, randomish,
+                              randomish);
+  Result<ReferenceOutput> full = computeReference(k, args);
+  Result<ReferenceOutput> some = computeReference(k, args, /*maxRows=*/3);
+  ASSERT_TRUE(full.ok() && some.ok());
+  // Rows 0, 4, 8 (stride ceil(10 / 3) = 4) and the last, 9.
+  std::vector<char> expected{1, 0, 0, 0, 1, 0, 0, 0, 1, 1};
+  EXPECT_EQ(some->rowsEvaluated, expected);
+  EXPECT_TRUE(full->rowsEvaluated.empty());
+  for (int64_t i : {0, 4, 8, 9})
+    EXPECT_DOUBLE_EQ(at(some->ref64, {0, 1, i, 3}), at(full->ref64, {0, 1, i, 3}));
+  // An output that is right on the evaluated rows passes even though the
+  // other rows are garbage; one wrong evaluated row fails.
+  Tensor out = full->ref64.clone();
+  for (int64_t i : {1, 2, 3, 5, 6, 7})
+    for (int64_t d = 0; d < 8; ++d)
+      out.setDouble(out.flatIndex({0, 0, i, d}), 1e9);
+  Result<CheckResult> pass = checkAgainstReference(out, *some);
+  ASSERT_TRUE(pass.ok()) << pass.message();
+  EXPECT_TRUE(pass->pass);
+  out.setDouble(out.flatIndex({0, 1, 8, 2}), 5.0);
+  Result<CheckResult> fail = checkAgainstReference(out, *some);
+  ASSERT_TRUE(fail.ok());
+  EXPECT_FALSE(fail->pass);
 }
 
 TEST(ReferenceTest, UniformScoresGiveTheMeanOfV) {
