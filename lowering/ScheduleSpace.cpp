@@ -10,8 +10,7 @@ using namespace attn;
 
 ScheduleSpace ScheduleSpace::twoPassTiled(int vectorLanes,
                                           int vectorRegisters,
-                                          int64_t valueHeadDim,
-                                          int64_t keyLength) {
+                                          int64_t valueHeadDim) {
   ScheduleSpace s;
   s.valueHeadDim = valueHeadDim;
   s.registers = vectorRegisters;
@@ -55,19 +54,6 @@ ScheduleSpace ScheduleSpace::twoPassTiled(int vectorLanes,
                                                     1, budget / valueVecs))
                          : 4;
   int64_t qt = 48 % dqb == 0 ? 48 : 2 * dqb;
-  // A tile's score and probability buffers (2 x query_tile x keys floats)
-  // should stay within about 384 KiB of the L2: with a static key length
-  // that needs smaller tiles, use one-vector query blocks (measured at
-  // N = 2048: 16-row tiles 1.33x faster than 48-row ones).
-  const int64_t tileBudget = 384 * 1024;
-  if (keyLength > 0 && 2 * qt * keyLength * 4 > tileBudget) {
-    dqb = vw;
-    ku = std::min<int64_t>(8, budget);
-    qt = std::max<int64_t>(vw, (tileBudget / (8 * keyLength)) / vw * vw);
-    pu = canUnroll ? std::min<int64_t>(4, std::max<int64_t>(
-                                              1, budget / valueVecs))
-                   : 4;
-  }
   s.defaultPoint = {{"query_tile", qt},
                     {"vector_width", vw},
                     {"key_unroll", ku},

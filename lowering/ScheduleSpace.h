@@ -35,11 +35,10 @@ struct KnobSpec {
 class ScheduleSpace {
 public:
   /// The space of the two_pass_tiled form for a target with `vectorLanes`
-  /// float lanes and `vectorRegisters` vector registers, a value head dim
-  /// `valueHeadDim` and a key length `keyLength` (-1 when symbolic).
+  /// float lanes and `vectorRegisters` vector registers, and a value head
+  /// dim `valueHeadDim` (-1 when symbolic).
   static ScheduleSpace twoPassTiled(int vectorLanes, int vectorRegisters,
-                                    int64_t valueHeadDim,
-                                    int64_t keyLength = -1);
+                                    int64_t valueHeadDim);
 
   const std::vector<KnobSpec> &knobs() const { return knobList; }
   /// Human-readable validity constraints, in the order they are checked.

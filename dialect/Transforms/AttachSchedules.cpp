@@ -21,17 +21,6 @@ using namespace mlir::attn;
 
 namespace {
 
-/// The static key length of the kernel's score, or -1.
-static int64_t keyLength(KernelOp kernel) {
-  int64_t len = -1;
-  kernel.getBody().walk([&](ScoreOp score) {
-    auto type = cast<RankedTensorType>(score.getKey().getType());
-    int64_t m = type.getDimSize(2);
-    len = ShapedType::isDynamic(m) ? -1 : m;
-  });
-  return len;
-}
-
 /// The static value head dim of the kernel's aggregate, or -1.
 static int64_t valueHeadDim(KernelOp kernel) {
   int64_t dim = -1;
@@ -52,8 +41,7 @@ struct AttachSchedulesPass
     bool failedAny = false;
     getOperation().walk([&](KernelOp kernel) {
       ::attn::ScheduleSpace space = ::attn::ScheduleSpace::twoPassTiled(
-          vectorWidth, vectorRegisters, valueHeadDim(kernel),
-          keyLength(kernel));
+          vectorWidth, vectorRegisters, valueHeadDim(kernel));
       ::attn::SchedulePoint given;
       for (NamedAttribute knob : kernel.getSchedule()) {
         auto value = dyn_cast<IntegerAttr>(knob.getValue());

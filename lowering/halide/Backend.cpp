@@ -31,10 +31,8 @@ ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
                                      const TargetInfo &target) {
   const TensorArg &v = desc.args[desc.value];
   int64_t headDim = v.shape.empty() ? -1 : v.shape.back();
-  const TensorArg &k = desc.args[desc.key];
-  int64_t keys = k.shape.size() == 4 ? k.shape[2] : -1;
   return ScheduleSpace::twoPassTiled(target.vectorLanes,
-                                     target.vectorRegisters, headDim, keys);
+                                     target.vectorRegisters, headDim);
 }
 
 std::string attn::halide::printHalide(const AttentionKernelDesc &desc,

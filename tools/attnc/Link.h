@@ -17,7 +17,8 @@ namespace attn::driver {
 /// includes the command's output.
 std::string runProgram(const std::vector<std::string> &argv);
 
-/// Compiles a C object exporting `attnc_source_hash()`.
+/// Compiles the C object every library links: `attnc_source_hash()` and
+/// the caching tile allocator of LibrarySupport.c.
 std::string compileHashObject(const std::string &hash,
                               const std::string &dir, std::string &objPath);
 

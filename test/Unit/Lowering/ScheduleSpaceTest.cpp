@@ -105,30 +105,3 @@ TEST(ScheduleSpaceTest, JsonRoundTripIsCanonical) {
 
 } // namespace
 
-namespace {
-
-TEST(ScheduleSpaceTest, LongStaticKeysGetSmallerTiles) {
-  // 2 x 48 x 2048 floats of per-tile buffers exceed the ~384 KiB budget;
-  // the heuristic switches to one-vector query blocks and 16-row tiles.
-  ScheduleSpace s = ScheduleSpace::twoPassTiled(16, 32, 64, 2048);
-  SchedulePoint p = s.heuristic();
-  EXPECT_EQ(p.at("query_tile"), 16);
-  EXPECT_EQ(p.at("dot_query_block"), 16);
-  EXPECT_EQ(s.validate(p), "");
-  // Short or symbolic key lengths keep the 48-row tiles.
-  EXPECT_EQ(ScheduleSpace::twoPassTiled(16, 32, 64, 1024)
-                .heuristic()
-                .at("query_tile"),
-            48);
-  EXPECT_EQ(ScheduleSpace::twoPassTiled(16, 32, 64, -1)
-                .heuristic()
-                .at("query_tile"),
-            48);
-  for (int64_t m : {1, 17, 1000, 4096, 65536})
-    for (int lanes : {4, 8, 16}) {
-      ScheduleSpace t = ScheduleSpace::twoPassTiled(lanes, 32, 64, m);
-      EXPECT_EQ(t.validate(t.heuristic()), "") << m << " " << lanes;
-    }
-}
-
-} // namespace

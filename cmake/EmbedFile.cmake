@@ -6,6 +6,6 @@
 #
 #===-------------------------------------------------------------------===#
 file(READ "${INPUT}" contents)
-file(WRITE "${OUTPUT}.tmp" "R\"attn_prelude(${contents})attn_prelude\"\n")
+file(WRITE "${OUTPUT}.tmp" "R\"attn_embed(${contents})attn_embed\"\n")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
 file(REMOVE "${OUTPUT}.tmp")
