@@ -71,6 +71,20 @@ attn::halide::makeInputParams(const AttentionKernelDesc &desc) {
   return params;
 }
 
+std::function<Expr(const std::string &, const std::vector<Expr> &)>
+attn::halide::argumentLoader(const AttentionKernelDesc &desc,
+                             const std::vector<ImageParam> &params) {
+  return [&desc, params](const std::string &name,
+                         const std::vector<Expr> &idx) -> Expr {
+    for (size_t n = 0; n < desc.args.size(); ++n)
+      if (desc.args[n].name == name && !desc.args[n].isOutput) {
+        std::vector<Expr> rev(idx.rbegin(), idx.rend());
+        return params[n](rev);
+      }
+    throw CompileError("unknown argument '" + name + "'");
+  };
+}
+
 //===----------------------------------------------------------------------===//
 // The algorithm
 //===----------------------------------------------------------------------===//
@@ -98,15 +112,7 @@ void AttentionPipeline::define() {
   tileEnv.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D},
                   {"G", G}};
   tileEnv.vars = {{"b", b}, {"h", h}};
-  tileEnv.load = [&](const std::string &name,
-                     const std::vector<Expr> &idx) -> Expr {
-    for (size_t n = 0; n < desc.args.size(); ++n)
-      if (desc.args[n].name == name && !desc.args[n].isOutput) {
-        std::vector<Expr> rev(idx.rbegin(), idx.rend());
-        return params[n](rev);
-      }
-    throw CompileError("unknown argument '" + name + "'");
-  };
+  tileEnv.load = argumentLoader(desc, params);
   Expr lo = 0, hi = M;
   for (const KeyBound &kb : bounds.lower) {
     Expr atRow = kb.coefI >= 0 ? firstRow : lastRow;

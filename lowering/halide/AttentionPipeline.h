@@ -22,6 +22,7 @@
 
 #include "Halide.h"
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -34,6 +35,13 @@ namespace attn::halide {
 /// Throws Halide::CompileError for extents Halide buffers cannot hold or
 /// query/key/value that are not rank 4.
 std::vector<Halide::ImageParam> makeInputParams(const AttentionKernelDesc &desc);
+
+/// How ScalarExprs read kernel arguments (`load NAME idx...`): elements of
+/// the input ImageParams (C-order indices reversed to Halide's order).
+std::function<Halide::Expr(const std::string &,
+                           const std::vector<Halide::Expr> &)>
+argumentLoader(const AttentionKernelDesc &desc,
+               const std::vector<Halide::ImageParam> &params);
 
 class AttentionPipeline {
 public:

@@ -161,15 +161,7 @@ void PlainAttention::define() {
   ExprEnv env;
   env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
   env.vars = {{"b", b}, {"h", h}, {"i", i}, {"j", j}};
-  env.load = [&](const std::string &name,
-                 const std::vector<Expr> &idx) -> Expr {
-    for (size_t n = 0; n < desc.args.size(); ++n)
-      if (desc.args[n].name == name && !desc.args[n].isOutput) {
-        std::vector<Expr> rev(idx.rbegin(), idx.rend());
-        return params[n](rev);
-      }
-    throw CompileError("unknown argument '" + name + "'");
-  };
+  env.load = argumentLoader(desc, params);
 
   // The keys row i can see: [lo, hi), from the masks' linear bounds.
   KeyBounds bounds = analyzeKeyBounds(desc.masks);
