@@ -138,6 +138,20 @@ std::string makeTempDir() {
   return mkdtemp(dir) ? std::string(dir) : std::string();
 }
 
+/// Runs the "full" or "causal" kernel of a per-shape column's library; a
+/// failure ends the benchmark (a timed run must not be skipped silently).
+void runColumnKernel(AttncKernels *kernels, const std::string &column,
+                     const float *q, const float *k, const float *v, float *o,
+                     int B, int H, int N, int D, bool causal) {
+  std::string err;
+  if (!kernels ||
+      !kernels->run(causal ? "causal" : "full", q, k, v, o, B, H, N, D, err)) {
+    std::fprintf(stderr, "%s kernel failed: %s\n", column.c_str(),
+                 kernels ? err.c_str() : "not compiled");
+    std::exit(1);
+  }
+}
+
 /// One Halide autoscheduler column: `attnc --schedule auto:NAME`, one
 /// library per (N, causal) compiled with estimates for that shape (the
 /// autoschedulers specialize to them).  Shapes off the benchmark's N list
@@ -226,15 +240,8 @@ struct AutoState {
 
   void run(const float *q, const float *k, const float *v, float *o, int B,
            int H, int N, int D, bool causal) {
-    Entry &e = ensure(Shape{B, H, N, D, causal});
-    std::string err;
-    if (!e.kernels ||
-        !e.kernels->run(causal ? "causal" : "full", q, k, v, o, B, H, N, D,
-                        err)) {
-      std::fprintf(stderr, "Halide %s kernel failed: %s\n", label.c_str(),
-                   e.kernels ? err.c_str() : "not compiled");
-      std::exit(1);
-    }
+    runColumnKernel(ensure(Shape{B, H, N, D, causal}).kernels.get(),
+                    "Halide " + label, q, k, v, o, B, H, N, D, causal);
   }
 };
 std::vector<std::unique_ptr<AutoState>> autoStates;
@@ -316,14 +323,8 @@ struct TunedState {
 
   void run(const float *q, const float *k, const float *v, float *o, int B,
            int H, int N, int D, bool causal) {
-    Entry &e = ensure(Shape{B, H, N, D, causal});
-    std::string err;
-    if (!e.kernels || !e.kernels->run(causal ? "causal" : "full", q, k, v, o,
-                                      B, H, N, D, err)) {
-      std::fprintf(stderr, "attnc tuned kernel failed: %s\n",
-                   e.kernels ? err.c_str() : "not compiled");
-      std::exit(1);
-    }
+    runColumnKernel(ensure(Shape{B, H, N, D, causal}).kernels.get(),
+                    "attnc tuned", q, k, v, o, B, H, N, D, causal);
   }
 };
 TunedState tunedState;
