@@ -79,8 +79,13 @@ def Attn_DimRoleAttr : EnumAttr<Attn_Dialect, Attn_DimRole, "dim_role">;
 
 /// How an attn.kernel is lowered.
 def Attn_FormFlash : I32EnumAttrCase<"two_pass_tiled", 0>;
+def Attn_FormAssociative : I32EnumAttrCase<"associative", 1>;
+def Attn_FormChunkedScan : I32EnumAttrCase<"chunked_scan", 2>;
+def Attn_FormFftToeplitz : I32EnumAttrCase<"fft_toeplitz", 3>;
 def Attn_KernelForm : I32EnumAttr<"KernelForm",
-    "lowering form of a fused attention kernel", [Attn_FormFlash]> {
+    "lowering form of a fused attention kernel (docs/LinearFamily.md)",
+    [Attn_FormFlash, Attn_FormAssociative, Attn_FormChunkedScan,
+     Attn_FormFftToeplitz]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

@@ -110,6 +110,94 @@ static SmallVector<Type> maskArgTypes(MLIRContext *ctx) {
 }
 
 //===----------------------------------------------------------------------===//
+// Linear-family attribute helpers
+//===----------------------------------------------------------------------===//
+
+/// Checks an `expand` region: one index argument, yields one or more f32.
+static LogicalResult verifyExpandBody(Operation *op, Region &region) {
+  if (region.empty())
+    return success();
+  Block &block = region.front();
+  if (block.getNumArguments() != 1 || !block.getArgument(0).getType().isIndex())
+    return op->emitOpError() << "expand region must have one index argument";
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().empty() ||
+      llvm::any_of(yield.getValues().getTypes(),
+                   [](Type t) { return !t.isF32(); }))
+    return op->emitOpError() << "expand region must yield one or more f32 "
+                             << "factors";
+  return success();
+}
+
+/// Checks `eps`/`clamp` against the normalizer kind.
+static LogicalResult verifyNormalizerAttrs(Operation *op, NormalizeKind kind,
+                                           std::optional<APFloat> eps,
+                                           bool clamp) {
+  if (kind == NormalizeKind::sum) {
+    if (!eps)
+      return op->emitOpError() << "normalize = sum needs eps";
+    if (!(eps->convertToDouble() > 0.0))
+      return op->emitOpError() << "eps must be positive, got "
+                               << eps->convertToDouble();
+    return success();
+  }
+  if (eps || clamp)
+    return op->emitOpError() << "eps and clamp apply only to normalize = sum";
+  return success();
+}
+
+/// Reads an integer entry of a dictionary attribute.
+static std::optional<int64_t> dictInt(DictionaryAttr dict, StringRef key) {
+  if (auto a = dict.getAs<IntegerAttr>(key))
+    return a.getInt();
+  return std::nullopt;
+}
+
+/// Reads a float entry of a dictionary attribute.
+static std::optional<double> dictFloat(DictionaryAttr dict, StringRef key) {
+  if (auto a = dict.getAs<FloatAttr>(key))
+    return a.getValueAsDouble();
+  return std::nullopt;
+}
+
+/// `random_features = {features = m, seed = s}` with m > 0.
+static LogicalResult verifyRandomFeatures(Operation *op, DictionaryAttr rf) {
+  auto m = dictInt(rf, "features");
+  if (!m || *m <= 0)
+    return op->emitOpError() << "random_features needs a positive integer "
+                             << "'features', got " << rf;
+  if (!dictInt(rf, "seed"))
+    return op->emitOpError() << "random_features needs an integer 'seed'";
+  return success();
+}
+
+/// `weight = {kind = "momentum", beta, gamma}` or `{kind = "rpe"...}`.
+static LogicalResult verifyWeight(Operation *op, DictionaryAttr w,
+                                  bool inVariant) {
+  auto kind = w.getAs<StringAttr>("kind");
+  if (!kind)
+    return op->emitOpError() << "weight needs a string 'kind'";
+  if (kind.getValue() == "momentum") {
+    auto beta = dictFloat(w, "beta"), gamma = dictFloat(w, "gamma");
+    if (!beta || !gamma)
+      return op->emitOpError() << "momentum weight needs float 'beta' and "
+                               << "'gamma'";
+    if (!(*beta >= 0.0 && *beta < 1.0))
+      return op->emitOpError() << "momentum beta must be in [0, 1), got "
+                               << *beta;
+    return success();
+  }
+  if (kind.getValue() == "rpe") {
+    if (inVariant && (!dictInt(w, "operand") || *dictInt(w, "operand") < 0))
+      return op->emitOpError() << "rpe weight needs a non-negative integer "
+                               << "'operand' (the attention's variant operand)";
+    return success();
+  }
+  return op->emitOpError() << "unknown weight kind '" << kind.getValue()
+                           << "' (expected momentum or rpe)";
+}
+
+//===----------------------------------------------------------------------===//
 // VariantOp
 //===----------------------------------------------------------------------===//
 
@@ -125,6 +213,31 @@ LogicalResult VariantOp::verifyRegions() {
     if (!(scale->convertToDouble() > 0.0))
       return emitOpError() << "scale must be positive, got "
                            << scale->convertToDouble();
+  if (failed(verifyScalarBody(*this, getFeature(), "feature",
+                              {Float32Type::get(ctx)},
+                              Float32Type::get(ctx))) ||
+      failed(verifyExpandBody(*this, getExpand())))
+    return failure();
+  bool linear = getNormalize() != NormalizeKind::softmax;
+  if (!linear && (!getFeature().empty() || !getExpand().empty() ||
+                  getRandomFeatures() || getWeight()))
+    return emitOpError() << "feature maps, expansions and Toeplitz weights "
+                         << "need normalize = sum or none, not softmax";
+  if (linear && (!getScore().empty() || !getMask().empty()))
+    return emitOpError() << "normalize = " << stringifyNormalizeKind(getNormalize())
+                         << " (linear family) admits no score modifier or "
+                         << "mask region: they break the factorization";
+  if (failed(verifyNormalizerAttrs(*this, getNormalize(), getEps(),
+                                   getClamp())))
+    return failure();
+  if (getRandomFeatures() && !getFeature().empty())
+    return emitOpError() << "has both a feature region and random_features";
+  if (auto rf = getRandomFeatures())
+    if (failed(verifyRandomFeatures(*this, *rf)))
+      return failure();
+  if (auto w = getWeight())
+    if (failed(verifyWeight(*this, *w, /*inVariant=*/true)))
+      return failure();
   return success();
 }
 
@@ -185,6 +298,28 @@ AttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
       *this, getVariantAttr());
   if (!variant)
     return emitOpError() << "refers to unknown variant " << getVariantAttr();
+  int64_t needed = 0;
+  if (auto w = variant.getWeight())
+    if (auto operand = dictInt(*w, "operand"))
+      needed = *operand + 1;
+  if (int64_t(getVariantOperands().size()) < needed)
+    return emitOpError() << "variant " << getVariantAttr() << " reads operand #"
+                         << needed - 1 << " but the attention has "
+                         << getVariantOperands().size() << " operands";
+  if (variant.getNormalize() != NormalizeKind::softmax) {
+    auto q = cast<RankedTensorType>(getQuery().getType());
+    auto k = cast<RankedTensorType>(getKey().getType());
+    if (getCausal() && !(compatible(q.getDimSize(2), k.getDimSize(2))))
+      return emitOpError() << "causal linear-family attention needs as many "
+                           << "keys as queries (self-attention), got N = "
+                           << dimStr(q.getDimSize(2)) << " and M = "
+                           << dimStr(k.getDimSize(2));
+    if (auto w = variant.getWeight())
+      if (w->getAs<StringAttr>("kind") &&
+          w->getAs<StringAttr>("kind").getValue() == "momentum" && !getCausal())
+        return emitOpError() << "the momentum weight is defined for causal "
+                             << "attention only; add causal = true";
+  }
   return success();
 }
 
@@ -241,6 +376,73 @@ LogicalResult MaskOp::verifyRegions() {
   return verifyScalarBody(*this, getBody(), "mask",
                           maskArgTypes(getContext()),
                           IntegerType::get(getContext(), 1));
+}
+
+LogicalResult NormalizeOp::verify() {
+  return verifyNormalizerAttrs(*this, getKind(), getEps(), getClamp());
+}
+
+LogicalResult FeatureOp::verify() {
+  if (failed(verifyRank4Float(*this, getInput().getType(), "input")) ||
+      failed(verifyRank4Float(*this, getResult().getType(), "result")))
+    return failure();
+  if (getRole() != "query" && getRole() != "key")
+    return emitOpError() << "role must be \"query\" or \"key\", got \""
+                         << getRole() << "\"";
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  for (unsigned d = 0; d < 3; ++d)
+    if (failed(expectSameDim(*this, in, d, "input", out, d, "result",
+                             d == 0 ? "batch" : d == 1 ? "heads" : "length")))
+      return failure();
+  if (getRandomFeatures() && !getMap().empty())
+    return emitOpError() << "has both a map region and random_features";
+  if (auto rf = getRandomFeatures())
+    if (failed(verifyRandomFeatures(*this, *rf)))
+      return failure();
+  int64_t base = in.getDimSize(3);
+  if (auto rf = getRandomFeatures())
+    base = *dictInt(*rf, "features");
+  int64_t factors = 1;
+  if (!getExpand().empty())
+    factors = getExpand().front().getTerminator()->getNumOperands();
+  if (!ShapedType::isDynamic(base) && !ShapedType::isDynamic(out.getDimSize(3)) &&
+      out.getDimSize(3) != base * factors)
+    return emitOpError() << "result feature width must be " << base * factors
+                         << " (" << base << " x " << factors
+                         << " expansion factors), got " << out.getDimSize(3);
+  return success();
+}
+
+LogicalResult FeatureOp::verifyRegions() {
+  if (failed(verifyScalarBody(*this, getMap(), "map",
+                              {Float32Type::get(getContext())},
+                              Float32Type::get(getContext()))))
+    return failure();
+  return verifyExpandBody(*this, getExpand());
+}
+
+LogicalResult ToeplitzOp::verify() {
+  if (failed(verifyScores(*this, getScores().getType(), "scores")) ||
+      failed(verifyWeight(*this, getWeight(), /*inVariant=*/false)))
+    return failure();
+  bool rpe = getWeight().getAs<StringAttr>("kind").getValue() == "rpe";
+  if (rpe != bool(getBias()))
+    return emitOpError() << (rpe ? "an rpe weight needs a bias operand"
+                                 : "only an rpe weight takes a bias operand");
+  if (Value bias = getBias()) {
+    auto bt = cast<RankedTensorType>(bias.getType());
+    auto st = cast<RankedTensorType>(getScores().getType());
+    if (bt.getRank() != 2 || !bt.getElementType().isF32())
+      return emitOpError() << "bias must be an f32 tensor [heads, 2W+1], got "
+                           << bt;
+    if (failed(expectSameDim(*this, bt, 0, "bias", st, 1, "scores", "heads")))
+      return failure();
+    if (!ShapedType::isDynamic(bt.getDimSize(1)) && bt.getDimSize(1) % 2 == 0)
+      return emitOpError() << "bias needs an odd number of relative positions "
+                           << "(2W+1), got " << bt.getDimSize(1);
+  }
+  return success();
 }
 
 LogicalResult AggregateOp::verify() {

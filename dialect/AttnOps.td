@@ -70,8 +70,22 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
     * `mask` region (optional): `^bb0(%b: index, %h: index, %i: index,
       %j: index)`, yields `i1`: true keeps key `j` for query `i`.  An excluded
       key gets exactly zero weight; a row with every key excluded gives zeros.
-    * `normalize`: the row normalizer (spec P6).
+    * `normalize`: the row normalizer (spec P6).  `sum` and `none` make
+      the variant a linear-family one (docs/LinearFamily.md): the score is
+      `<phi(q_i), phi(k_j)>` (no scale), `sum` divides by the row sum plus
+      `eps` (or by `max(row sum, eps)` with `clamp`).
     * `scale` (optional): the score scale; the default is `rsqrt(D)`.
+    * `feature` region (optional, linear family): `^bb0(%x: f32)` yields
+      `phi(x)` (f32), applied to every element of q and k.  Absent: the
+      identity, unless `random_features = {features = m, seed = s}` selects
+      FAVOR+ positive random features.
+    * `expand` region (optional, linear family): `^bb0(%i: index)` yields
+      E f32 factors `g_e(i)`; the feature of position `i` becomes
+      `concat_e phi(x) * g_e(i)` (cosFormer, VVT re-weighting).
+    * `weight` (optional, linear family): a Toeplitz weight (spec P4
+      `mul_toeplitz`): `{kind = "momentum", beta, gamma}` (numerator only,
+      causal) or `{kind = "rpe", operand = n}` (`exp(bias[h, j - i])`, the
+      bias being the attention's variant operand `n`).
 
     An empty region means "absent".  Dimension extents are read with
     `attn.dim`.
@@ -87,16 +101,23 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        Attn_NormalizeKindAttr:$normalize,
-                       OptionalAttr<F64Attr>:$scale);
-  let regions = (region AnyRegion:$score, AnyRegion:$mask);
+                       OptionalAttr<F64Attr>:$scale,
+                       OptionalAttr<F64Attr>:$eps,
+                       UnitAttr:$clamp,
+                       OptionalAttr<DictionaryAttr>:$random_features,
+                       OptionalAttr<DictionaryAttr>:$weight);
+  let regions = (region AnyRegion:$score, AnyRegion:$mask,
+                        AnyRegion:$feature, AnyRegion:$expand);
   let assemblyFormat = [{
     $sym_name `normalize` `=` `` $normalize (`scale` `=` $scale^)?
+    (`eps` `=` $eps^)? (`clamp` $clamp^)?
     attr-dict-with-keyword `score` $score `mask` $mask
+    (`feature` $feature^)? (`expand` $expand^)?
   }];
   let hasRegionVerifier = 1;
 }
 
-def Attn_AttentionOp : Attn_Op<"attention", [Pure,
+def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "Attention with a named variant";
   let description = [{
@@ -111,6 +132,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure,
     * `kv_lengths` (optional, `i32[B]`): keys `j >= kv_lengths[b]` are
       excluded.
     * `scale` overrides the variant's scale.
+    * `operands(...)`: the tensors bound to the variant's tensor
+      parameters (e.g. the relative-position bias of `rpe_fft`), in order.
 
     `--attn-decompose` rewrites it into the primitive ops.
 
@@ -123,12 +146,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure,
   let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
                        AnyRankedTensor:$value,
                        Optional<RankedTensorOf<[I32]>>:$kv_lengths,
+                       Variadic<AnyRankedTensor>:$variant_operands,
                        FlatSymbolRefAttr:$variant, UnitAttr:$causal,
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $variant `(` $query `,` $key `,` $value `)`
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    (`operands` `(` $variant_operands^ `:` type($variant_operands) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value)
     `->` type($result)
   }];
@@ -218,34 +243,107 @@ def Attn_NormalizeOp : Attn_Op<"normalize", [Pure,
   let summary = "Row normalizer over keys (P6)";
   let description = [{
     `softmax`: `A[i, j] = exp(S[i, j] - max_j S) / sum_j exp(...)` over the
-    keys that are not excluded.  `sum` and `none` are the linear-family
-    normalizers.
+    keys that are not excluded.  `sum`: `A[i, j] = S[i, j] / (sum_j S[i, j]
+    + eps)` (with `clamp`: divided by `max(sum_j S[i, j], eps)`); `none`:
+    `A = S`.  `sum` and `none` are the linear-family normalizers; they need
+    `eps` / forbid it respectively.
 
     ```mlir
     %a = attn.normalize softmax %m : tensor<1x8x128x128xf32>
     ```
   }];
   let arguments = (ins Attn_NormalizeKindAttr:$kind,
-                       AnyRankedTensor:$scores);
+                       AnyRankedTensor:$scores,
+                       OptionalAttr<F64Attr>:$eps, UnitAttr:$clamp);
   let results = (outs AnyRankedTensor:$result);
-  let assemblyFormat = "`` $kind $scores attr-dict `:` type($scores)";
+  let assemblyFormat = [{
+    `` $kind $scores (`eps` `=` $eps^)? (`clamp` $clamp^)? attr-dict `:`
+    type($scores)
+  }];
+  let hasVerifier = 1;
 }
 
 def Attn_AggregateOp : Attn_Op<"aggregate", [Pure]> {
   let summary = "Weighted sum of values (P7)";
   let description = [{
     `O[b, h, i, :] = sum_j A[b, h, i, j] * V[b, h / (H / G), j, :]`.
+    `form` (set by `--attn-select-forms`) says how the lowering computes
+    it: `two_pass_tiled` (softmax, flash-style), `associative`
+    (`phi(Q) (phi(K)^T V)`), `chunked_scan` (causal: per-chunk quadratic
+    plus carried state) or `fft_toeplitz` (Toeplitz weight by FFT).
 
     ```mlir
     %o = attn.aggregate %a, %v : tensor<1x8x128x128xf32>,
         tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
     ```
   }];
-  let arguments = (ins AnyRankedTensor:$weights, AnyRankedTensor:$value);
+  let arguments = (ins AnyRankedTensor:$weights, AnyRankedTensor:$value,
+                       OptionalAttr<Attn_KernelFormAttr>:$form);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $weights `,` $value attr-dict `:` type($weights) `,` type($value) `->`
-    type($result)
+    $weights `,` $value (`form` `=` `` $form^)? attr-dict `:` type($weights)
+    `,` type($value) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_FeatureOp : Attn_Op<"feature", [Pure]> {
+  let summary = "Feature map of queries or keys (P2)";
+  let description = [{
+    `F[b, h, t, :] = concat_e phi(X[b, h, t, :]) * g_e(t)`: the base map
+    `phi` (the `map` region `^bb0(%x: f32)` applied element-wise, the
+    identity when empty, or FAVOR+ random features when `random_features =
+    {features = m, seed = s}`), then the positional expansion of the
+    `expand` region (`^bb0(%t: index)` yielding E factors; absent: E = 1,
+    g = 1).  `role` is `query` or `key`: FAVOR+ stabilizes queries by the
+    row max and keys by the max over the whole (b, h) slice.  The result's
+    last extent is (D or m) * E.
+
+    ```mlir
+    %fq = attn.feature %q role = "query" : tensor<1x8x128x64xf32>
+        -> tensor<1x8x128x64xf32> map {
+    ^bb0(%x: f32):
+      %r = arith.maximumf %x, %zero : f32
+      attn.yield %r : f32
+    }
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, StrAttr:$role,
+                       OptionalAttr<DictionaryAttr>:$random_features);
+  let results = (outs AnyRankedTensor:$result);
+  let regions = (region AnyRegion:$map, AnyRegion:$expand);
+  let assemblyFormat = [{
+    $input `role` `=` $role attr-dict `:` type($input) `->` type($result)
+    (`map` $map^)? (`expand` $expand^)?
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Attn_ToeplitzOp : Attn_Op<"toeplitz", [Pure,
+    AllTypesMatch<["scores", "result"]>]> {
+  let summary = "Multiply scores by a Toeplitz weight w(i - j) (P4)";
+  let description = [{
+    `S'[b, h, i, j] = S[b, h, i, j] * w(b, h, i, j)` where `w` depends on
+    `j - i` only.  `weight` is `{kind = "momentum", beta, gamma}`
+    (`w = gamma * (1 - beta^(i-j+1)) / (1 - beta)` for `j <= i`, applied to
+    the numerator only: the `sum` normalizer's denominator sees the
+    unweighted scores) or `{kind = "rpe"}` with the `bias` operand
+    `[H, 2W+1]` (`w = exp(bias[h, clamp(j - i, -W, W) + W])`, numerator
+    and denominator).
+
+    ```mlir
+    %w = attn.toeplitz %s bias(%b : tensor<8x255xf32>) {weight = {kind = "rpe"}}
+        : tensor<1x8x128x128xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$scores,
+                       Optional<AnyRankedTensor>:$bias,
+                       DictionaryAttr:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $scores (`bias` `(` $bias^ `:` type($bias) `)`)? attr-dict `:`
+    type($scores)
   }];
   let hasVerifier = 1;
 }

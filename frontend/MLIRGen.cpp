@@ -211,7 +211,7 @@ void MLIRGen::genKernel(const KernelInfo &kernel) {
   auto op = builder.create<mlir::attn::AttentionOp>(
       loc(attention.loc), resultType, entry->getArgument(attention.query),
       entry->getArgument(attention.key), entry->getArgument(attention.value),
-      kvLengths, symbol, attention.causal, scale);
+      kvLengths, ValueRange{}, symbol, attention.causal, scale);
   builder.create<func::ReturnOp>(loc(decl.returnLoc), op.getResult());
 }
 
@@ -271,8 +271,11 @@ void MLIRGen::genVariant(const Instance &instance) {
   if (use.variantScale)
     scale = builder.getF64FloatAttr(*use.variantScale);
   auto op = builder.create<mlir::attn::VariantOp>(
-      loc(variant.decl->nameLoc), instance.symbol,
-      mlir::attn::NormalizeKind::softmax, scale);
+      loc(variant.decl->nameLoc), builder.getStringAttr(instance.symbol),
+      mlir::attn::NormalizeKindAttr::get(builder.getContext(),
+                                         mlir::attn::NormalizeKind::softmax),
+      scale, FloatAttr(), mlir::UnitAttr(), mlir::DictionaryAttr(),
+      mlir::DictionaryAttr());
 
   {
     OpBuilder::InsertionGuard guard(builder);

@@ -187,9 +187,10 @@ struct DecomposePass
     }
 
     Value weights = b.create<NormalizeOp>(loc, scoresType,
-                                          variant.getNormalize(), scores);
+                                          variant.getNormalize(), scores,
+                                          FloatAttr(), false);
     Value out = b.create<AggregateOp>(loc, op.getResult().getType(), weights,
-                                      op.getValue());
+                                      op.getValue(), KernelFormAttr());
     op.getResult().replaceAllUsesWith(out);
     op.erase();
     return success();
