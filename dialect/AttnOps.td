@@ -21,12 +21,13 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator, ReturnLike,
     ParentOneOf<["VariantOp", "ScoreModOp", "MaskOp", "KernelOp",
-                 "ChoiceOp"]>]> {
+                 "ChoiceOp", "FeatureOp"]>]> {
   let summary = "Terminates the regions of attn ops";
   let description = [{
     Yields the value of a region: the modified score (`f32`) in a score
-    modifier, the keep-predicate (`i1`) in a mask, the results of a kernel or
-    of the chosen alternative of an `attn.choice`.
+    modifier, the keep-predicate (`i1`) in a mask, the feature value or the
+    expansion factors of a feature map, the results of a kernel or of the
+    chosen alternative of an `attn.choice`.
 
     ```mlir
     attn.yield %s : f32

@@ -43,11 +43,29 @@ def AttnDecomposePass : Pass<"attn-decompose", "mlir::ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def AttnSelectFormsPass : Pass<"attn-select-forms", "mlir::ModuleOp"> {
+  let summary = "Choose the lowering form of each attn.aggregate";
+  let description = [{
+    Looks at the primitive chain that feeds each `attn.aggregate` and sets
+    its `form` (docs/LinearFamily.md):
+
+    * `normalize softmax` -> `two_pass_tiled` (flash-style, issues 2-3);
+    * `normalize sum|none` with an `rpe` `attn.toeplitz` -> `fft_toeplitz`;
+    * with a `causal` mask (and optionally a `momentum` weight) ->
+      `chunked_scan` (intra-chunk quadratic, carried inter-chunk state);
+    * otherwise -> `associative` (`phi(Q) (phi(K)^T V)`).
+
+    A linear-family chain with a mask other than `causal` and `kv_lengths`
+    cannot be factorized and is an error.  An aggregate that already has a
+    form keeps it.
+  }];
+}
+
 def AttnFormKernelsPass : Pass<"attn-form-kernels", "mlir::ModuleOp"> {
   let summary = "Group each primitive chain into an attn.kernel";
   let description = [{
-    Finds chains `score -> score_mod* -> mask* -> normalize -> aggregate` and
-    wraps each in an isolated `attn.kernel` whose inputs are the values the
+    Finds chains `[feature] -> score -> (score_mod | toeplitz | mask)* ->
+    normalize -> aggregate` and wraps each in an isolated `attn.kernel` whose inputs are the values the
     chain reads.  Cheap values defined outside (`arith.constant`,
     `tensor.dim` of an input) are re-created inside the kernel instead of
     becoming inputs.  The kernel is named after the enclosing function.

@@ -112,12 +112,115 @@ struct DecomposePass
     : public mlir::attn::impl::AttnDecomposePassBase<DecomposePass> {
   using Base::Base;
 
+  /// Adds the causal and kv_lengths masks of `op` after `scores`.
+  Value addCallMasks(OpBuilder &b, AttentionOp op, Operation *scoreOp,
+                     Value scores) {
+    Location loc = op.getLoc();
+    if (op.getCausal()) {
+      // j <= i + (M - N): bottom-right aligned (FlashAttention 2.1+).
+      scores = buildMask(b, loc, scores, "causal",
+                         [&](Value, Value, Value i, Value j) {
+        Value n = extentInside(b, scoreOp, op, DimRole::N);
+        Value m = extentInside(b, scoreOp, op, DimRole::M);
+        Value offset = b.create<arith::SubIOp>(loc, m, n);
+        Value limit = b.create<arith::AddIOp>(loc, i, offset);
+        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, j,
+                                       limit);
+      });
+    }
+    if (Value lens = op.getKvLengths()) {
+      scores = buildMask(b, loc, scores, "kv_lengths",
+                         [&](Value batch, Value, Value, Value j) {
+        Value len = b.create<tensor::ExtractOp>(loc, lens, ValueRange{batch});
+        Value lenIdx =
+            b.create<arith::IndexCastOp>(loc, b.getIndexType(), len);
+        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, j,
+                                       lenIdx);
+      });
+    }
+    return scores;
+  }
+
+  /// Creates the attn.feature of `input` (role query or key) from the
+  /// variant's feature map, random features and expansion.
+  Value buildFeature(OpBuilder &b, AttentionOp op, VariantOp variant,
+                     Value input, StringRef role) {
+    auto inType = cast<RankedTensorType>(input.getType());
+    int64_t base = inType.getDimSize(3);
+    if (auto rf = variant.getRandomFeatures())
+      base = rf->getAs<IntegerAttr>("features").getInt();
+    int64_t factors = 1;
+    if (!variant.getExpand().empty())
+      factors = variant.getExpand().front().getTerminator()->getNumOperands();
+    int64_t width =
+        ShapedType::isDynamic(base) ? ShapedType::kDynamic : base * factors;
+    auto type = RankedTensorType::get({inType.getDimSize(0),
+                                       inType.getDimSize(1),
+                                       inType.getDimSize(2), width},
+                                      b.getF32Type());
+    auto feature = b.create<FeatureOp>(op.getLoc(), type, input,
+                                       b.getStringAttr(role),
+                                       variant.getRandomFeaturesAttr());
+    IRMapping map;
+    if (!variant.getFeature().empty())
+      variant.getFeature().cloneInto(&feature.getMap(), map);
+    if (!variant.getExpand().empty()) {
+      variant.getExpand().cloneInto(&feature.getExpand(), map);
+      resolveDims(b, feature.getExpand(), feature, op);
+    }
+    b.setInsertionPointAfter(feature);
+    return feature.getResult();
+  }
+
+  /// The linear family: feature -> score (scale 1) -> [toeplitz] -> masks
+  /// -> normalize sum|none -> aggregate (docs/LinearFamily.md).
+  LogicalResult decomposeLinear(AttentionOp op, VariantOp variant) {
+    Location loc = op.getLoc();
+    if (op.getScale())
+      return op.emitOpError() << "'scale' does not apply to the linear-family "
+                              << "variant " << op.getVariantAttr();
+    OpBuilder b(op);
+    Value fq = buildFeature(b, op, variant, op.getQuery(), "query");
+    Value fk = buildFeature(b, op, variant, op.getKey(), "key");
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    auto scoresType = RankedTensorType::get(
+        {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
+         kType.getDimSize(2)},
+        b.getF32Type());
+    auto scoreOp =
+        b.create<ScoreOp>(loc, scoresType, fq, fk, b.getF64FloatAttr(1.0));
+    Value scores = scoreOp.getResult();
+    if (auto weight = variant.getWeight()) {
+      Value bias;
+      if (auto operand = weight->getAs<IntegerAttr>("operand"))
+        bias = op.getVariantOperands()[operand.getInt()];
+      SmallVector<NamedAttribute> entries;
+      for (NamedAttribute a : *weight)
+        if (a.getName() != "operand")
+          entries.push_back(a);
+      scores = b.create<ToeplitzOp>(loc, scoresType, scores, bias,
+                                    b.getDictionaryAttr(entries));
+    }
+    scores = addCallMasks(b, op, scoreOp, scores);
+    Value weights = b.create<NormalizeOp>(
+        loc, scoresType, variant.getNormalize(), scores, variant.getEpsAttr(),
+        variant.getClamp());
+    Value out = b.create<AggregateOp>(loc, op.getResult().getType(), weights,
+                                      op.getValue(), KernelFormAttr());
+    op.getResult().replaceAllUsesWith(out);
+    op.erase();
+    return success();
+  }
+
   LogicalResult decompose(AttentionOp op, SymbolTableCollection &symbols) {
     auto variant =
         symbols.lookupNearestSymbolFrom<VariantOp>(op, op.getVariantAttr());
     if (!variant)
       return op.emitOpError() << "refers to unknown variant "
                               << op.getVariantAttr();
+    if (variant.getNormalize() != NormalizeKind::softmax)
+      return decomposeLinear(op, variant);
     Location loc = op.getLoc();
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     auto kType = cast<RankedTensorType>(op.getKey().getType());
@@ -153,29 +256,7 @@ struct DecomposePass
       b.setInsertionPointAfter(mod);
     }
 
-    if (op.getCausal()) {
-      // j <= i + (M - N): bottom-right aligned (FlashAttention 2.1+).
-      scores = buildMask(b, loc, scores, "causal",
-                         [&](Value, Value, Value i, Value j) {
-        Value n = extentInside(b, scoreOp, op, DimRole::N);
-        Value m = extentInside(b, scoreOp, op, DimRole::M);
-        Value offset = b.create<arith::SubIOp>(loc, m, n);
-        Value limit = b.create<arith::AddIOp>(loc, i, offset);
-        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, j,
-                                       limit);
-      });
-    }
-
-    if (Value lens = op.getKvLengths()) {
-      scores = buildMask(b, loc, scores, "kv_lengths", [&](Value batch, Value, Value,
-                                             Value j) {
-        Value len = b.create<tensor::ExtractOp>(loc, lens, ValueRange{batch});
-        Value lenIdx =
-            b.create<arith::IndexCastOp>(loc, b.getIndexType(), len);
-        return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, j,
-                                       lenIdx);
-      });
-    }
+    scores = addCallMasks(b, op, scoreOp, scores);
 
     if (!variant.getMask().empty()) {
       auto mask = b.create<MaskOp>(loc, scoresType, scores);

@@ -44,10 +44,24 @@ static FailureOr<SmallVector<Operation *>> collectChain(AggregateOp agg) {
                                 << "chain; it cannot be fused",
              failure();
     chain.push_back(def);
-    if (isa<ScoreOp>(def))
+    if (auto score = dyn_cast<ScoreOp>(def)) {
+      // Linear family: the feature maps of the queries and keys belong to
+      // the kernel too.
+      for (Value in : {score.getQuery(), score.getKey()})
+        if (auto feature = in.getDefiningOp<FeatureOp>()) {
+          if (!feature->hasOneUse())
+            return feature->emitOpError()
+                       << "result is used outside its attention chain; it "
+                       << "cannot be fused",
+                   failure();
+          chain.push_back(feature);
+        }
       break;
+    }
     if (auto mod = dyn_cast<ScoreModOp>(def))
       cur = mod.getScores();
+    else if (auto toep = dyn_cast<ToeplitzOp>(def))
+      cur = toep.getScores();
     else if (auto mask = dyn_cast<MaskOp>(def))
       cur = mask.getScores();
     else
@@ -109,7 +123,8 @@ struct FormKernelsPass
     OpBuilder b(agg);
     auto kernel = b.create<KernelOp>(
         agg.getLoc(), TypeRange{agg.getResult().getType()},
-        b.getStringAttr(name), KernelForm::two_pass_tiled,
+        b.getStringAttr(name),
+        agg.getForm() ? *agg.getForm() : KernelForm::two_pass_tiled,
         b.getDictionaryAttr({}), inputs.getArrayRef());
     Block *body = b.createBlock(&kernel.getBody());
     IRMapping map;

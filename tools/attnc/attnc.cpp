@@ -166,6 +166,7 @@ LogicalResult lowerToKernels(ModuleOp module) {
   }
   pm.addPass(mlir::attn::createAttnDecomposePass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(mlir::attn::createAttnSelectFormsPass());
   pm.addPass(mlir::attn::createAttnFormKernelsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
