@@ -60,6 +60,8 @@ const char *varName(ExprVar v) {
     return "i";
   case ExprVar::J:
     return "j";
+  case ExprVar::X:
+    return "x";
   }
   return "?";
 }
@@ -72,7 +74,10 @@ struct Token {
 
 class Parser {
 public:
-  explicit Parser(const std::string &text) : text(text) { advance(); }
+  Parser(const std::string &text, const std::vector<ExprVar> &vars)
+      : text(text), vars(vars) {
+    advance();
+  }
 
   Result<Expr> parseTop() {
     Result<Expr> e = parseOne();
@@ -185,24 +190,22 @@ private:
       e.boolValue = a == "true";
       return e;
     }
-    static const std::pair<const char *, ExprVar> vars[] = {{"s", ExprVar::S},
-                                                            {"b", ExprVar::B},
-                                                            {"h", ExprVar::H},
-                                                            {"i", ExprVar::I},
-                                                            {"j", ExprVar::J}};
-    for (const auto &v : vars)
-      if (a == v.first) {
+    for (ExprVar v : vars)
+      if (a == varName(v)) {
         e.kind = Expr::Kind::Var;
-        e.var = v.second;
+        e.var = v;
         return e;
       }
     bool numeric =
         std::isdigit(static_cast<unsigned char>(a[0])) ||
         ((a[0] == '-' || a[0] == '+' || a[0] == '.') && a.size() > 1);
-    if (!numeric)
-      return fail("unknown variable '" + a +
-                  "' (expected s, b, h, i, j, true, "
-                  "false or a number)");
+    if (!numeric) {
+      std::string expected;
+      for (ExprVar v : vars)
+        expected += std::string(varName(v)) + ", ";
+      return fail("unknown variable '" + a + "' (expected " + expected +
+                  "true, false or a number)");
+    }
     bool isFloatLit = a.find_first_of(".eE") != std::string::npos;
     errno = 0;
     char *end = nullptr;
@@ -225,6 +228,7 @@ private:
   }
 
   const std::string &text;
+  const std::vector<ExprVar> &vars;
   size_t pos = 0;
   Token tok{Token::End, "", 1};
 };
@@ -261,6 +265,9 @@ public:
         return true;
       case ExprVar::J:
         out = Value::ofInt(ctx.j);
+        return true;
+      case ExprVar::X:
+        out = Value::ofFloat(ctx.x);
         return true;
       }
       return true;
@@ -642,7 +649,14 @@ bool Expr::isConstant() const {
 }
 
 Result<Expr> parseExpr(const std::string &text) {
-  return Parser(text).parseTop();
+  static const std::vector<ExprVar> defaultVars = {
+      ExprVar::S, ExprVar::B, ExprVar::H, ExprVar::I, ExprVar::J};
+  return parseExpr(text, defaultVars);
+}
+
+Result<Expr> parseExpr(const std::string &text,
+                       const std::vector<ExprVar> &vars) {
+  return Parser(text, vars).parseTop();
 }
 
 Result<Value> evaluate(const Expr &expr, const EvalContext &ctx) {

@@ -59,8 +59,10 @@ enum class ExprOp {
   Load
 };
 
-/// The index variables an expression may read.
-enum class ExprVar { S, B, H, I, J };
+/// The variables an expression may read: the score `s`, the indices `b`,
+/// `h`, `i`, `j`, and the feature-map input `x` (only in the expressions
+/// parsed with it allowed, see parseExpr).
+enum class ExprVar { S, B, H, I, J, X };
 
 /// Problem extents that `(dim R)` may read.
 enum class DimRole { B, H, N, M, D, G };
@@ -85,8 +87,15 @@ struct Expr {
   bool isConstant() const;
 };
 
-/// Parses `text`; errors say what was expected and at which column.
+/// Parses `text`; errors say what was expected and at which column.  The
+/// variables s, b, h, i and j are allowed.
 Result<Expr> parseExpr(const std::string &text);
+
+/// Parses `text` allowing only the variables in `vars` (e.g. {X} for a
+/// feature map, {I} for a positional expansion); any other variable is an
+/// error naming the allowed ones.
+Result<Expr> parseExpr(const std::string &text,
+                       const std::vector<ExprVar> &vars);
 
 /// A value: integer, float or boolean.
 struct Value {
@@ -108,6 +117,7 @@ struct Value {
 /// What an expression can read while it is evaluated.
 struct EvalContext {
   double s = 0;
+  double x = 0; ///< The feature-map input.
   int64_t b = 0, h = 0, i = 0, j = 0;
   /// Extents by DimRole.
   int64_t dims[kNumDimRoles] = {0, 0, 0, 0, 0, 0};

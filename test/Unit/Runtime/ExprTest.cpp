@@ -155,6 +155,45 @@ TEST(ExprTest, VariablesDimsAndLoads) {
               0.5 - std::exp2(-8.0 * 4 / 8.0) * 6, ctx);
 }
 
+TEST(ExprTest, RestrictedVariableSets) {
+  // Feature maps read x (a float); expansions read i; nothing else.
+  Result<Expr> f =
+      parseExpr("(select (gt x 0.0) (add x 1.0) (exp x))", {ExprVar::X});
+  ASSERT_TRUE(f.ok()) << f.message();
+  EXPECT_FALSE(f->isConstant());
+  EXPECT_EQ(f->str(), "(select (gt x 0.0) (add x 1.0) (exp x))");
+  EvalContext ctx;
+  ctx.x = -1.0;
+  Result<Value> v = evaluate(*f, ctx);
+  ASSERT_TRUE(v.ok()) << v.message();
+  EXPECT_EQ(v->type, Value::Type::Float);
+  EXPECT_DOUBLE_EQ(v->f, std::exp(-1.0));
+  ctx.x = 2.0;
+  EXPECT_DOUBLE_EQ(evaluate(*f, ctx)->f, 3.0);
+
+  Result<Expr> e = parseExpr("(sin (float (add i (dim N))))", {ExprVar::I});
+  ASSERT_TRUE(e.ok()) << e.message();
+  Result<Expr> bad = parseExpr("(add x i)", {ExprVar::X});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("column 8: unknown variable 'i' (expected x, "
+                               "true, false or a number)"),
+            std::string::npos)
+      << bad.message();
+  bad = parseExpr("(add s j)", {ExprVar::I});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("unknown variable 's' (expected i, true, "
+                               "false or a number)"),
+            std::string::npos)
+      << bad.message();
+  // The default set is unchanged: x is not a variable there.
+  bad = parseExpr("x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("unknown variable 'x' (expected s, b, h, i, j, "
+                               "true, false or a number)"),
+            std::string::npos)
+      << bad.message();
+}
+
 TEST(ExprTest, PrintAndConstant) {
   Result<Expr> e = parseExpr("  ( le j\n(add i (sub (dim M) (dim N))) ) ");
   ASSERT_TRUE(e.ok()) << e.message();
