@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -114,9 +115,10 @@ bool isIdentifier(const std::string &s) {
   return true;
 }
 
+/// Parses an expression; `vars` (when non-null) restricts its variables.
 Status parseExprField(const std::string &text, const std::string &field,
-                      Expr &out) {
-  Result<Expr> e = parseExpr(text);
+                      Expr &out, const std::vector<ExprVar> *vars = nullptr) {
+  Result<Expr> e = vars ? parseExpr(text, *vars) : parseExpr(text);
   if (!e)
     return fieldError(field, e.message());
   out = e.take();
@@ -125,7 +127,8 @@ Status parseExprField(const std::string &text, const std::string &field,
 
 Status parseExprList(const Json &ref, const std::string &key,
                      const std::string &field, std::vector<std::string> &texts,
-                     std::vector<Expr> &exprs) {
+                     std::vector<Expr> &exprs,
+                     const std::vector<ExprVar> *vars = nullptr) {
   auto it = ref.find(key);
   if (it == ref.end() || it->is_null())
     return Status::success();
@@ -139,7 +142,7 @@ Status parseExprList(const Json &ref, const std::string &key,
       return s;
     texts.push_back(e.get<std::string>());
     exprs.emplace_back();
-    if (Status s = parseExprField(texts.back(), sub, exprs.back()); !s)
+    if (Status s = parseExprField(texts.back(), sub, exprs.back(), vars); !s)
       return s;
   }
   return Status::success();
@@ -229,15 +232,190 @@ Status checkRefArg(const KernelSpec &kernel, const std::string &field,
   return Status::success();
 }
 
+/// Reads a number member: `required` makes absence (or null) an error;
+/// otherwise absence leaves `out` unchanged.  NaN and infinities are errors.
+Status getNumber(const Json &obj, const std::string &key,
+                 const std::string &field, bool required, double &out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return required ? fieldError(field, "missing") : Status::success();
+  if (Status s = expectType(*it, field, it->is_number(), "a number"); !s)
+    return s;
+  double v = it->get<double>();
+  if (!std::isfinite(v))
+    return fieldError(field, "must be finite");
+  out = v;
+  return Status::success();
+}
+
+/// Reads an optional boolean member (absent or null leaves `out` unchanged).
+Status getOptionalBool(const Json &obj, const std::string &key,
+                       const std::string &field, bool &out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return Status::success();
+  if (Status s = expectType(*it, field, it->is_boolean(), "a boolean"); !s)
+    return s;
+  out = it->get<bool>();
+  return Status::success();
+}
+
+/// The fixed value of shape entry `e` (a literal, or a dim with a fixed
+/// value); std::nullopt when symbolic.
+std::optional<int64_t> fixedExtent(const KernelSpec &kernel,
+                                   const ShapeEntry &e) {
+  return e.isName() ? kernel.fixedDim(e.name) : std::optional(e.value);
+}
+
+/// `reference.feature` of kind "linear".
+Status parseFeatureMap(const Json &j, const std::string &field,
+                       FeatureMapSpec &feature) {
+  if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
+    return s;
+  auto pw = j.find("pointwise");
+  bool hasPointwise = pw != j.end() && !pw->is_null();
+  if (hasPointwise) {
+    if (Status s = getString(j, "pointwise", field + ".pointwise",
+                             feature.pointwiseText);
+        !s)
+      return s;
+    static const std::vector<ExprVar> vars = {ExprVar::X};
+    if (Status s = parseExprField(feature.pointwiseText, field + ".pointwise",
+                                  feature.pointwise, &vars);
+        !s)
+      return s;
+  }
+  auto rf = j.find("random_features");
+  if (rf != j.end() && !rf->is_null()) {
+    if (!rf->is_number_integer() ||
+        (rf->is_number_unsigned() && rf->get<uint64_t>() > uint64_t(INT64_MAX)))
+      return fieldError(field + ".random_features",
+                        std::string("expected a non-negative integer, found ") +
+                            jsonTypeName(*rf));
+    feature.randomFeatures = rf->get<int64_t>();
+    if (feature.randomFeatures < 0)
+      return fieldError(field + ".random_features",
+                        "must not be negative, found " +
+                            std::to_string(feature.randomFeatures));
+  }
+  auto seed = j.find("seed");
+  if (seed != j.end() && !seed->is_null()) {
+    if (!seed->is_number_integer())
+      return fieldError(field + ".seed", std::string("expected an integer, "
+                                                     "found ") +
+                                             jsonTypeName(*seed));
+    feature.seed = seed->is_number_unsigned()
+                       ? seed->get<uint64_t>()
+                       : uint64_t(seed->get<int64_t>());
+  }
+  if (hasPointwise && feature.isRandom())
+    return fieldError(field, "has both a pointwise map and random_features = " +
+                                 std::to_string(feature.randomFeatures) +
+                                 " (give one)");
+  if (!hasPointwise && !feature.isRandom())
+    return fieldError(field, "needs a pointwise map or random_features > 0");
+  return Status::success();
+}
+
+/// `reference.weight` of kind "linear" (null or absent: none).
+Status parseLinearWeight(const Json &ref, const std::string &field,
+                         const KernelSpec &kernel, bool causal,
+                         LinearWeightSpec &weight) {
+  auto it = ref.find("weight");
+  if (it == ref.end() || it->is_null())
+    return Status::success();
+  const Json &j = *it;
+  if (Status s = expectType(j, field, j.is_object(), "an object or null"); !s)
+    return s;
+  std::string kind;
+  if (Status s = getString(j, "kind", field + ".kind", kind); !s)
+    return s;
+  if (kind == "momentum") {
+    weight.kind = LinearWeightKind::Momentum;
+    if (Status s = getNumber(j, "beta", field + ".beta", true, weight.beta); !s)
+      return s;
+    if (Status s = getNumber(j, "gamma", field + ".gamma", true, weight.gamma);
+        !s)
+      return s;
+    if (!causal)
+      return fieldError(field, "the momentum weight needs causal = true");
+    return Status::success();
+  }
+  if (kind == "rpe") {
+    weight.kind = LinearWeightKind::Rpe;
+    if (Status s = getString(j, "bias", field + ".bias", weight.bias); !s)
+      return s;
+    if (Status s = checkRefArg(kernel, field + ".bias", weight.bias,
+                               ArgRole::Input, 2, true);
+        !s)
+      return s;
+    const ArgSpec *bias = kernel.findArg(weight.bias);
+    std::optional<int64_t> r = fixedExtent(kernel, bias->shape[1]);
+    if (r && *r % 2 == 0)
+      return fieldError(field + ".bias",
+                        "argument '" + weight.bias + "' is [H, R] with R = " +
+                            std::to_string(*r) + ", expected R = 2W + 1 odd");
+    return Status::success();
+  }
+  return fieldError(field + ".kind", "unknown weight kind '" + kind +
+                                         "' (expected momentum or rpe)");
+}
+
+/// The fields of a "linear" reference after the common ones (query, key,
+/// value, out, kv_lengths, causal): docs/LinearFamily.md §4.
+Status parseLinearReference(const Json &j, const std::string &field,
+                            const KernelSpec &kernel, ReferenceSpec &ref) {
+  auto feature = j.find("feature");
+  if (feature == j.end() || feature->is_null())
+    return fieldError(field + ".feature", "missing");
+  if (Status s = parseFeatureMap(*feature, field + ".feature", ref.feature); !s)
+    return s;
+  static const std::vector<ExprVar> expandVars = {ExprVar::I};
+  if (Status s = parseExprList(j, "expand", field + ".expand", ref.expandTexts,
+                               ref.expand, &expandVars);
+      !s)
+    return s;
+  if (Status s =
+          parseLinearWeight(j, field + ".weight", kernel, ref.causal, ref.weight);
+      !s)
+    return s;
+  if (Status s = getString(j, "normalize", field + ".normalize", ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "sum" && ref.normalize != "none")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind linear (expected sum or none)");
+  if (Status s = getNumber(j, "eps", field + ".eps", ref.normalize == "sum",
+                           ref.eps);
+      !s)
+    return s;
+  if (ref.eps < 0)
+    return fieldError(field + ".eps", "must not be negative");
+  if (Status s = getOptionalBool(j, "clamp", field + ".clamp", ref.clamp); !s)
+    return s;
+  // The softmax-only fields would silently change nothing: refuse them.
+  for (const char *key : {"scale", "score_mods", "masks"}) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null() &&
+        !(it->is_array() && it->empty()))
+      return fieldError(field + "." + key,
+                        "not allowed for kind linear (its masks are causal "
+                        "and kv_lengths; the feature map sees q and k "
+                        "unscaled)");
+  }
+  return Status::success();
+}
+
 Status parseReference(const Json &j, const std::string &field,
                       const KernelSpec &kernel, ReferenceSpec &ref) {
   if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
     return s;
   if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
     return s;
-  if (ref.kind != "attention")
+  if (ref.kind != "attention" && ref.kind != "linear")
     return fieldError(field + ".kind", "unknown reference kind '" + ref.kind +
-                                           "' (expected attention)");
+                                           "' (expected attention or linear)");
   struct Role {
     const char *key;
     std::string *out;
@@ -272,6 +450,8 @@ Status parseReference(const Json &j, const std::string &field,
       return s;
     ref.causal = causal->get<bool>();
   }
+  if (ref.isLinear())
+    return parseLinearReference(j, field, kernel, ref);
   ref.normalize = "softmax";
   if (Status s = getOptionalString(j, "normalize", field + ".normalize",
                                    ref.normalize);

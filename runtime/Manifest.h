@@ -42,13 +42,56 @@ struct ArgSpec {
   std::vector<ShapeEntry> shape; ///< C order.
 };
 
-/// The `reference` object of a kernel (kind "attention").
+/// The base feature map φ0 of a "linear" reference (`reference.feature`):
+/// either a pointwise function of each element, or FAVOR+ positive random
+/// features (docs/LinearFamily.md §4).  Exactly one of the two is set.
+struct FeatureMapSpec {
+  /// The pointwise map, an expression over `x` (and dims); empty text when
+  /// the map is random features.
+  std::string pointwiseText;
+  Expr pointwise;
+  /// m > 0: FAVOR+ with m random features and Ω = favorPlusMatrix(m, D,
+  /// seed) (support/RandomFeatures.h); 0: the pointwise map.
+  int64_t randomFeatures = 0;
+  uint64_t seed = 0; ///< Negative JSON seeds wrap modulo 2^64.
+  bool isRandom() const { return randomFeatures > 0; }
+};
+
+/// The Toeplitz weight of a "linear" reference (`reference.weight`).
+enum class LinearWeightKind { None, Momentum, Rpe };
+
+struct LinearWeightSpec {
+  LinearWeightKind kind = LinearWeightKind::None;
+  /// Momentum: wnum = gamma (1 - beta^(r+1)) / (1 - beta), r = i - j (with
+  /// causal alignment), wden = 1.
+  double beta = 0, gamma = 1;
+  /// Rpe: the input argument holding bias [H, R], R = 2W + 1 odd.
+  std::string bias;
+};
+
+/// The `reference` object of a kernel (kind "attention" or "linear").
 struct ReferenceSpec {
-  std::string kind; ///< "attention".
+  std::string kind; ///< "attention" or "linear".
   std::string query, key, value, out;
   std::optional<std::string> kvLengths;
   bool causal = false;
-  std::string normalize; ///< "softmax".
+  /// "softmax" (attention); "sum" or "none" (linear).
+  std::string normalize;
+
+  // Kind "linear" only (docs/LinearFamily.md §4).
+  FeatureMapSpec feature;
+  /// The positional expansion g_1..g_E, expressions over `i` (and dims);
+  /// empty: no expansion (E = 1, g = 1).
+  std::vector<std::string> expandTexts;
+  std::vector<Expr> expand;
+  LinearWeightSpec weight;
+  /// normalize "sum": O = num / (den + eps), or num / max(den, eps) when
+  /// `clamp`.
+  double eps = 0;
+  bool clamp = false;
+  bool isLinear() const { return kind == "linear"; }
+
+  // Kind "attention" only.
   std::string scaleText;
   Expr scale;
   std::vector<std::string> scoreModTexts;

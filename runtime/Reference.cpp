@@ -3,9 +3,12 @@
 #include "runtime/Reference.h"
 
 #include "runtime/Expr.h"
+#include "support/RandomFeatures.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace attn::rt {
@@ -127,7 +130,16 @@ Result<AttentionShape> attentionShape(const KernelSpec &kernel,
   return s;
 }
 
+int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim) {
+  int64_t base = ref.feature.isRandom() ? ref.feature.randomFeatures : headDim;
+  return base * std::max<int64_t>(1, int64_t(ref.expand.size()));
+}
+
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
+  if (kernel.reference && kernel.reference->isLinear())
+    return 2.0 * double(s.B) * double(s.H) * double(s.N + s.M) *
+           double(linearFeatureWidth(*kernel.reference, s.D)) *
+           double(s.Dv + 1);
   double flops =
       4.0 * double(s.B) * double(s.H) * double(s.N) * double(s.M) * double(s.D);
   if (kernel.reference && kernel.reference->causal)
@@ -151,7 +163,8 @@ static EvalContext problemContext(const AttentionShape &s,
 
 Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
                             const TensorMap &args) {
-  if (!kernel.reference || !kernel.reference->keyBoundsExact)
+  if (!kernel.reference || !kernel.reference->keyBoundsExact ||
+      kernel.reference->isLinear())
     return attentionFlops(kernel, s);
   const ReferenceSpec &ref = *kernel.reference;
   EvalContext ctx = problemContext(s, args);
@@ -189,6 +202,280 @@ Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
   return 4.0 * double(s.D) * pairs;
 }
 
+//===----------------------------------------------------------------------===//
+// Kind "linear" (docs/LinearFamily.md §1 and §4)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// What both precisions of the linear reference share: the evaluated
+/// expansion, the FAVOR+ matrix, the key lengths and the rpe bias, all in
+/// double (each precision rounds them to its own type).
+struct LinearInputs {
+  int64_t F0 = 0, E = 1, F = 0; ///< Base width, expansion count, F0 * E.
+  std::vector<double> omega;    ///< FAVOR+: m x D.
+  std::vector<double> gq, gk;   ///< Expansion: [N][E] and [M][E].
+  std::vector<int64_t> visibleKeys; ///< Per batch: min(M, kv length).
+  std::vector<double> bias;         ///< Rpe: [H][R].
+  int64_t R = 0;
+};
+
+/// One evaluation of the quadratic form in precision T (double: the
+/// reference; float: the naive baseline).  Features are computed once per
+/// row; each visible (i, j) pair costs F + Dv.
+template <typename T> class LinearEvaluator {
+public:
+  LinearEvaluator(const ReferenceSpec &ref, const AttentionShape &s,
+                  const LinearInputs &in, EvalContext ctx)
+      : ref(ref), s(s), in(in), ctx(ctx) {
+    for (double w : in.omega)
+      omega.push_back(T(w));
+    for (double g : in.gq)
+      gq.push_back(T(g));
+    for (double g : in.gk)
+      gk.push_back(T(g));
+    for (double b : in.bias)
+      expBias.push_back(std::exp(T(b)));
+    if (ref.weight.kind == LinearWeightKind::Momentum) {
+      // wnum(r) = gamma (1 - beta^(r+1)) / (1 - beta), r = distance >= 0.
+      const T beta = T(ref.weight.beta), gamma = T(ref.weight.gamma);
+      momentum.resize(size_t(s.M));
+      for (int64_t r = 0; r < s.M; ++r) {
+        T w;
+        if (beta == T(1))
+          w = T(r + 1);
+        else if (std::is_same<T, double>::value && beta > T(0))
+          w = T(-std::expm1(double(r + 1) * std::log(double(beta))) /
+                (1.0 - double(beta)));
+        else
+          w = (T(1) - std::pow(beta, T(r + 1))) / (T(1) - beta);
+        momentum[size_t(r)] = gamma * w;
+      }
+    }
+  }
+
+  /// Evaluates every (b, h) and the rows in `rows` (empty: all), writing
+  /// out [B,H,N,Dv] in T.
+  Status run(const std::vector<T> &q, const std::vector<T> &k,
+             const std::vector<T> &v, const std::vector<char> &rows,
+             std::vector<T> &out) {
+    const int64_t F = in.F, groupSize = s.H / s.G;
+    out.assign(size_t(s.B * s.H * s.N * s.Dv), T(0));
+    std::vector<T> kf(static_cast<size_t>(s.M * F)),
+        qf(static_cast<size_t>(F)), num(static_cast<size_t>(s.Dv));
+    for (int64_t b = 0; b < s.B; ++b)
+      for (int64_t g = 0; g < s.G; ++g) {
+        const int64_t kvBase = (b * s.G + g) * s.M;
+        if (Status st = features(k.data() + kvBase * s.D, s.M, gk.data(),
+                                 kf.data());
+            !st)
+          return st;
+        const T *vs = v.data() + kvBase * s.Dv;
+        for (int64_t h = g * groupSize; h < (g + 1) * groupSize; ++h)
+          for (int64_t i = 0; i < s.N; ++i) {
+            if (!rows.empty() && !rows[size_t(i)])
+              continue;
+            const int64_t qRow = (b * s.H + h) * s.N + i;
+            if (Status st = features(q.data() + qRow * s.D, 1,
+                                     gq.data() + i * in.E, qf.data());
+                !st)
+              return st;
+            // Visible keys: [0, hi).
+            int64_t hi = in.visibleKeys[size_t(b)];
+            if (ref.causal)
+              hi = std::min(hi, i + s.M - s.N + 1);
+            std::fill(num.begin(), num.end(), T(0));
+            T den = T(0);
+            for (int64_t j = 0; j < hi; ++j) {
+              const T *kj = kf.data() + j * F;
+              T kappa = T(0);
+              for (int64_t f = 0; f < F; ++f)
+                kappa += qf[size_t(f)] * kj[f];
+              T wn = T(1), wd = T(1);
+              if (ref.weight.kind == LinearWeightKind::Momentum) {
+                wn = momentum[size_t(i + s.M - s.N - j)];
+              } else if (ref.weight.kind == LinearWeightKind::Rpe) {
+                const int64_t W = (in.R - 1) / 2;
+                int64_t r = std::clamp<int64_t>(j - i, -W, W) + W;
+                wn = wd = expBias[size_t(h * in.R + r)];
+              }
+              const T a = wn * kappa;
+              const T *vj = vs + j * s.Dv;
+              for (int64_t d = 0; d < s.Dv; ++d)
+                num[size_t(d)] += a * vj[d];
+              den += wd * kappa;
+            }
+            T *o = out.data() + qRow * s.Dv;
+            if (ref.normalize == "none") {
+              std::copy(num.begin(), num.end(), o);
+              continue;
+            }
+            const T eps = T(ref.eps);
+            const T divisor = ref.clamp ? std::max(den, eps) : den + eps;
+            for (int64_t d = 0; d < s.Dv; ++d)
+              o[d] = num[size_t(d)] / divisor;
+          }
+      }
+    return Status::success();
+  }
+
+private:
+  /// φ of `count` consecutive rows x[count][D] at consecutive positions
+  /// into out[count][F]: the base map φ0, then the expansion g[count][E].
+  /// The FAVOR+ shift c is the max of u over all `count` rows: for the keys
+  /// of a (b, g) slice (count = M) the max over every key row and feature,
+  /// masks ignored; for one query row (count = 1) its row max.
+  Status features(const T *x, int64_t count, const T *g, T *out) {
+    const int64_t D = s.D, F0 = in.F0, E = in.E;
+    base.resize(size_t(count * F0));
+    if (!ref.feature.isRandom()) {
+      for (int64_t n = 0; n < count * D; ++n) {
+        ctx.x = double(x[n]);
+        Result<Value> r = evaluate(ref.feature.pointwise, ctx);
+        if (!r)
+          return Status::error("reference.feature.pointwise: " + r.message());
+        if (!r->isNumber())
+          return Status::error("reference.feature.pointwise: " +
+                               ref.feature.pointwise.str() +
+                               " gives a boolean, expected a number");
+        base[size_t(n)] = T(r->asDouble());
+      }
+    } else {
+      // u_r = Ω_r · x̃ - |x̃|^2 / 2, x̃ = x D^(-1/4).
+      const T inRoot4 = T(std::pow(double(D), -0.25));
+      const T invSqrtM = T(1.0 / std::sqrt(double(F0)));
+      xs.resize(size_t(D));
+      T c = -std::numeric_limits<T>::infinity();
+      for (int64_t n = 0; n < count; ++n) {
+        T sq = T(0);
+        for (int64_t d = 0; d < D; ++d) {
+          xs[size_t(d)] = x[n * D + d] * inRoot4;
+          sq += xs[size_t(d)] * xs[size_t(d)];
+        }
+        for (int64_t r = 0; r < F0; ++r) {
+          T u = T(0);
+          for (int64_t d = 0; d < D; ++d)
+            u += omega[size_t(r * D + d)] * xs[size_t(d)];
+          u -= sq / T(2);
+          base[size_t(n * F0 + r)] = u;
+          c = std::max(c, u);
+        }
+      }
+      for (T &u : base)
+        u = invSqrtM * (std::exp(u - c) + T(attn::kFavorPlusEpsilon));
+    }
+    // φ(x, pos) = concat_e φ0(x) g_e(pos).
+    for (int64_t n = 0; n < count; ++n)
+      for (int64_t e = 0; e < E; ++e) {
+        const T ge = g[n * E + e];
+        for (int64_t r = 0; r < F0; ++r)
+          out[n * in.F + e * F0 + r] = base[size_t(n * F0 + r)] * ge;
+      }
+    return Status::success();
+  }
+
+  const ReferenceSpec &ref;
+  const AttentionShape &s;
+  const LinearInputs &in;
+  EvalContext ctx;
+  std::vector<T> omega, gq, gk, expBias, momentum;
+  std::vector<T> base, xs;
+};
+
+} // namespace
+
+static Result<ReferenceOutput>
+computeLinearReference(const KernelSpec &kernel, const TensorMap &args,
+                       const AttentionShape &s, std::vector<char> rows) {
+  const ReferenceSpec &ref = *kernel.reference;
+  EvalContext ctx = problemContext(s, args);
+  LinearInputs in;
+  in.F0 = ref.feature.isRandom() ? ref.feature.randomFeatures : s.D;
+  in.E = std::max<int64_t>(1, int64_t(ref.expand.size()));
+  in.F = linearFeatureWidth(ref, s.D);
+  if (ref.feature.isRandom())
+    in.omega = attn::favorPlusMatrix(ref.feature.randomFeatures, s.D,
+                                     ref.feature.seed);
+
+  // The expansion at every query and key position (g = 1 without one).
+  auto expandAt = [&](int64_t count, std::vector<double> &g) -> Status {
+    g.assign(size_t(count * in.E), 1.0);
+    for (int64_t pos = 0; pos < count; ++pos)
+      for (size_t e = 0; e < ref.expand.size(); ++e) {
+        ctx.i = pos;
+        std::string field = "reference.expand[" + std::to_string(e) + "]";
+        Result<Value> v = evaluate(ref.expand[e], ctx);
+        if (!v)
+          return Status::error(field + ": " + v.message());
+        if (!v->isNumber())
+          return Status::error(field + ": " + ref.expand[e].str() +
+                               " gives a boolean, expected a number");
+        g[size_t(pos * in.E) + e] = v->asDouble();
+      }
+    return Status::success();
+  };
+  if (Status st = expandAt(s.N, in.gq); !st)
+    return st;
+  if (Status st = expandAt(s.M, in.gk); !st)
+    return st;
+  ctx.i = 0;
+
+  in.visibleKeys.assign(size_t(s.B), s.M);
+  if (ref.kvLengths) {
+    const Tensor &len = args.at(*ref.kvLengths); // Checked by attentionShape.
+    for (int64_t b = 0; b < s.B; ++b)
+      in.visibleKeys[size_t(b)] = std::clamp<int64_t>(
+          int64_t(len.getDouble(b)), 0, s.M);
+  }
+
+  if (ref.weight.kind == LinearWeightKind::Rpe) {
+    auto it = args.find(ref.weight.bias);
+    if (it == args.end())
+      return Status::error("reference: the rpe bias argument '" +
+                           ref.weight.bias + "' is missing");
+    const Tensor &bias = it->second;
+    const std::vector<int64_t> &bs = bias.shape();
+    if (bs.size() != 2 || bs[0] != s.H || bs[1] % 2 == 0)
+      return Status::error("reference: the rpe bias '" + ref.weight.bias +
+                           "' is " + bias.describe() + " but expected [H = " +
+                           std::to_string(s.H) + ", R] with R = 2W + 1 odd");
+    in.R = bs[1];
+    in.bias = toDoubles(bias);
+  }
+
+  const ArgSpec *outArg = kernel.findArg(ref.out);
+  DType outType = outArg ? outArg->dtype : DType::F32;
+  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.H, s.N, s.Dv});
+  if (!ref64)
+    return ref64.status();
+  Result<Tensor> base = Tensor::create(outType, {s.B, s.H, s.N, s.Dv});
+  if (!base)
+    return base.status();
+
+  const Tensor &qt = args.at(ref.query), &kt = args.at(ref.key),
+               &vt = args.at(ref.value);
+  {
+    std::vector<double> out;
+    LinearEvaluator<double> eval(ref, s, in, ctx);
+    if (Status st = eval.run(toDoubles(qt), toDoubles(kt), toDoubles(vt), rows,
+                             out);
+        !st)
+      return st;
+    std::copy(out.begin(), out.end(), ref64->dataAs<double>());
+  }
+  {
+    std::vector<float> out;
+    LinearEvaluator<float> eval(ref, s, in, ctx);
+    if (Status st =
+            eval.run(toFloats(qt), toFloats(kt), toFloats(vt), rows, out);
+        !st)
+      return st;
+    for (size_t n = 0; n < out.size(); ++n)
+      base->setDouble(int64_t(n), double(out[n]));
+  }
+  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
+}
+
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows) {
@@ -205,6 +492,8 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
     rows[size_t(s.N - 1)] = 1;
   }
   const ReferenceSpec &ref = *kernel.reference;
+  if (ref.isLinear())
+    return computeLinearReference(kernel, args, s, std::move(rows));
   if (ref.normalize != "softmax")
     return Status::error(
         "reference: normalize '" + ref.normalize +

@@ -37,13 +37,22 @@ struct AttentionShape {
 Result<AttentionShape> attentionShape(const KernelSpec &kernel,
                                       const TensorMap &args);
 
+/// The feature width F of a "linear" reference after the expansion: (m for
+/// FAVOR+ with m random features, else the head dim D) times the number of
+/// expansion entries (1 without an expansion).
+int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim);
+
 /// FLOPs of the kernel as conventionally counted: 4*B*H*N*M*D, halved when
-/// the reference says causal.
+/// the reference says causal.  For kind "linear": 2*B*H*(N+M)*F*(Dv+1), the
+/// associative form's state build (keys) plus readout (queries) with
+/// F = linearFeatureWidth(); causal or not (the prefix form does the same
+/// work), and independent of the quadratic form the reference evaluates.
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
 
 /// FLOPs actually needed: 4*D per visible (query, key) pair, counted from
 /// the reference's exact key bounds (so a sliding window counts its window,
-/// causal N(N+1)/2 pairs); attentionFlops() when the bounds are not exact.
+/// causal N(N+1)/2 pairs); attentionFlops() when the bounds are not exact
+/// and always for kind "linear".
 Result<double> visibleFlops(const KernelSpec &kernel,
                             const AttentionShape &shape, const TensorMap &args);
 

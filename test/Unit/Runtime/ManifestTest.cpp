@@ -213,10 +213,10 @@ TEST(ManifestTest, ArgumentErrors) {
 
 TEST(ManifestTest, ReferenceErrors) {
   Json j = exampleManifest();
-  j["kernels"][0]["reference"]["kind"] = "linear";
+  j["kernels"][0]["reference"]["kind"] = "performer";
   expectError(
-      j, "kernels[0].reference.kind: unknown reference kind 'linear' (expected "
-         "attention)");
+      j, "kernels[0].reference.kind: unknown reference kind 'performer' "
+         "(expected attention or linear)");
   j = exampleManifest();
   j["kernels"][0]["reference"]["key"] = "kk";
   expectError(
