@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,29 @@ struct AttentionKernelDesc {
   /// What produced each mask: "causal", "kv_lengths" or "variant".
   std::vector<std::string> maskOrigins;
   std::string normalize = "softmax";
+  /// The lowering form (docs/LinearFamily.md): "two_pass_tiled",
+  /// "associative", "chunked_scan" or "fft_toeplitz".
+  std::string form = "two_pass_tiled";
+
+  // Linear family (normalize "sum" or "none"); see docs/LinearFamily.md.
+  /// The pointwise base feature map over variable `x` (Float); absent: the
+  /// identity (or FAVOR+ when randomFeatures > 0).
+  std::optional<ScalarExpr> featureMap;
+  /// FAVOR+ random features m (0: none) and the seed of their matrix.
+  int64_t randomFeatures = 0;
+  int64_t featureSeed = 0;
+  /// Positional expansion factors g_e over variable `i` (Int); empty: none.
+  std::vector<ScalarExpr> expand;
+  /// Toeplitz weight: "" (none), "momentum" or "rpe".
+  std::string weightKind;
+  double momentumBeta = 0.0, momentumGamma = 1.0;
+  /// Index into `args` of the rpe bias [H, 2W+1].
+  int rpeBias = -1;
+  /// `sum` normalizer: O = num / (den + eps), or num / max(den, eps).
+  double eps = 0.0;
+  bool clampDenominator = false;
+
+  bool isLinear() const { return normalize != "softmax"; }
   /// Declared dims of the signature: name -> extent, -1 when symbolic.
   std::map<std::string, int64_t> dims;
   /// Schedule knobs from the kernel's `schedule` attribute (may be empty).

@@ -29,17 +29,35 @@ public:
                   ArrayRef<int> blockArgToFuncArg)
       : kernel(kernel), desc(desc), blockArgToFuncArg(blockArgToFuncArg) {}
 
-  /// `names` are the variables bound to the block arguments.
+  /// `names` are the variables bound to the block arguments (`s` and `x`
+  /// are floats, the others indices).
   FailureOr<ScalarExpr> convert(Region &region, ArrayRef<StringRef> names) {
+    auto all = convertAll(region, names);
+    if (failed(all))
+      return failure();
+    return all->front();
+  }
+
+  /// Like convert(), for every value the region yields.
+  FailureOr<std::vector<ScalarExpr>> convertAll(Region &region,
+                                                ArrayRef<StringRef> names) {
     Block &block = region.front();
     for (auto [arg, name] : llvm::zip(block.getArguments(), names))
-      values[arg] = ScalarExpr::var(
-          name.str(), name == "s" ? ScalarType::Float : ScalarType::Int);
+      values[arg] = ScalarExpr::var(name.str(), name == "s" || name == "x"
+                                                    ? ScalarType::Float
+                                                    : ScalarType::Int);
     for (Operation &op : block.without_terminator())
       if (failed(convertOp(op)))
         return failure();
     auto yield = cast<YieldOp>(block.getTerminator());
-    return lookup(yield.getValues().front(), yield);
+    std::vector<ScalarExpr> out;
+    for (Value v : yield.getValues()) {
+      auto e = lookup(v, yield);
+      if (failed(e))
+        return failure();
+      out.push_back(*e);
+    }
+    return out;
   }
 
 private:
@@ -356,20 +374,64 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
   if (!score || !norm || !agg)
     return kernel.emitOpError() << "is not an attention chain (score, "
                                 << "normalize, aggregate)";
-  desc.query = funcArgOf(score.getQuery());
-  desc.key = funcArgOf(score.getKey());
+  auto featureOf = [](Value v) { return v.getDefiningOp<FeatureOp>(); };
+  FeatureOp queryFeature = featureOf(score.getQuery());
+  FeatureOp keyFeature = featureOf(score.getKey());
+  desc.query = funcArgOf(queryFeature ? queryFeature.getInput()
+                                      : score.getQuery());
+  desc.key = funcArgOf(keyFeature ? keyFeature.getInput() : score.getKey());
   desc.value = funcArgOf(agg.getValue());
   if (desc.query < 0 || desc.key < 0 || desc.value < 0)
     return kernel.emitOpError() << "query, key and value must be kernel "
                                 << "arguments";
   desc.scale = score.getScale().convertToDouble();
   desc.normalize = stringifyNormalizeKind(norm.getKind()).str();
-  if (norm.getKind() != NormalizeKind::softmax)
-    return norm.emitOpError() << "normalizer '" << desc.normalize
-                              << "' is not supported by the attnc backend "
-                              << "yet (only softmax)";
+  desc.form = stringifyKernelForm(kernel.getForm()).str();
+  bool linear = norm.getKind() != NormalizeKind::softmax;
+  if (linear != (desc.form != "two_pass_tiled"))
+    return kernel.emitOpError() << "form '" << desc.form
+                                << "' does not match normalizer '"
+                                << desc.normalize << "'";
 
   RegionConverter converter(kernel, desc, blockArgToFuncArg);
+  if (linear) {
+    if (norm.getEps())
+      desc.eps = norm.getEps()->convertToDouble();
+    desc.clampDenominator = norm.getClamp();
+    if (!queryFeature || !keyFeature)
+      return kernel.emitOpError() << "a linear-family kernel needs attn.feature "
+                                  << "on both the queries and the keys";
+    // Both features come from the same variant; read the query's.
+    if (auto rf = queryFeature.getRandomFeatures()) {
+      desc.randomFeatures = rf->getAs<IntegerAttr>("features").getInt();
+      desc.featureSeed = rf->getAs<IntegerAttr>("seed").getInt();
+    }
+    if (!queryFeature.getMap().empty()) {
+      auto e = converter.convert(queryFeature.getMap(), {"x"});
+      if (failed(e))
+        return failure();
+      desc.featureMap = *e;
+    }
+    if (!queryFeature.getExpand().empty()) {
+      auto e = converter.convertAll(queryFeature.getExpand(), {"i"});
+      if (failed(e))
+        return failure();
+      desc.expand = *e;
+    }
+    for (Operation &op : body)
+      if (auto toep = dyn_cast<ToeplitzOp>(op)) {
+        DictionaryAttr w = toep.getWeight();
+        desc.weightKind = w.getAs<StringAttr>("kind").str();
+        if (desc.weightKind == "momentum") {
+          desc.momentumBeta = w.getAs<FloatAttr>("beta").getValueAsDouble();
+          desc.momentumGamma = w.getAs<FloatAttr>("gamma").getValueAsDouble();
+        } else {
+          desc.rpeBias = funcArgOf(toep.getBias());
+          if (desc.rpeBias < 0)
+            return toep.emitOpError() << "bias must be a kernel argument";
+        }
+      }
+  }
   for (Operation &op : body) {
     if (auto mod = dyn_cast<ScoreModOp>(op)) {
       auto e = converter.convert(mod.getBody(), {"s", "b", "h", "i", "j"});

@@ -43,6 +43,40 @@ static std::string formatDouble(double v) {
   return buf;
 }
 
+/// The `reference` of a linear-family kernel (docs/LinearFamily.md §4).
+template <typename ArgNameFn>
+static json::Object linearReference(const AttentionKernelDesc &k,
+                                    ArgNameFn &&argName) {
+  json::Array expand;
+  for (const ScalarExpr &e : k.expand)
+    expand.push_back(e.toString());
+  json::Value weight = nullptr;
+  if (k.weightKind == "momentum")
+    weight = json::Object{{"kind", "momentum"},
+                          {"beta", k.momentumBeta},
+                          {"gamma", k.momentumGamma}};
+  else if (k.weightKind == "rpe")
+    weight = json::Object{{"kind", "rpe"}, {"bias", argName(k.rpeBias)}};
+  json::Object feature{
+      {"pointwise", k.featureMap ? json::Value(k.featureMap->toString())
+                                 : json::Value(nullptr)},
+      {"random_features", k.randomFeatures},
+      {"seed", k.featureSeed}};
+  return json::Object{{"kind", "linear"},
+                      {"query", argName(k.query)},
+                      {"key", argName(k.key)},
+                      {"value", argName(k.value)},
+                      {"out", argName(k.out)},
+                      {"kv_lengths", argName(k.kvLengths)},
+                      {"causal", k.isCausal()},
+                      {"feature", std::move(feature)},
+                      {"expand", std::move(expand)},
+                      {"weight", std::move(weight)},
+                      {"normalize", k.normalize},
+                      {"eps", k.eps},
+                      {"clamp", k.clampDenominator}};
+}
+
 std::string attn::renderManifest(
     const std::vector<AttentionKernelDesc> &kernels,
     const ManifestInfo &info) {
@@ -90,8 +124,11 @@ std::string attn::renderManifest(
                            {"key_lower", std::move(lower)},
                            {"key_upper", std::move(upper)},
                            {"key_bounds_exact", bounds.exact}};
+    if (k.isLinear())
+      reference = linearReference(k, argName);
     list.push_back(json::Object{{"name", k.name},
                                 {"entry", k.name},
+                                {"form", k.form},
                                 {"schedule", std::move(schedule)},
                                 {"dims", std::move(dims)},
                                 {"args", std::move(args)},

@@ -63,7 +63,88 @@ ScheduleSpace ScheduleSpace::twoPassTiled(int vectorLanes,
   return s;
 }
 
+ScheduleSpace ScheduleSpace::forForm(const std::string &form,
+                                     int vectorLanes, int vectorRegisters,
+                                     int64_t valueHeadDim) {
+  if (form == "two_pass_tiled")
+    return twoPassTiled(vectorLanes, vectorRegisters, valueHeadDim);
+  return linearForm(form, vectorLanes, vectorRegisters, valueHeadDim);
+}
+
+ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
+                                        int vectorLanes, int vectorRegisters,
+                                        int64_t valueHeadDim) {
+  ScheduleSpace s;
+  s.form = form;
+  s.valueHeadDim = valueHeadDim;
+  s.registers = vectorRegisters;
+  int64_t vw = vectorLanes;
+  // Register blocks keep (rows or features) x ceil(Dv / vw) accumulators;
+  // the default uses about three quarters of the registers.
+  int64_t vecs = valueHeadDim > 0 ? (valueHeadDim + vw - 1) / vw : 4;
+  int64_t budget = vectorRegisters * 3 / 4;
+  int64_t block = std::min<int64_t>(6, std::max<int64_t>(1, budget / vecs));
+  while (block > 1 && 48 % block != 0)
+    --block;
+  std::vector<int64_t> unrolls{1, 2, 3, 4, 6, 8};
+  s.knobList = {
+      {"vector_width", 1, 64, {vw}, "float lanes per vector"},
+      {"feature_block", 1, 32, unrolls,
+       "features per register block of the state GEMM (phi_k^T V)"},
+      {"query_unroll", 1, 32, unrolls,
+       "query rows per register block of the readout (phi_q . state)"},
+  };
+  s.defaultPoint = {{"vector_width", vw},
+                    {"feature_block", block},
+                    {"query_unroll", block}};
+  if (form == "associative") {
+    s.knobList.push_back({"key_block", 16, 8192, {64, 128, 256, 512, 1024},
+                          "keys whose features are computed together while "
+                          "the state accumulates"});
+    s.knobList.push_back({"query_tile", 1, 1024, {16, 24, 32, 48, 64, 96, 128,
+                                                   192, 256},
+                          "query rows per task (multiple of query_unroll)"});
+    s.defaultPoint["key_block"] = 256;
+    s.defaultPoint["query_tile"] = 48;
+  } else {
+    s.knobList.push_back({"chunk", 1, 1024, {16, 24, 32, 48, 64, 96, 128, 192,
+                                             256},
+                          "rows per chunk: the intra-chunk part is quadratic "
+                          "in it, the carried state is read once per row "
+                          "(multiple of query_unroll)"});
+    s.defaultPoint["chunk"] = 48;
+  }
+  return s;
+}
+
+std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
+  int64_t vw = p.at("vector_width");
+  int64_t vecs = valueHeadDim > 0 ? (valueHeadDim + vw - 1) / vw : 4;
+  int64_t qu = p.at("query_unroll");
+  for (const char *knob : {"feature_block", "query_unroll"})
+    if (vecs * p.at(knob) > registers)
+      return std::string("schedule knob '") + knob + "' (" +
+             std::to_string(p.at(knob)) + ") needs " +
+             std::to_string(vecs * p.at(knob)) +
+             " register accumulators; the target has " +
+             std::to_string(registers) + " vector registers";
+  const char *rows = form == "associative" ? "query_tile" : "chunk";
+  if (p.at(rows) % qu != 0)
+    return std::string("schedule knob '") + rows + "' (" +
+           std::to_string(p.at(rows)) +
+           ") must be a multiple of 'query_unroll' (" + std::to_string(qu) +
+           ")";
+  return "";
+}
+
 std::vector<std::string> ScheduleSpace::constraints() const {
+  if (form != "two_pass_tiled")
+    return {std::string(form == "associative" ? "query_tile" : "chunk") +
+                " % query_unroll == 0",
+            "ceil(Dv / vector_width) * feature_block <= " +
+                std::to_string(registers) + " (state GEMM accumulators)",
+            "ceil(Dv / vector_width) * query_unroll <= " +
+                std::to_string(registers) + " (readout accumulators)"};
   return {"dot_query_block % vector_width == 0",
           "query_tile % dot_query_block == 0",
           "unroll_value_dim needs a static value head dim",
@@ -83,6 +164,8 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
              " is outside [" + std::to_string(k.minValue) + ", " +
              std::to_string(k.maxValue) + "]: " + k.help;
   }
+  if (form != "two_pass_tiled")
+    return validateLinear(p);
   int64_t vw = p.at("vector_width"), qb = p.at("dot_query_block");
   int64_t qt = p.at("query_tile"), ku = p.at("key_unroll");
   int64_t qu = p.at("pv_query_unroll");

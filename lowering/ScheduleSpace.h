@@ -40,6 +40,18 @@ public:
   static ScheduleSpace twoPassTiled(int vectorLanes, int vectorRegisters,
                                     int64_t valueHeadDim);
 
+  /// The space of a linear-family form ("associative", "chunked_scan" or
+  /// "fft_toeplitz"; docs/LinearFamily.md) for the same target facts.
+  static ScheduleSpace linearForm(const std::string &form, int vectorLanes,
+                                  int vectorRegisters, int64_t valueHeadDim);
+
+  /// The space of `form` ("two_pass_tiled" or a linear form).
+  static ScheduleSpace forForm(const std::string &form, int vectorLanes,
+                               int vectorRegisters, int64_t valueHeadDim);
+
+  /// The form this space schedules.
+  const std::string &formName() const { return form; }
+
   const std::vector<KnobSpec> &knobs() const { return knobList; }
   /// Human-readable validity constraints, in the order they are checked.
   std::vector<std::string> constraints() const;
@@ -73,6 +85,10 @@ private:
   SchedulePoint defaultPoint;
   int64_t valueHeadDim = -1;
   int64_t registers = 32;
+  std::string form = "two_pass_tiled";
+
+  /// validate() for the linear forms.
+  std::string validateLinear(const SchedulePoint &point) const;
 };
 
 } // namespace attn

@@ -40,8 +40,9 @@ struct AttachSchedulesPass
   void runOnOperation() override {
     bool failedAny = false;
     getOperation().walk([&](KernelOp kernel) {
-      ::attn::ScheduleSpace space = ::attn::ScheduleSpace::twoPassTiled(
-          vectorWidth, vectorRegisters, valueHeadDim(kernel));
+      ::attn::ScheduleSpace space = ::attn::ScheduleSpace::forForm(
+          stringifyKernelForm(kernel.getForm()).str(), vectorWidth,
+          vectorRegisters, valueHeadDim(kernel));
       ::attn::SchedulePoint given;
       for (NamedAttribute knob : kernel.getSchedule()) {
         auto value = dyn_cast<IntegerAttr>(knob.getValue());

@@ -337,6 +337,11 @@ std::string attn::halide::compileObjectAuto(
     const std::string &autoscheduler,
     const std::map<std::string, int64_t> &estimates,
     const std::string &objectPath, std::vector<AutoScheduleReport> *reports) {
+  for (const AttentionKernelDesc &k : kernels)
+    if (k.isLinear())
+      return "kernel '" + k.name + "' (form " + k.form +
+             "): the Halide autoschedulers are wired to the softmax form "
+             "only; compile it with attnc's own schedule";
   std::string registered;
   if (std::string err = loadAutoscheduler(autoscheduler, registered);
       !err.empty())
@@ -368,6 +373,9 @@ std::string attn::halide::printHalideAuto(
     const AttentionKernelDesc &desc, const TargetInfo &target,
     const std::string &autoscheduler,
     const std::map<std::string, int64_t> &estimates, std::string &text) {
+  if (desc.isLinear())
+    return "kernel '" + desc.name + "' (form " + desc.form +
+           "): the Halide autoschedulers are wired to the softmax form only";
   std::string registered;
   if (std::string err = loadAutoscheduler(autoscheduler, registered);
       !err.empty())

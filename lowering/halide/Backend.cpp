@@ -7,6 +7,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/HalideBackend.h"
+#include "lowering/halide/LinearPipeline.h"
 
 #include "lowering/halide/Guarded.h"
 
@@ -18,6 +19,30 @@ using namespace attn;
 using namespace attn::halide;
 
 namespace {
+
+/// One kernel's pipeline, built in the lowering of its form.
+struct BuiltPipeline {
+  Halide::Pipeline pipeline;
+  std::vector<Halide::Argument> arguments;
+  std::string text;
+};
+
+template <typename PipelineT>
+BuiltPipeline buildWith(const AttentionKernelDesc &desc,
+                        const TargetInfo &target,
+                        const std::map<std::string, int64_t> &knobs) {
+  PipelineT p(desc, target, knobs);
+  p.build();
+  return {p.pipeline(), p.arguments(), p.describe()};
+}
+
+BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
+                            const TargetInfo &target,
+                            const std::map<std::string, int64_t> &knobs) {
+  if (desc.isLinear())
+    return buildWith<LinearPipeline>(desc, target, knobs);
+  return buildWith<AttentionPipeline>(desc, target, knobs);
+}
 
 } // namespace
 
@@ -31,8 +56,8 @@ ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
                                      const TargetInfo &target) {
   const TensorArg &v = desc.args[desc.value];
   int64_t headDim = v.shape.empty() ? -1 : v.shape.back();
-  return ScheduleSpace::twoPassTiled(target.vectorLanes,
-                                     target.vectorRegisters, headDim);
+  return ScheduleSpace::forForm(desc.form, target.vectorLanes,
+                                target.vectorRegisters, headDim);
 }
 
 std::string attn::halide::printHalide(const AttentionKernelDesc &desc,
@@ -41,11 +66,7 @@ std::string attn::halide::printHalide(const AttentionKernelDesc &desc,
   std::map<std::string, int64_t> knobs;
   if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
     return err;
-  return guarded([&] {
-    AttentionPipeline p(desc, target, knobs);
-    p.build();
-    text = p.describe();
-  });
+  return guarded([&] { text = buildPipeline(desc, target, knobs).text; });
 }
 
 std::string
@@ -61,10 +82,9 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
     Halide::Target t(target.halideTarget);
     std::vector<Halide::Module> modules;
     for (size_t n = 0; n < kernels.size(); ++n) {
-      AttentionPipeline p(kernels[n], target, knobs[n]);
-      p.build();
+      BuiltPipeline p = buildPipeline(kernels[n], target, knobs[n]);
       modules.push_back(
-          p.pipeline().compile_to_module(p.arguments(), kernels[n].name, t));
+          p.pipeline.compile_to_module(p.arguments, kernels[n].name, t));
     }
     Halide::Module all = Halide::link_modules("attnc_kernels", modules);
     std::map<Halide::OutputFileType, std::string> outputs{

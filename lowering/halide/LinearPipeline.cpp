@@ -1,0 +1,557 @@
+//===- LinearPipeline.cpp - linear-family attention in Halide -------------===//
+
+#include "lowering/halide/LinearPipeline.h"
+
+#include "lowering/halide/AttentionPipeline.h"
+#include "lowering/halide/ExprBuilder.h"
+#include "support/RandomFeatures.h"
+
+#include <cmath>
+#include <sstream>
+
+using namespace Halide;
+using namespace attn;
+using namespace attn::halide;
+
+LinearPipeline::LinearPipeline(const AttentionKernelDesc &desc,
+                               const TargetInfo &target,
+                               std::map<std::string, int64_t> knobs)
+    : desc(desc), target(target), knobs(std::move(knobs)) {}
+
+void LinearPipeline::build() {
+  params = makeInputParams(desc);
+  if (desc.form == "associative") {
+    defineAssociative();
+    scheduleAssociative();
+  } else if (desc.form == "chunked_scan") {
+    defineChunkedScan();
+    scheduleChunkedScan();
+  } else {
+    throw CompileError("the attnc backend has no lowering for form '" +
+                       desc.form + "' yet");
+  }
+}
+
+std::vector<Argument> LinearPipeline::arguments() const {
+  std::vector<Argument> args;
+  for (const ImageParam &p : params)
+    args.push_back(p);
+  return args;
+}
+
+//===----------------------------------------------------------------------===//
+// Features
+//===----------------------------------------------------------------------===//
+
+Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
+  ImageParam &q = params[desc.query], &k = params[desc.key];
+  Expr D = x.dim(0).extent(), rows = x.dim(1).extent();
+  ExprEnv env;
+  env.dims = {{"B", q.dim(3).extent()}, {"H", q.dim(2).extent()},
+              {"N", q.dim(1).extent()}, {"M", k.dim(1).extent()},
+              {"D", q.dim(0).extent()}, {"G", k.dim(2).extent()}};
+  env.load = argumentLoader(desc, params);
+  std::string side = isKey ? "k" : "q";
+  Func base("phi0_" + side);
+  if (desc.randomFeatures > 0) {
+    // FAVOR+ (docs/LinearFamily.md §4): u_r = Omega_r . x~ - |x~|^2 / 2,
+    // phi0_r = m^{-1/2} (exp(u_r - c) + eps_f), c the row max (queries) or
+    // the max over the whole (b, g) slice (keys).
+    int64_t dim = desc.args[desc.query].shape[3];
+    if (dim <= 0)
+      throw CompileError("FAVOR+ random features need a static head dim D");
+    int64_t m = desc.randomFeatures;
+    if (!omega.defined()) {
+      std::vector<double> w = favorPlusMatrix(m, dim, uint64_t(desc.featureSeed));
+      omega = Buffer<float>(int(m), int(dim), "omega");
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t d = 0; d < dim; ++d)
+          omega(int(r), int(d)) = float(w[r * dim + d]);
+    }
+    float scale = float(std::pow(double(dim), -0.25));
+    RDom &rd = isKey ? rdK : rdQ;
+    rd = RDom(0, int(dim), "rd_" + side);
+    Func &proj = isKey ? projK : projQ;
+    Func sq("half_sq_" + side), u("u_" + side);
+    proj(f0, t, g, b) = 0.0f;
+    proj(f0, t, g, b) += omega(f0, rd) * (cast<float>(x(rd, t, g, b)) * scale);
+    sq(t, g, b) = 0.0f;
+    Expr xs = cast<float>(x(rd, t, g, b)) * scale;
+    sq(t, g, b) += xs * xs * 0.5f;
+    u(f0, t, g, b) = proj(f0, t, g, b) - sq(t, g, b);
+    RDom rm(0, int(m), "rm_" + side);
+    Expr shift;
+    if (isKey) {
+      RDom all(0, int(m), 0, rows, "rall");
+      keyMax(g, b) = Float(32).min();
+      keyMax(g, b) = max(keyMax(g, b), u(all.x, all.y, g, b));
+      shift = keyMax(g, b);
+    } else {
+      Func rowMax("row_max_q");
+      rowMax(t, g, b) = Float(32).min();
+      rowMax(t, g, b) = max(rowMax(t, g, b), u(rm, t, g, b));
+      shift = rowMax(t, g, b);
+    }
+    base(f0, t, g, b) =
+        (accurateExp(u(f0, t, g, b) - shift) + float(kFavorPlusEpsilon)) *
+        float(1.0 / std::sqrt(double(m)));
+    baseWidth = int(m);
+  } else {
+    Expr xv = cast<float>(x(f0, t, g, b));
+    if (desc.featureMap) {
+      ExprEnv mapEnv = env;
+      mapEnv.vars = {{"x", xv}};
+      xv = cast<float>(buildExpr(*desc.featureMap, mapEnv));
+    }
+    base(f0, t, g, b) = xv;
+    baseWidth = D;
+  }
+
+  Func phi = isKey ? phiK : phiQ;
+  Expr value;
+  if (desc.expand.empty()) {
+    value = base(f, t, g, b);
+    featureWidth = baseWidth;
+  } else {
+    ExprEnv posEnv = env;
+    posEnv.vars = {{"i", t}};
+    Expr factor = cast<float>(buildExpr(desc.expand.back(), posEnv));
+    Expr which = f / baseWidth;
+    for (int n = int(desc.expand.size()) - 2; n >= 0; --n)
+      factor = select(which == n, cast<float>(buildExpr(desc.expand[n], posEnv)),
+                      factor);
+    value = base(f % baseWidth, t, g, b) * factor;
+    featureWidth = baseWidth * int(desc.expand.size());
+  }
+  // Key padding: an excluded key contributes nothing.
+  if (isKey && desc.kvLengths >= 0)
+    value = select(t < params[desc.kvLengths](b), value, 0.0f);
+  phi(f, t, g, b) = value;
+  return phi;
+}
+
+/// O = num / (den + eps), num / max(den, eps) or num, per the normalizer.
+static Expr normalizeRow(const AttentionKernelDesc &desc, Expr num, Expr den) {
+  if (desc.normalize == "none")
+    return num;
+  if (desc.clampDenominator)
+    return num / max(den, float(desc.eps));
+  return num / (den + float(desc.eps));
+}
+
+/// Static output extents are part of the contract; all buffers start at 0.
+static void constrainOutput(const AttentionKernelDesc &desc, Func &out) {
+  const TensorArg &o = desc.args[desc.out];
+  for (int n = 0; n < out.dimensions(); ++n)
+    out.output_buffer().dim(n).set_min(0);
+  for (size_t n = 0; n < o.shape.size(); ++n)
+    if (o.shape[n] >= 0)
+      out.output_buffer().dim(int(o.shape.size() - 1 - n))
+          .set_extent(int(o.shape[n]));
+}
+
+//===----------------------------------------------------------------------===//
+// Associative form
+//===----------------------------------------------------------------------===//
+
+void LinearPipeline::defineAssociative() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  Expr M = k.dim(1).extent(), H = q.dim(2).extent(), G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  defineFeature(k, /*isKey=*/true);
+  defineFeature(q, /*isKey=*/false);
+
+  rk = RDom(0, M, "rk");
+  kv(e, f, g, b) = 0.0f;
+  kv(e, f, g, b) += phiK(f, rk, g, b) * cast<float>(v(e, rk, g, b));
+  z(f, g, b) = 0.0f;
+  z(f, g, b) += phiK(f, rk, g, b);
+
+  rf = RDom(0, featureWidth, "rf");
+  num(e, i, h, b) = 0.0f;
+  num(e, i, h, b) += phiQ(rf, i, h, b) * kv(e, rf, hk, b);
+  den(i, h, b) = 0.0f;
+  den(i, h, b) += phiQ(rf, i, h, b) * z(rf, hk, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) =
+      cast(outType, normalizeRow(desc, num(e, i, h, b), den(i, h, b)));
+  constrainOutput(desc, out);
+  algorithmOrder = {phiK, kv, z, phiQ, num, den, out};
+}
+
+void LinearPipeline::scheduleAssociative() {
+  const int vw = int(knobs.at("vector_width"));
+  const int fb = int(knobs.at("feature_block"));
+  const int qu = int(knobs.at("query_unroll"));
+  const int kb = int(knobs.at("key_block"));
+  const int qt = int(knobs.at("query_tile"));
+  auto str = [](int x) { return std::to_string(x); };
+  int64_t dv = desc.args[desc.value].shape[3];
+  bool unrollE = dv > 0 && dv % vw == 0;
+
+  // The state KV: one task per (feature block, g, b); a register block of
+  // feature_block features x the value dim accumulates over the keys.
+  Var fo("fo"), fi("fi"), eo("eo"), ei("ei"), kvTile("kv_tile");
+  Func kvOut = kv;
+  kv.compute_root()
+      .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
+      .reorder(e, fi, fo, g, b)
+      .fuse(fo, g, kvTile)
+      .fuse(kvTile, b, kvTile)
+      .parallel(kvTile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  RVar ro("rko"), ri("rki");
+  kv.update()
+      .split(rk.x, ro, ri, kb, TailStrategy::GuardWithIf)
+      .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
+      .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
+      .reorder(ei, eo, fi, ri, ro, fo, g, b)
+      .vectorize(ei)
+      .fuse(fo, g, kvTile)
+      .fuse(kvTile, b, kvTile)
+      .parallel(kvTile)
+      .unroll(fi);
+  if (unrollE)
+    kv.update().unroll(eo);
+  Var tb("tb"), tj("tj");
+  phiK.compute_root()
+      .split(t, tb, tj, kb, TailStrategy::GuardWithIf)
+      .fuse(tb, g, tb)
+      .fuse(tb, b, tb)
+      .parallel(tb)
+      .vectorize(f, vw, TailStrategy::GuardWithIf);
+  note("kv.compute_root().split(f, fo, fi, " + str(fb) +
+       ").parallel(fo x g x b); kv.update().split(rk, rko, rki, " + str(kb) +
+       ").reorder(e, fi, rki, rko).vectorize(e, " + str(vw) + ").unroll(fi)" +
+       (unrollE ? ".unroll(e / " + str(vw) + ")" : "") + ";");
+  note("phi_k.compute_root().split(t, tb, tj, " + str(kb) +
+       ").parallel(tb x g x b).vectorize(f, " + str(vw) + ");");
+  z.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  z.update().reorder(f, rk.x).vectorize(f, vw, TailStrategy::GuardWithIf)
+      .parallel(b);
+  note("z.compute_root(); z.update().reorder(f, rk).vectorize(f, " + str(vw) +
+       ");");
+  if (desc.randomFeatures > 0) {
+    // The key stabilizer needs every key's projection first.
+    projK.compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf)
+        .parallel(b);
+    projK.update().reorder(f0, rdK.x).vectorize(f0, vw,
+                                                TailStrategy::GuardWithIf);
+    keyMax.compute_root();
+  }
+
+  // The readout: one task per (query tile, h, b); blocks of query_unroll
+  // rows x the value dim accumulate over the features.
+  Var io("io"), iin("iin"), iio("iio"), iii("iii");
+  out.split(i, io, iin, qt, TailStrategy::GuardWithIf)
+      .split(iin, iio, iii, qu, TailStrategy::GuardWithIf)
+      .reorder(e, iii, iio, io, h, b)
+      .fuse(io, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf)
+      .unroll(iii);
+  phiQ.compute_at(out, tile).vectorize(f, vw, TailStrategy::GuardWithIf);
+  num.compute_at(out, iio).vectorize(e, vw, TailStrategy::GuardWithIf)
+      .unroll(i);
+  num.update()
+      .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
+      .reorder(ei, eo, i, rf.x)
+      .vectorize(ei)
+      .unroll(i);
+  if (unrollE)
+    num.update().unroll(eo);
+  den.compute_at(out, iio);
+  note("out.split(i, io, ii, " + str(qt) + ").split(ii, iio, iii, " +
+       str(qu) + ").parallel(io x h x b).vectorize(e, " + str(vw) +
+       ").unroll(iii);");
+  note("phi_q.compute_at(out, tile); num.compute_at(out, iio); "
+       "num.update().reorder(e, i, rf).vectorize(e).unroll(i); "
+       "den.compute_at(out, iio);");
+  if (desc.randomFeatures > 0) {
+    projQ.compute_at(out, tile).vectorize(f0, vw,
+                                          TailStrategy::GuardWithIf);
+    projQ.update().reorder(f0, rdQ.x).vectorize(f0, vw,
+                                                TailStrategy::GuardWithIf);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Chunked scan (causal)
+//===----------------------------------------------------------------------===//
+
+void LinearPipeline::defineChunkedScan() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  const int c = int(knobs.at("chunk"));
+  Expr N = q.dim(1).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
+       G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  Expr T = (M + c - 1) / c;
+  defineFeature(k, /*isKey=*/true);
+  defineFeature(q, /*isKey=*/false);
+
+  // Chunk-local views: rows past the end read zeros (keys) or a clamped
+  // row (queries; never stored).
+  Expr keyPos = t * c + jj;
+  Func phiKc("phi_k_chunk"), vc("v_chunk"), phiQc("phi_q_chunk");
+  phiKc(f, jj, t, g, b) =
+      select(keyPos < M, phiK(f, min(keyPos, M - 1), g, b), 0.0f);
+  vc(e, jj, t, g, b) =
+      select(keyPos < M, cast<float>(v(e, min(keyPos, M - 1), g, b)), 0.0f);
+  Expr qPos = t * c + ii;
+  phiQc(f, ii, t, h, b) = phiQ(f, min(qPos, N - 1), h, b);
+
+  // Momentum: w(r) = alpha + beta_w * mu^r (r = i - j >= 0), so the state
+  // splits into a plain and a mu-decayed part (spec V13, two scans).
+  bool momentum = desc.weightKind == "momentum";
+  double mu = desc.momentumBeta, gamma = desc.momentumGamma;
+  double alpha = momentum ? gamma / (1.0 - mu) : 1.0;
+  double betaW = momentum ? -gamma * mu / (1.0 - mu) : 0.0;
+  bool decayed = momentum && mu > 0.0;
+  // mu^r for r in [0, c], computed as exp(r log mu) (never mu^-r).
+  Var r("r");
+  weightTable(r) = decayed ? cast<float>(exp(cast<double>(r) * Expr(std::log(mu))))
+                           : Expr(0.0f);
+
+  rc = RDom(0, c, "rc");
+  dA(e, f, t, g, b) = 0.0f;
+  dA(e, f, t, g, b) += phiKc(f, rc, t, g, b) * vc(e, rc, t, g, b);
+  dZ(f, t, g, b) = 0.0f;
+  dZ(f, t, g, b) += phiKc(f, rc, t, g, b);
+  // Exclusive prefix over chunks.
+  rt = RDom(1, max(T - 1, 0), "rt");
+  stA(e, f, t, g, b) = 0.0f;
+  stA(e, f, rt, g, b) = stA(e, f, rt - 1, g, b) + dA(e, f, rt - 1, g, b);
+  stZ(f, t, g, b) = 0.0f;
+  stZ(f, rt, g, b) = stZ(f, rt - 1, g, b) + dZ(f, rt - 1, g, b);
+  if (decayed) {
+    // dB = sum_j mu^(c-1-jj) phi_k v; B_t = mu^c B_(t-1) + dB_(t-1).
+    dB(e, f, t, g, b) = 0.0f;
+    dB(e, f, t, g, b) += phiKc(f, rc, t, g, b) * weightTable(c - 1 - rc) *
+                         vc(e, rc, t, g, b);
+    stB(e, f, t, g, b) = 0.0f;
+    stB(e, f, rt, g, b) =
+        weightTable(c) * stB(e, f, rt - 1, g, b) + dB(e, f, rt - 1, g, b);
+  }
+
+  // Intra-chunk scores, causal inside the chunk.
+  rf = RDom(0, featureWidth, "rf");
+  intra(jj, ii, t, h, b) = 0.0f;
+  intra(jj, ii, t, h, b) += phiQc(rf, ii, t, h, b) * phiKc(rf, jj, t, hk, b);
+  Expr visible = jj <= ii;
+  Expr s = select(visible, intra(jj, ii, t, h, b), 0.0f);
+  Func masked("intra_masked");
+  masked(jj, ii, t, h, b) = s;
+
+  // Numerator: intra part (weighted) + carried state; denominator: intra
+  // part (unweighted) + carried normalizer.
+  Expr wIntra = momentum ? Expr(float(alpha)) +
+                               float(betaW) * weightTable(ii - rc)
+                         : Expr(1.0f);
+  if (momentum)
+    wIntra = select(rc <= ii, wIntra, 0.0f);
+  numC(e, ii, t, h, b) = 0.0f;
+  numC(e, ii, t, h, b) += masked(rc, ii, t, h, b) * cast<float>(wIntra) *
+                          vc(e, rc, t, hk, b);
+  Expr carried = float(alpha) * stA(e, rf, t, hk, b);
+  if (decayed)
+    carried += float(betaW) * weightTable(ii + 1) * stB(e, rf, t, hk, b);
+  numC(e, ii, t, h, b) += phiQc(rf, ii, t, h, b) * carried;
+  denC(ii, t, h, b) = 0.0f;
+  denC(ii, t, h, b) += masked(rc, ii, t, h, b);
+  denC(ii, t, h, b) += phiQc(rf, ii, t, h, b) * stZ(rf, t, hk, b);
+
+  res(e, ii, t, h, b) =
+      normalizeRow(desc, numC(e, ii, t, h, b), denC(ii, t, h, b));
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) = cast(outType, res(e, i % c, i / c, h, b));
+  constrainOutput(desc, out);
+  chunkViews = {phiKc, vc, phiQc, masked};
+  algorithmOrder = {phiK, phiKc, vc, dA, dZ, stA, stZ};
+  if (decayed) {
+    algorithmOrder.push_back(dB);
+    algorithmOrder.push_back(stB);
+  }
+  for (Func fn : {phiQ, phiQc, intra, masked, numC, denC, res, out})
+    algorithmOrder.push_back(fn);
+}
+
+void LinearPipeline::scheduleChunkedScan() {
+  const int vw = int(knobs.at("vector_width"));
+  const int fb = int(knobs.at("feature_block"));
+  const int qu = int(knobs.at("query_unroll"));
+  const int c = int(knobs.at("chunk"));
+  auto str = [](int x) { return std::to_string(x); };
+  int64_t dv = desc.args[desc.value].shape[3];
+  bool unrollE = dv > 0 && dv % vw == 0;
+  bool decayed = desc.weightKind == "momentum" && desc.momentumBeta > 0.0;
+  Func phiKc = chunkViews[0], vc = chunkViews[1], phiQc = chunkViews[2],
+       masked = chunkViews[3];
+
+  phiK.compute_root()
+      .split(t, tile, jj, c, TailStrategy::GuardWithIf)
+      .fuse(tile, g, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(f, vw, TailStrategy::GuardWithIf);
+  note("phi_k.compute_root().split(t, tile, jj, " + str(c) +
+       ").parallel(tile x g x b).vectorize(f, " + str(vw) + ");");
+  if (desc.randomFeatures > 0) {
+    projK.compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf)
+        .parallel(b);
+    projK.update().reorder(f0, rdK.x).vectorize(f0, vw,
+                                                TailStrategy::GuardWithIf);
+    keyMax.compute_root();
+  }
+  if (desc.weightKind == "momentum")
+    weightTable.compute_root();
+
+  // Per-chunk state increments: one task per (chunk, g, b), register blocks
+  // of feature_block features x the value dim.
+  Var fo("fo"), fi("fi"), eo("eo"), ei("ei");
+  for (Func *fn : {&dA, &dB}) {
+    if (fn == &dB && !decayed)
+      continue;
+    fn->compute_root()
+        .fuse(t, g, tile)
+        .fuse(tile, b, tile)
+        .parallel(tile)
+        .vectorize(e, vw, TailStrategy::GuardWithIf);
+    fn->update()
+        .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
+        .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
+        .reorder(ei, eo, fi, rc.x, fo, t, g, b)
+        .vectorize(ei)
+        .fuse(t, g, tile)
+        .fuse(tile, b, tile)
+        .parallel(tile)
+        .unroll(fi);
+    if (unrollE)
+      fn->update().unroll(eo);
+  }
+  dZ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  dZ.update().reorder(f, rc.x).vectorize(f, vw, TailStrategy::GuardWithIf);
+  note("d_state.compute_root().parallel(t x g x b); d_state.update()"
+       ".split(f, fo, fi, " + str(fb) + ").reorder(e, fi, rc, fo)"
+       ".vectorize(e, " + str(vw) + ").unroll(fi);  // d_decayed alike");
+  for (Func *fn : {&stA, &stB}) {
+    if (fn == &stB && !decayed)
+      continue;
+    fn->compute_root().vectorize(e, vw, TailStrategy::GuardWithIf);
+    fn->update().reorder(e, f, rt.x).vectorize(e, vw, TailStrategy::GuardWithIf)
+        .parallel(b);
+  }
+  stZ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  stZ.update().reorder(f, rt.x).vectorize(f, vw, TailStrategy::GuardWithIf);
+  note("state.compute_root(); state.update().reorder(e, f, rt)"
+       ".vectorize(e, " + str(vw) + ");  // the exclusive prefix over chunks");
+
+  // Output: one task per (chunk, h, b).  Every per-chunk Func covers
+  // exactly one chunk (bounds inference cannot see through out's i % chunk
+  // and i / chunk by itself).
+  Var io("io"), iin("iin");
+  out.split(i, io, iin, c, TailStrategy::GuardWithIf)
+      .reorder(e, iin, io, h, b)
+      .fuse(io, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  auto perChunk = [&](Func fn) {
+    fn.compute_at(out, tile).bound_extent(t, 1);
+  };
+  perChunk(phiQc);
+  phiQc.bound(ii, 0, c).vectorize(f, vw, TailStrategy::GuardWithIf);
+  Func phiKt = phiKc.in(intra), vt = vc.in(numC);
+  perChunk(phiKt);
+  phiKt.bound(jj, 0, c).reorder_storage(jj, f)
+      .vectorize(jj, vw, TailStrategy::GuardWithIf);
+  perChunk(vt);
+  vt.bound(jj, 0, c).vectorize(e, vw, TailStrategy::GuardWithIf);
+  perChunk(intra);
+  intra.bound(ii, 0, c).bound(jj, 0, c)
+      .vectorize(jj, vw, TailStrategy::GuardWithIf);
+  Var jo("jo"), ji("ji"), io2("io2"), ii2("ii2");
+  intra.update()
+      .split(jj, jo, ji, vw, TailStrategy::GuardWithIf)
+      .split(ii, io2, ii2, qu, TailStrategy::GuardWithIf)
+      .reorder(ji, jo, ii2, rf.x, io2)
+      .vectorize(ji)
+      .unroll(ii2);
+  if (c % vw == 0)
+    intra.update().unroll(jo);
+  perChunk(masked);
+  masked.bound(ii, 0, c).bound(jj, 0, c)
+      .vectorize(jj, vw, TailStrategy::GuardWithIf);
+  Var rio("rio"), rii("rii");
+  perChunk(res);
+  res.bound(ii, 0, c)
+      .split(ii, rio, rii, qu, TailStrategy::GuardWithIf)
+      .reorder(e, rii, rio)
+      .vectorize(e, vw, TailStrategy::GuardWithIf)
+      .unroll(rii);
+  numC.compute_at(res, rio).vectorize(e, vw, TailStrategy::GuardWithIf)
+      .unroll(ii);
+  for (int u = 0; u < 2; ++u) {
+    RVar red = u == 0 ? RVar(rc.x) : RVar(rf.x);
+    numC.update(u)
+        .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
+        .reorder(ei, eo, ii, red)
+        .vectorize(ei)
+        .unroll(ii);
+    if (unrollE)
+      numC.update(u).unroll(eo);
+  }
+  denC.compute_at(res, rio);
+  note("out.split(i, io, ii, " + str(c) +
+       ").parallel(io x h x b).vectorize(e, " + str(vw) + ");");
+  note("// per chunk: phi_q_chunk, phi_k_chunk.in(intra) (stored "
+       "jj-innermost), v_chunk.in(num_chunk), intra (vectorize jj, unroll " +
+       str(qu) + " rows), intra_masked, normalized (blocks of " + str(qu) +
+       " rows)");
+  note("num_chunk.compute_at(normalized, rio); num_chunk.update(0|1)"
+       ".reorder(e, ii, rc|rf).vectorize(e).unroll(ii); "
+       "den_chunk.compute_at(normalized, rio);");
+  if (desc.randomFeatures > 0) {
+    projQ.compute_at(phiQ, tile).vectorize(f0, vw, TailStrategy::GuardWithIf);
+    projQ.update().reorder(f0, rdQ.x).vectorize(f0, vw,
+                                                TailStrategy::GuardWithIf);
+  }
+  phiQ.compute_root()
+      .split(t, tile, ii, c, TailStrategy::GuardWithIf)
+      .fuse(tile, g, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(f, vw, TailStrategy::GuardWithIf);
+}
+
+//===----------------------------------------------------------------------===//
+// Text
+//===----------------------------------------------------------------------===//
+
+std::string LinearPipeline::describe() const {
+  std::ostringstream os;
+  os << "// Halide pipeline for kernel '" << desc.name << "' (form "
+     << desc.form << ", target " << target.halideTarget << ")\n";
+  os << "// knobs:";
+  for (auto &[name, value] : knobs)
+    os << " " << name << "=" << value;
+  os << "\n";
+  os << "void generate() {\n";
+  for (const Func &fn : algorithmOrder) {
+    std::vector<Expr> pureArgs;
+    for (const Var &a : fn.args())
+      pureArgs.push_back(a);
+    printHalideDefinition(os, fn.name(), pureArgs, fn.values().as_vector());
+    for (int u = 0; u < fn.num_update_definitions(); ++u) {
+      printHalideDefinition(os, fn.name(), fn.update_args(u),
+                            fn.update_values(u).as_vector());
+    }
+  }
+  os << "}\n\nvoid schedule() {\n";
+  for (const std::string &line : scheduleLog)
+    os << "  " << line << "\n";
+  os << "}\n";
+  return os.str();
+}

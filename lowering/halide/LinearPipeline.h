@@ -1,0 +1,93 @@
+//===- LinearPipeline.h - linear-family attention in Halide -----*- C++ -*-===//
+//
+// Private to lowering/halide.  The efficient forms of the linear family
+// (docs/LinearFamily.md), algorithm and schedule kept apart as in
+// AttentionPipeline:
+//
+// * "associative": KV[f, e] = sum_j phi_k[j, f] v[j, e] and z[f] =
+//   sum_j phi_k[j, f] per (b, g) (one GEMM, keys in blocks of `key_block`),
+//   then O[i] = phi_q[i] . KV / (phi_q[i] . z + eps) per query tile (the
+//   second GEMM).
+// * "chunked_scan": causal.  Keys and queries are cut into chunks of
+//   `chunk` rows; per chunk the state increments dA = phi_k^T V (and, with a
+//   momentum weight, the decayed dB) are GEMMs run in parallel, an exclusive
+//   prefix over chunks gives the carried states, and each chunk's output is
+//   its masked intra-chunk quadratic part plus phi_q times the carried state.
+//
+// The feature map (pointwise, or FAVOR+ with its stabilizers) and the
+// positional expansion are computed once per row, inside the tile that
+// consumes them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_HALIDE_LINEARPIPELINE_H
+#define ATTN_LOWERING_HALIDE_LINEARPIPELINE_H
+
+#include "lowering/KernelDesc.h"
+#include "lowering/halide/HalideBackend.h"
+
+#include "Halide.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn::halide {
+
+class LinearPipeline {
+public:
+  LinearPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
+                 std::map<std::string, int64_t> knobs);
+
+  /// Builds the algorithm and applies the schedule.
+  void build();
+
+  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
+  /// The entry's arguments in ABI order (outputs are added by Halide).
+  std::vector<Halide::Argument> arguments() const;
+  /// Generator-style text: one line per definition, then the schedule.
+  std::string describe() const;
+
+private:
+  /// The feature Func of `input` (Halide dims f, t, head, b), masked to zero
+  /// for excluded keys.
+  Halide::Func defineFeature(Halide::ImageParam &input, bool isKey);
+  void defineAssociative();
+  void defineChunkedScan();
+  void scheduleAssociative();
+  void scheduleChunkedScan();
+  void note(const std::string &line) { scheduleLog.push_back(line); }
+
+  const AttentionKernelDesc &desc;
+  TargetInfo target;
+  std::map<std::string, int64_t> knobs;
+
+  std::vector<Halide::ImageParam> params;
+  /// Feature width after expansion, and before (base map width).
+  Halide::Expr featureWidth, baseWidth;
+  Halide::Var f0{"f0"}, f{"f"}, e{"e"}, i{"i"}, j{"j"}, t{"t"}, h{"h"}, g{"g"},
+      b{"b"}, ii{"ii"}, jj{"jj"}, tile{"tile"};
+  Halide::RDom rk, rf, rc, rt;
+  /// The head-dim reductions of the FAVOR+ projections.
+  Halide::RDom rdQ, rdK;
+
+  // Features (FAVOR+ helpers are only defined when used).
+  Halide::Func phiQ{"phi_q"}, phiK{"phi_k"}, projQ{"proj_q"},
+      projK{"proj_k"}, keyMax{"key_max"};
+  // Associative.
+  Halide::Func kv{"kv"}, z{"z"}, num{"num"}, den{"den"};
+  // Chunked scan.
+  Halide::Func dA{"d_state"}, dB{"d_decayed"}, dZ{"d_norm"}, stA{"state"},
+      stB{"decayed"}, stZ{"norm_state"}, intra{"intra"}, numC{"num_chunk"},
+      denC{"den_chunk"}, weightTable{"weight_table"};
+  Halide::Func res{"normalized"}, out{"out"};
+  /// phi_k_chunk, v_chunk, phi_q_chunk, intra_masked.
+  std::vector<Halide::Func> chunkViews;
+  std::vector<Halide::Func> algorithmOrder;
+  std::vector<std::string> scheduleLog;
+  Halide::Buffer<float> omega;
+};
+
+} // namespace attn::halide
+
+#endif // ATTN_LOWERING_HALIDE_LINEARPIPELINE_H
