@@ -10,7 +10,7 @@ set -euo pipefail
 core_pkgs=(
   cmake make ninja-build g++ python3
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
-  libhalide14-0-dev libsqlite3-dev libgtest-dev nlohmann-json3-dev
+  libhalide14-0-dev libsqlite3-dev libfftw3-dev libgtest-dev nlohmann-json3-dev
   pocl-opencl-icd ocl-icd-opencl-dev
   zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev
 )

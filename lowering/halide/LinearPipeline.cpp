@@ -26,6 +26,9 @@ void LinearPipeline::build() {
   } else if (desc.form == "chunked_scan") {
     defineChunkedScan();
     scheduleChunkedScan();
+  } else if (desc.form == "fft_toeplitz") {
+    defineFftToeplitz();
+    scheduleFftToeplitz();
   } else {
     throw CompileError("the attnc backend has no lowering for form '" +
                        desc.form + "' yet");
@@ -524,6 +527,73 @@ void LinearPipeline::scheduleChunkedScan() {
       .fuse(tile, b, tile)
       .parallel(tile)
       .vectorize(f, vw, TailStrategy::GuardWithIf);
+}
+
+//===----------------------------------------------------------------------===//
+// FFT Toeplitz (rpe)
+//===----------------------------------------------------------------------===//
+
+void LinearPipeline::defineFftToeplitz() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  if (desc.rpeBias < 0)
+    throw CompileError("the fft_toeplitz form needs an rpe bias argument");
+  ImageParam &bias = params[desc.rpeBias];
+  Expr N = q.dim(1).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
+       G = k.dim(2).extent(), B = q.dim(3).extent(),
+       Dv = v.dim(0).extent(), R = bias.dim(0).extent();
+  defineFeature(k, /*isKey=*/true);
+  defineFeature(q, /*isKey=*/false);
+  // toeplitz(e, f, i, h, b) = sum_j c(j - i) phi_k(f, j) [v(e, j); 1]: the
+  // Dv + 1 channels of one feature, convolved by FFT (FftSupport.c).
+  std::vector<ExternFuncArgument> args = {
+      phiK, v, bias, cast<int>(N), cast<int>(M), cast<int>(featureWidth),
+      cast<int>(Dv), cast<int>(G), cast<int>(B), cast<int>(H), cast<int>(R),
+      Expr(desc.isCausal() ? 1 : 0)};
+  toeplitz.define_extern("attn_rpe_toeplitz", args, Float(32),
+                         {e, f, i, h, b});
+  rf = RDom(0, featureWidth, "rf");
+  num(e, i, h, b) = 0.0f;
+  num(e, i, h, b) += phiQ(rf, i, h, b) * toeplitz(e, rf, i, h, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) =
+      cast(outType, normalizeRow(desc, num(e, i, h, b), num(Dv, i, h, b)));
+  constrainOutput(desc, out);
+  algorithmOrder = {phiK, phiQ, num, out};
+}
+
+void LinearPipeline::scheduleFftToeplitz() {
+  const int vw = int(knobs.at("vector_width"));
+  const int fb = int(knobs.at("feature_block"));
+  auto str = [](int x) { return std::to_string(x); };
+  phiK.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  phiQ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  if (desc.randomFeatures > 0) {
+    for (Func *proj : {&projK, &projQ}) {
+      RDom &rd = proj == &projK ? rdK : rdQ;
+      proj->compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf);
+      proj->update().reorder(f0, rd.x).vectorize(f0, vw,
+                                                 TailStrategy::GuardWithIf);
+    }
+    keyMax.compute_root();
+  }
+  // One task per (h, b); per block of feature_block features one extern
+  // call convolves their (Dv + 1) channels, then phi_q accumulates them.
+  Var hb("hb");
+  num.compute_root().vectorize(e, vw, TailStrategy::GuardWithIf);
+  RVar fo("rfo"), fi("rfi");
+  num.update()
+      .split(rf.x, fo, fi, fb, TailStrategy::GuardWithIf)
+      .reorder(e, i, fi, fo, h, b)
+      .fuse(h, b, hb)
+      .parallel(hb)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  toeplitz.compute_at(num, fo);
+  out.fuse(h, b, hb).parallel(hb).vectorize(e, vw, TailStrategy::GuardWithIf);
+  note("phi_k.compute_root(); phi_q.compute_root();");
+  note("num.update().split(rf, rfo, rfi, " + str(fb) +
+       ").reorder(e, i, rfi, rfo, h, b).parallel(h x b).vectorize(e, " +
+       str(vw) + "); toeplitz.compute_at(num, rfo);  // FFTW extern");
 }
 
 //===----------------------------------------------------------------------===//

@@ -54,6 +54,8 @@ private:
   Halide::Func defineFeature(Halide::ImageParam &input, bool isKey);
   void defineAssociative();
   void defineChunkedScan();
+  void defineFftToeplitz();
+  void scheduleFftToeplitz();
   void scheduleAssociative();
   void scheduleChunkedScan();
   void note(const std::string &line) { scheduleLog.push_back(line); }
@@ -80,6 +82,8 @@ private:
   Halide::Func dA{"d_state"}, dB{"d_decayed"}, dZ{"d_norm"}, stA{"state"},
       stB{"decayed"}, stZ{"norm_state"}, intra{"intra"}, numC{"num_chunk"},
       denC{"den_chunk"}, weightTable{"weight_table"};
+  // FFT Toeplitz (the extern stage of tools/attnc/FftSupport.c).
+  Halide::Func toeplitz{"toeplitz"};
   Halide::Func res{"normalized"}, out{"out"};
   /// phi_k_chunk, v_chunk, phi_q_chunk, intra_masked.
   std::vector<Halide::Func> chunkViews;

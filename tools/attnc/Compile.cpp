@@ -68,7 +68,19 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   std::vector<std::string> objects{kernelsObj, hashObj};
   objects.insert(objects.end(), request.extraObjects.begin(),
                  request.extraObjects.end());
-  if (std::string err = linkShared(objects, outPath);
+  std::vector<std::string> libraries;
+  bool needsFft = false;
+  for (const AttentionKernelDesc &k : request.kernels)
+    needsFft |= k.form == "fft_toeplitz";
+  if (needsFft) {
+    std::string fftObj;
+    if (std::string err = compileFftSupportObject(tmpDir.str().str(), fftObj);
+        !err.empty())
+      return err;
+    objects.push_back(fftObj);
+    libraries.push_back("fftw3");
+  }
+  if (std::string err = linkShared(objects, outPath, libraries);
       !err.empty())
     return err;
   llvm::SmallString<128> manifestPath(outPath);

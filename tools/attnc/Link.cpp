@@ -20,6 +20,30 @@ static const char *const kLibrarySupport =
 #include "tools/attnc/LibrarySupport.inc"
     ;
 
+/// tools/attnc/FftSupport.c, compiled into libraries with an FFT kernel.
+static const char *const kFftSupport =
+#include "tools/attnc/FftSupport.inc"
+    ;
+
+std::string attn::driver::compileFftSupportObject(const std::string &dir,
+                                                  std::string &objPath) {
+  llvm::SmallString<128> src(dir);
+  llvm::sys::path::append(src, "attnc_fft.c");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(src, ec);
+    if (ec)
+      return "cannot write " + src.str().str() + ": " + ec.message();
+    os << kFftSupport;
+  }
+  llvm::SmallString<128> obj(dir);
+  llvm::sys::path::append(obj, "attnc_fft.o");
+  objPath = obj.str().str();
+  return runProgram({cCompiler(), "-std=c11", "-c", "-fPIC", "-O2",
+                     "-I" ATTN_HALIDE_RUNTIME_INCLUDE, src.str().str(), "-o",
+                     objPath});
+}
+
 std::string attn::driver::cCompiler() {
   if (const char *cc = std::getenv("CC"); cc && *cc)
     return cc;
@@ -76,9 +100,12 @@ std::string attn::driver::compileHashObject(const std::string &hash,
 }
 
 std::string attn::driver::linkShared(const std::vector<std::string> &objects,
-                                     const std::string &output) {
+                                     const std::string &output,
+                                     const std::vector<std::string> &libraries) {
   std::vector<std::string> argv{cCompiler(), "-shared", "-o", output};
   argv.insert(argv.end(), objects.begin(), objects.end());
+  for (const std::string &lib : libraries)
+    argv.push_back("-l" + lib);
   argv.insert(argv.end(), {"-lpthread", "-ldl", "-lm"});
   return runProgram(argv);
 }

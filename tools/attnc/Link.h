@@ -22,9 +22,15 @@ std::string runProgram(const std::vector<std::string> &argv);
 std::string compileHashObject(const std::string &hash,
                               const std::string &dir, std::string &objPath);
 
-/// Links objects into a shared library.
+/// Compiles tools/attnc/FftSupport.c (the FFTW Toeplitz product of the
+/// fft_toeplitz form) into `dir`; the library must then link -lfftw3.
+std::string compileFftSupportObject(const std::string &dir,
+                                    std::string &objPath);
+
+/// Links objects into a shared library, with extra `-l` libraries.
 std::string linkShared(const std::vector<std::string> &objects,
-                       const std::string &output);
+                       const std::string &output,
+                       const std::vector<std::string> &libraries = {});
 
 /// Combines objects into one relocatable object (`ld -r`).
 std::string linkRelocatable(const std::vector<std::string> &objects,
