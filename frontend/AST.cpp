@@ -96,6 +96,21 @@ void attn::frontend::printExpr(const ExprAST &expr, llvm::raw_ostream &os) {
     os << ")";
     return;
   }
+  case ExprAST::Kind::List: {
+    const auto &l = cast<ListExprAST>(expr);
+    os << "[";
+    llvm::interleaveComma(l.getElements(), os,
+                          [&](const ExprPtr &e) { printExpr(*e, os); });
+    os << "]";
+    return;
+  }
+  case ExprAST::Kind::Index: {
+    const auto &x = cast<IndexExprAST>(expr);
+    os << x.getName() << "[";
+    printExpr(x.getIndex(), os);
+    os << "]";
+    return;
+  }
   }
 }
 
@@ -208,6 +223,8 @@ void ASTDumper::dump(const VariantDeclAST &decl) {
   Indent indent(depth);
   for (const VariantParamAST &param : decl.params) {
     line() << "Param " << param.name << ": " << param.type;
+    if (param.listLength)
+      os << "[" << *param.listLength << "]";
     end(param.loc);
     if (param.defaultValue) {
       Indent defaultIndent(depth);
@@ -289,6 +306,22 @@ void ASTDumper::dump(const ExprAST &expr) {
       Indent argIndent(depth);
       dump(*arg.value);
     }
+    return;
+  }
+  case ExprAST::Kind::List: {
+    line() << "List";
+    end(expr.getLoc());
+    Indent indent(depth);
+    for (const ExprPtr &element : cast<ListExprAST>(expr).getElements())
+      dump(*element);
+    return;
+  }
+  case ExprAST::Kind::Index: {
+    const auto &x = cast<IndexExprAST>(expr);
+    line() << "Index " << x.getName();
+    end(expr.getLoc());
+    Indent indent(depth);
+    dump(x.getIndex());
     return;
   }
   }

@@ -29,7 +29,9 @@ namespace attn::frontend {
 /// Base class of expressions (LLVM-style RTTI through `getKind`).
 class ExprAST {
 public:
-  enum class Kind { Int, Float, Bool, Name, Unary, Binary, Ternary, Call };
+  enum class Kind {
+    Int, Float, Bool, Name, Unary, Binary, Ternary, Call, List, Index
+  };
 
   ExprAST(Kind kind, Location loc) : kind(kind), loc(std::move(loc)) {}
   virtual ~ExprAST() = default;
@@ -179,6 +181,37 @@ private:
   std::vector<ArgAST> args;
 };
 
+/// A list literal `[e1, ..., eN]`: the value of `expand` or of an `int[K]`
+/// variant parameter; the location is the `[`.
+class ListExprAST : public ExprAST {
+public:
+  ListExprAST(Location loc, std::vector<ExprPtr> elements)
+      : ExprAST(Kind::List, std::move(loc)), elements(std::move(elements)) {}
+  const std::vector<ExprPtr> &getElements() const { return elements; }
+  static bool classof(const ExprAST *e) { return e->getKind() == Kind::List; }
+
+private:
+  std::vector<ExprPtr> elements;
+};
+
+/// An element of a list parameter: `grid[0]`; the location is the name's.
+class IndexExprAST : public ExprAST {
+public:
+  IndexExprAST(Location loc, std::string name, Location nameLoc,
+               ExprPtr index)
+      : ExprAST(Kind::Index, std::move(loc)), name(std::move(name)),
+        nameLoc(std::move(nameLoc)), index(std::move(index)) {}
+  llvm::StringRef getName() const { return name; }
+  const Location &getNameLoc() const { return nameLoc; }
+  const ExprAST &getIndex() const { return *index; }
+  static bool classof(const ExprAST *e) { return e->getKind() == Kind::Index; }
+
+private:
+  std::string name;
+  Location nameLoc;
+  ExprPtr index;
+};
+
 //===----------------------------------------------------------------------===//
 // Types
 //===----------------------------------------------------------------------===//
@@ -240,13 +273,16 @@ struct KernelDeclAST {
   ExprPtr body;
 };
 
-/// `window: int = 256`.
+/// `window: int = 256`, `grid: int[2] = [14, 14]`, `bias: tensor`.
 struct VariantParamAST {
   Location loc;
   std::string name;
-  /// As written: int, f32, f64 or bool.
+  /// The type name as written: int, f32, f64, bool, feature or tensor.
   std::string type;
   Location typeLoc;
+  /// `K` of a list type `int[K]`; empty for a scalar type.
+  std::optional<int64_t> listLength;
+  Location listLengthLoc;
   /// Null when there is no default.
   ExprPtr defaultValue;
 };
@@ -259,7 +295,8 @@ struct BinderAST {
 
 /// An item of a variant body: `score(s, b, h, i, j) = expr`,
 /// `mask(b, h, i, j) = expr`, `normalize = softmax`, `scale = expr`,
-/// `feature(x) = expr`, `feature = expr`.
+/// `feature(x) = expr`, `feature = expr`, `expand(i) = [...]`,
+/// `weight = expr`, `require = expr`.
 struct VariantItemAST {
   Location loc;
   std::string name;
@@ -267,6 +304,9 @@ struct VariantItemAST {
   bool hasBinders = false;
   std::vector<BinderAST> binders;
   ExprPtr value;
+  /// The value as written (whitespace collapsed), for messages that quote
+  /// it (`require`).
+  std::string valueText;
 };
 
 /// `variant name[(params)] { items }`.

@@ -72,6 +72,16 @@ private:
                 const AttentionInfo &use);
   Value genCall(const CallExprAST &call, Block &block,
                 const AttentionInfo &use);
+  /// The functions that are more than one op: elu, relu, softplus, sigmoid
+  /// and the built-in feature map elu1.
+  Value genElu(Value x, mlir::Location loc);
+  Value genRelu(Value x, mlir::Location loc);
+  Value genSoftplus(Value x, mlir::Location loc);
+  Value genSigmoid(Value x, mlir::Location loc);
+  Value genF32(double value, mlir::Location loc);
+  /// The body of a built-in feature map (relu, elu1, softplus, exp).
+  Value genFeatureMap(llvm::StringRef map, Value x, mlir::Location loc);
+  mlir::DictionaryAttr getWeightAttr(const LinearUse &linear);
   Value genConst(const ConstValue &value, mlir::Location loc);
   /// Converts a value of `from` to `to` (only int → f32 changes anything).
   Value promote(Value value, ScalarKind from, ScalarKind to,
@@ -208,10 +218,13 @@ void MLIRGen::genKernel(const KernelInfo &kernel) {
   FloatAttr scale;
   if (attention.scale)
     scale = builder.getF64FloatAttr(*attention.scale);
+  SmallVector<Value> operands;
+  for (unsigned index : attention.variantOperands)
+    operands.push_back(entry->getArgument(index));
   auto op = builder.create<mlir::attn::AttentionOp>(
       loc(attention.loc), resultType, entry->getArgument(attention.query),
       entry->getArgument(attention.key), entry->getArgument(attention.value),
-      kvLengths, ValueRange{}, symbol, attention.causal, scale);
+      kvLengths, operands, symbol, attention.causal, scale);
   builder.create<func::ReturnOp>(loc(decl.returnLoc), op.getResult());
 }
 
@@ -225,9 +238,18 @@ static std::string instanceKey(const AttentionInfo &use, const Sema &sema) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << use.variant->decl->name << (use.variant->fromPrelude ? "@p" : "@u");
-  for (const ConstValue &v : use.paramValues)
-    os << "|" << static_cast<int>(v.kind) << ":" << v.intValue << ":"
-       << llvm::format("%a", v.floatValue) << ":" << v.boolValue;
+  for (const ConstValue &v : use.paramValues) {
+    // Tensors are operands of the attention: they do not change the variant.
+    if (v.form == ConstValue::Form::Tensor) {
+      os << "|tensor";
+      continue;
+    }
+    os << "|" << static_cast<int>(v.form) << ":" << static_cast<int>(v.kind)
+       << ":" << v.intValue << ":" << llvm::format("%a", v.floatValue) << ":"
+       << v.boolValue << ":" << v.name;
+    for (int64_t e : v.list)
+      os << "," << e;
+  }
   for (auto &[dim, unused] : use.variant->dimsRead) {
     auto it = use.roles.find(dim);
     if (it != use.roles.end())
@@ -264,18 +286,51 @@ std::string MLIRGen::instantiate(const AttentionInfo &use) {
   return symbol;
 }
 
+mlir::DictionaryAttr MLIRGen::getWeightAttr(const LinearUse &linear) {
+  switch (linear.weight) {
+  case LinearUse::Weight::None:
+    return mlir::DictionaryAttr();
+  case LinearUse::Weight::Momentum:
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("kind", builder.getStringAttr("momentum")),
+         builder.getNamedAttr("beta", builder.getF64FloatAttr(linear.beta)),
+         builder.getNamedAttr("gamma",
+                              builder.getF64FloatAttr(linear.gamma))});
+  case LinearUse::Weight::Rpe:
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("kind", builder.getStringAttr("rpe")),
+         builder.getNamedAttr("operand",
+                              builder.getI64IntegerAttr(linear.rpeOperand))});
+  }
+  return mlir::DictionaryAttr();
+}
+
 void MLIRGen::genVariant(const Instance &instance) {
   const AttentionInfo &use = *instance.use;
   const VariantInfo &variant = *use.variant;
+  const LinearUse &linear = use.linear;
   FloatAttr scale;
   if (use.variantScale)
     scale = builder.getF64FloatAttr(*use.variantScale);
+  mlir::attn::NormalizeKind normalize = mlir::attn::NormalizeKind::softmax;
+  if (linear.normalize == Normalizer::Sum)
+    normalize = mlir::attn::NormalizeKind::sum;
+  else if (linear.normalize == Normalizer::None)
+    normalize = mlir::attn::NormalizeKind::none;
+  FloatAttr eps;
+  if (linear.eps)
+    eps = builder.getF64FloatAttr(*linear.eps);
+  mlir::DictionaryAttr randomFeatures;
+  if (linear.feature == LinearUse::Feature::Favor)
+    randomFeatures = builder.getDictionaryAttr(
+        {builder.getNamedAttr("features",
+                              builder.getI64IntegerAttr(linear.features)),
+         builder.getNamedAttr("seed", builder.getI64IntegerAttr(linear.seed))});
   auto op = builder.create<mlir::attn::VariantOp>(
       loc(variant.decl->nameLoc), builder.getStringAttr(instance.symbol),
-      mlir::attn::NormalizeKindAttr::get(builder.getContext(),
-                                         mlir::attn::NormalizeKind::softmax),
-      scale, FloatAttr(), mlir::UnitAttr(), mlir::DictionaryAttr(),
-      mlir::DictionaryAttr());
+      mlir::attn::NormalizeKindAttr::get(builder.getContext(), normalize),
+      scale, eps, linear.clamp ? builder.getUnitAttr() : mlir::UnitAttr(),
+      randomFeatures, getWeightAttr(linear));
 
   {
     OpBuilder::InsertionGuard guard(builder);
@@ -299,6 +354,36 @@ void MLIRGen::genVariant(const Instance &instance) {
     };
     genBody(variant.score, op.getScore(), /*isScore=*/true);
     genBody(variant.mask, op.getMask(), /*isScore=*/false);
+
+    // feature: ^bb0(%x: f32) yielding phi(x).
+    if (linear.feature == LinearUse::Feature::Pointwise ||
+        linear.feature == LinearUse::Feature::Builtin) {
+      const VariantItemAST &item = *variant.feature;
+      mlir::Location l = loc(item.loc);
+      mlir::Location argLoc =
+          item.binders.empty() ? l : loc(item.binders[0].loc);
+      Block *block = builder.createBlock(&op.getFeature(), {},
+                                         {builder.getF32Type()}, {argLoc});
+      Value result;
+      if (linear.feature == LinearUse::Feature::Pointwise)
+        result = promote(genExpr(*item.value, *block, use),
+                         sema.getType(*item.value), ScalarKind::Float,
+                         loc(item.value->getLoc()));
+      else
+        result = genFeatureMap(linear.builtin, block->getArgument(0),
+                               loc(item.value->getLoc()));
+      builder.create<mlir::attn::YieldOp>(l, ValueRange{result});
+    }
+    // expand: ^bb0(%i: index) yielding the E factors.
+    if (const VariantItemAST *item = variant.expand) {
+      Block *block = builder.createBlock(&op.getExpand(), {}, {index},
+                                         {loc(item->binders[0].loc)});
+      SmallVector<Value> factors;
+      for (const ExprPtr &e : cast<ListExprAST>(*item->value).getElements())
+        factors.push_back(promote(genExpr(*e, *block, use), sema.getType(*e),
+                                  ScalarKind::Float, loc(e->getLoc())));
+      builder.create<mlir::attn::YieldOp>(loc(item->loc), factors);
+    }
   }
   builder.setInsertionPointAfter(op);
 }
@@ -335,14 +420,19 @@ Value MLIRGen::genName(const NameExprAST &name, Block &block,
   case NameRef::Kind::Param:
     return genConst(use.paramValues[ref.index], l);
   case NameRef::Kind::Dim:
+  case NameRef::Kind::Role:
     break;
   }
-  auto it = use.roles.find(ref.dim);
-  if (it == use.roles.end())
-    return builder.create<arith::ConstantIndexOp>(
-        l, *sema.lookupDim(ref.dim)->value);
+  Role userRole = ref.role;
+  if (ref.kind == NameRef::Kind::Dim) {
+    auto it = use.roles.find(ref.dim);
+    if (it == use.roles.end())
+      return builder.create<arith::ConstantIndexOp>(
+          l, *sema.lookupDim(ref.dim)->value);
+    userRole = it->second;
+  }
   mlir::attn::DimRole role = mlir::attn::DimRole::B;
-  switch (it->second) {
+  switch (userRole) {
   case Role::B:
     role = mlir::attn::DimRole::B;
     break;
@@ -496,8 +586,66 @@ Value MLIRGen::genExpr(const ExprAST &expr, Block &block,
   }
   case ExprAST::Kind::Call:
     return genCall(cast<CallExprAST>(expr), block, use);
+  case ExprAST::Kind::Index: {
+    auto [param, element] = sema.getIndexRef(cast<IndexExprAST>(expr));
+    return genConst(
+        ConstValue::getInt(use.paramValues[param].list[element]), l);
   }
-  llvm_unreachable("unknown expression kind");
+  case ExprAST::Kind::List:
+    break;
+  }
+  llvm_unreachable("lists are only the value of expand");
+}
+
+Value MLIRGen::genF32(double value, mlir::Location l) {
+  return genConst(ConstValue::getFloat(value), l);
+}
+
+Value MLIRGen::genRelu(Value x, mlir::Location l) {
+  return builder.create<arith::MaximumFOp>(l, x, genF32(0.0, l));
+}
+
+Value MLIRGen::genElu(Value x, mlir::Location l) {
+  // x > 0 ? x : exp(x) - 1
+  Value zero = genF32(0.0, l);
+  Value positive =
+      builder.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, zero);
+  Value e = builder.create<math::ExpOp>(l, x);
+  Value em1 = builder.create<arith::SubFOp>(l, e, genF32(1.0, l));
+  return builder.create<arith::SelectOp>(l, positive, x, em1);
+}
+
+Value MLIRGen::genSoftplus(Value x, mlir::Location l) {
+  // log(1 + exp(x)), stably: max(x, 0) + log1p(exp(-|x|)).
+  Value relu = genRelu(x, l);
+  Value abs = builder.create<math::AbsFOp>(l, x);
+  Value neg = builder.create<arith::NegFOp>(l, abs);
+  Value e = builder.create<math::ExpOp>(l, neg);
+  Value log = builder.create<math::Log1pOp>(l, e);
+  return builder.create<arith::AddFOp>(l, relu, log);
+}
+
+Value MLIRGen::genSigmoid(Value x, mlir::Location l) {
+  // 1 / (1 + exp(-x))
+  Value one = genF32(1.0, l);
+  Value neg = builder.create<arith::NegFOp>(l, x);
+  Value e = builder.create<math::ExpOp>(l, neg);
+  Value den = builder.create<arith::AddFOp>(l, one, e);
+  return builder.create<arith::DivFOp>(l, one, den);
+}
+
+Value MLIRGen::genFeatureMap(llvm::StringRef map, Value x, mlir::Location l) {
+  if (map == "relu")
+    return genRelu(x, l);
+  if (map == "elu1") {
+    Value elu = genElu(x, l);
+    return builder.create<arith::AddFOp>(l, elu, genF32(1.0, l));
+  }
+  if (map == "softplus")
+    return genSoftplus(x, l);
+  if (map == "exp")
+    return builder.create<math::ExpOp>(l, x);
+  llvm_unreachable("Sema accepts only known feature maps");
 }
 
 Value MLIRGen::genCall(const CallExprAST &call, Block &block,
@@ -544,6 +692,14 @@ Value MLIRGen::genCall(const CallExprAST &call, Block &block,
     return builder.create<arith::MaximumFOp>(l, args[0], args[1]);
   if (name == "pow")
     return builder.create<math::PowFOp>(l, args[0], args[1]);
+  if (name == "elu")
+    return genElu(args[0], l);
+  if (name == "relu")
+    return genRelu(args[0], l);
+  if (name == "softplus")
+    return genSoftplus(args[0], l);
+  if (name == "sigmoid")
+    return genSigmoid(args[0], l);
   llvm_unreachable("Sema accepts only known functions");
 }
 

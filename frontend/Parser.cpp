@@ -290,19 +290,38 @@ bool Parser::parseVariantDecl(ModuleAST &module) {
   return true;
 }
 
-/// variantParam ::= IDENT ':' IDENT [ '=' expr ]
+/// variantParam ::= IDENT ':' paramType [ '=' expr ]
+/// paramType    ::= IDENT [ '[' INTEGER ']' ]
 bool Parser::parseVariantParam(VariantDeclAST &variant) {
   VariantParamAST param;
   if (!expectIdentifier(param.name, param.loc,
                         "a parameter name in variant '" + variant.name + "'"))
     return false;
   if (!expect(TokenKind::colon,
-              "and a type (int, f32, f64, bool) after the parameter name '" +
+              "and a type (int, f32, f64, bool, feature, tensor, int[K]) "
+              "after the parameter name '" +
                   param.name + "'"))
     return false;
-  if (!expectIdentifier(param.type, param.typeLoc,
-                        "a parameter type (int, f32, f64 or bool)"))
+  if (!expectIdentifier(
+          param.type, param.typeLoc,
+          "a parameter type (int, f32, f64, bool, feature, tensor or int[K])"))
     return false;
+  if (tok().is(TokenKind::lSquare)) {
+    Token open = tok();
+    consume();
+    param.listLengthLoc = tok().loc;
+    if (tok().isNot(TokenKind::integer))
+      return emitExpected("the length of the list type",
+                          "of parameter '" + param.name + "', as in int[2]");
+    param.listLength = tok().intValue;
+    consume();
+    if (tok().isNot(TokenKind::rSquare))
+      return emitExpectedClose("']'",
+                               "to close the type of parameter '" +
+                                   param.name + "'",
+                               open);
+    consume();
+  }
   if (tok().is(TokenKind::equal)) {
     consume();
     param.defaultValue = parseExpr();
@@ -342,9 +361,30 @@ bool Parser::parseVariantItem(VariantDeclAST &variant) {
   if (!expect(TokenKind::equal, "after '" + item.name + "' in variant '" +
                                     variant.name + "'"))
     return false;
+  const char *begin = tok().spelling.data();
   item.value = parseExpr();
   if (!item.value)
     return false;
+  // The value as written, whitespace (and comments) collapsed.
+  llvm::StringRef text(begin, prevEnd - begin);
+  bool space = false;
+  while (!text.empty()) {
+    char c = text.front();
+    if (c == '#') {
+      text = text.drop_until([](char ch) { return ch == '\n'; });
+      continue;
+    }
+    text = text.drop_front();
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !item.valueText.empty() && item.valueText.back() != '[' &&
+        item.valueText.back() != '(' && c != ']' && c != ')' && c != ',')
+      item.valueText += ' ';
+    space = false;
+    item.valueText += c;
+  }
   variant.items.push_back(std::move(item));
   return true;
 }
@@ -531,8 +571,9 @@ ExprPtr Parser::parseUnaryExpr() {
 }
 
 /// primary ::= INTEGER | FLOAT | 'true' | 'false'
-///           | IDENT [ '(' [ arg { ',' arg } ] ')' ]
+///           | IDENT [ '(' [ arg { ',' arg } ] ')' | '[' expr ']' ]
 ///           | '(' expr ')'
+///           | listExpr
 ExprPtr Parser::parsePrimary() {
   Token t = tok();
   switch (t.kind) {
@@ -550,7 +591,26 @@ ExprPtr Parser::parsePrimary() {
     consume();
     if (tok().is(TokenKind::lParen))
       return parseCallArgs(t);
+    if (tok().is(TokenKind::lSquare)) {
+      // An element of a list parameter: grid[0].
+      Token open = tok();
+      consume();
+      ExprPtr index = parseExpr();
+      if (!index)
+        return nullptr;
+      if (tok().isNot(TokenKind::rSquare)) {
+        emitExpectedClose("']'",
+                          "to close the index of '" + t.spelling.str() + "'",
+                          open);
+        return nullptr;
+      }
+      consume();
+      return std::make_unique<IndexExprAST>(t.loc, t.spelling.str(), t.loc,
+                                            std::move(index));
+    }
     return std::make_unique<NameExprAST>(t.loc, t.spelling.str());
+  case TokenKind::lSquare:
+    return parseListExpr();
   case TokenKind::lParen: {
     consume();
     ExprPtr inner = parseExpr();
@@ -622,4 +682,25 @@ ExprPtr Parser::parseCallArgs(Token callee) {
   consume();
   return std::make_unique<CallExprAST>(callee.loc, callee.spelling.str(),
                                        std::move(args));
+}
+
+/// listExpr ::= '[' [ expr { ',' expr } ] ']'
+ExprPtr Parser::parseListExpr() {
+  Token open = tok();
+  consume(); // '['
+  std::vector<ExprPtr> elements;
+  if (tok().isNot(TokenKind::rSquare)) {
+    do {
+      ExprPtr element = parseExpr();
+      if (!element)
+        return nullptr;
+      elements.push_back(std::move(element));
+    } while (tok().is(TokenKind::comma) && (consume(), true));
+  }
+  if (tok().isNot(TokenKind::rSquare)) {
+    emitExpectedClose("']'", "to close the list", open);
+    return nullptr;
+  }
+  consume();
+  return std::make_unique<ListExprAST>(open.loc, std::move(elements));
 }

@@ -46,10 +46,14 @@ private:
   ExprPtr parseUnaryExpr();
   ExprPtr parsePrimary();
   ExprPtr parseCallArgs(Token callee);
+  ExprPtr parseListExpr();
 
   // Helpers.
   const Token &tok() const { return lexer.getCurToken(); }
-  void consume() { lexer.consume(); }
+  void consume() {
+    prevEnd = tok().spelling.data() + tok().spelling.size();
+    lexer.consume();
+  }
   /// Reports "expected WHAT[ CONTEXT], got TOKEN" at the current token,
   /// unless the lexer already reported it.  Always returns false.
   bool emitExpected(llvm::StringRef what, llvm::StringRef context = "");
@@ -66,6 +70,8 @@ private:
 
   Lexer &lexer;
   mlir::MLIRContext &context;
+  /// The end of the last consumed token's spelling (for source text).
+  const char *prevEnd = nullptr;
 };
 
 } // namespace attn::frontend

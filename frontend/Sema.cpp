@@ -175,14 +175,74 @@ void Sema::declareVariants(const ModuleAST &module, bool fromPrelude) {
   }
 }
 
-/// The kind a variant parameter type names, if any.
-static std::optional<ScalarKind> parseParamType(llvm::StringRef type) {
-  return llvm::StringSwitch<std::optional<ScalarKind>>(type)
-      .Case("int", ScalarKind::Int)
-      .Case("f32", ScalarKind::Float)
-      .Case("f64", ScalarKind::Float)
-      .Case("bool", ScalarKind::Bool)
-      .Default(std::nullopt);
+std::optional<ParamType> Sema::checkParamType(const VariantParamAST &param) {
+  ParamType type;
+  std::optional<ScalarKind> scalar =
+      llvm::StringSwitch<std::optional<ScalarKind>>(param.type)
+          .Case("int", ScalarKind::Int)
+          .Case("f32", ScalarKind::Float)
+          .Case("f64", ScalarKind::Float)
+          .Case("bool", ScalarKind::Bool)
+          .Default(std::nullopt);
+  if (param.listLength) {
+    if (param.type != "int") {
+      emitError(param.typeLoc) << "only lists of ints are supported (int[K]), "
+                               << "got " << param.type << "["
+                               << *param.listLength << "]";
+      return std::nullopt;
+    }
+    if (*param.listLength <= 0 || *param.listLength > 1024) {
+      emitError(param.listLengthLoc)
+          << "the length of a list type must be between 1 and 1024, got "
+          << *param.listLength;
+      return std::nullopt;
+    }
+    type.form = ConstValue::Form::IntList;
+    type.length = static_cast<unsigned>(*param.listLength);
+    return type;
+  }
+  if (scalar) {
+    type.scalar = *scalar;
+    return type;
+  }
+  if (param.type == "feature") {
+    type.form = ConstValue::Form::Feature;
+    return type;
+  }
+  if (param.type == "tensor") {
+    type.form = ConstValue::Form::Tensor;
+    return type;
+  }
+  emitError(param.typeLoc) << "unknown parameter type '" << param.type
+                           << "'; expected int, f32, f64, bool, feature, "
+                           << "tensor or int[K]";
+  return std::nullopt;
+}
+
+bool Sema::checkBinders(const VariantItemAST &item,
+                        const llvm::StringMap<const VariantParamAST *> &params,
+                        llvm::StringRef what) {
+  bool ok = true;
+  for (auto [i, binder] : llvm::enumerate(item.binders)) {
+    for (unsigned j = 0; j < i; ++j) {
+      if (item.binders[j].name == binder.name) {
+        auto diag = emitError(binder.loc) << "duplicate parameter '"
+                                          << binder.name << "' in '"
+                                          << item.name << "'";
+        attachNote(diag, item.binders[j].loc, "previous declaration is here");
+        ok = false;
+        break;
+      }
+    }
+    if (auto it = params.find(binder.name); it != params.end()) {
+      auto diag = emitError(binder.loc)
+                  << "parameter '" << binder.name << "' of '" << item.name
+                  << "' has the name of a parameter of " << what;
+      attachNote(diag, it->second->loc, "the variant parameter is here");
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 void Sema::checkVariant(VariantInfo &info) {
@@ -198,74 +258,91 @@ void Sema::checkVariant(VariantInfo &info) {
                                        << "' in " << what;
       attachNote(diag, it->second->loc, "previous declaration is here");
     }
-    std::optional<ScalarKind> kind = parseParamType(param.type);
-    if (!kind) {
-      emitError(param.typeLoc) << "unknown parameter type '" << param.type
-                               << "'; expected int, f32, f64 or bool";
+    std::optional<ParamType> type = checkParamType(param);
+    if (!type) {
+      info.paramTypes.push_back(ParamType());
       info.paramKinds.push_back(ScalarKind::Int);
       info.defaults.push_back(std::nullopt);
+      info.bad = true;
       continue;
     }
-    info.paramKinds.push_back(*kind);
+    info.paramTypes.push_back(*type);
+    info.paramKinds.push_back(type->form == ConstValue::Form::Scalar
+                                  ? type->scalar
+                                  : ScalarKind::Int);
     std::optional<ConstValue> defaultValue;
     if (param.defaultValue) {
-      ConstScope scope{"the default of parameter '" + param.name + "'"};
-      if (std::optional<ConstValue> v = evalConst(*param.defaultValue, scope))
-        defaultValue = convertTo(*v, *kind, param.defaultValue->getLoc(),
-                                 "the default of parameter '" + param.name +
-                                     "'");
+      std::string defaultWhat = "the default of parameter '" + param.name + "'";
+      if (type->form == ConstValue::Form::Tensor)
+        emitError(param.defaultValue->getLoc())
+            << "tensor parameter '" << param.name << "' cannot have a "
+            << "default: its value is a kernel argument given at each use";
+      else
+        defaultValue =
+            evalParamValue(*param.defaultValue, *type, defaultWhat, defaultWhat);
     }
     info.defaults.push_back(defaultValue);
   }
 
   // Items.
+  static const char *const kItems[] = {"score",   "mask",   "normalize",
+                                       "scale",   "feature", "expand",
+                                       "weight",  "require"};
   llvm::StringMap<const VariantItemAST *> itemNames;
   for (const VariantItemAST &item : decl.items) {
+    if (!llvm::is_contained(kItems, item.name)) {
+      emitError(item.loc) << "unknown item '" << item.name << "' in " << what
+                          << "; expected score, mask, normalize, scale, "
+                          << "feature, expand, weight or require";
+      continue;
+    }
+    // `require` is the one item that may repeat.
     auto [it, inserted] = itemNames.try_emplace(item.name, &item);
-    if (!inserted) {
+    if (!inserted && item.name != "require") {
       auto diag = emitError(item.loc) << "'" << item.name
                                       << "' is already defined in " << what;
       attachNote(diag, it->second->loc, "previous definition is here");
       continue;
     }
     bool isScore = item.name == "score", isMask = item.name == "mask";
+    bool hasBody = isScore || isMask || item.name == "feature" ||
+                   item.name == "expand";
+    if (!hasBody && item.hasBinders) {
+      emitError(item.loc) << "'" << item.name
+                          << "' takes no parameters; write '" << item.name
+                          << " = ...'";
+      if (item.name != "scale")
+        info.bad = true;
+      continue;
+    }
+    if (item.name == "scale") {
+      info.scale = &item;
+      continue;
+    }
+    if (item.name == "normalize") {
+      checkNormalizeItem(info, item);
+      continue;
+    }
+    if (item.name == "weight") {
+      checkWeightItem(info, item);
+      continue;
+    }
+    if (item.name == "require") {
+      checkRequireItem(info, item);
+      continue;
+    }
     if (item.name == "feature") {
-      emitError(item.loc) << "feature maps (`feature`) are not supported yet";
+      if (!item.hasBinders || checkBinders(item, paramNames, what))
+        checkFeatureItem(info, item);
+      else
+        info.bad = true;
       continue;
     }
-    if (!isScore && !isMask && item.name != "normalize" &&
-        item.name != "scale") {
-      emitError(item.loc) << "unknown item '" << item.name << "' in " << what
-                          << "; expected score, mask, normalize, scale or "
-                          << "feature";
-      continue;
-    }
-    if (!isScore && !isMask) {
-      if (item.hasBinders) {
-        emitError(item.loc) << "'" << item.name
-                            << "' takes no parameters; write '" << item.name
-                            << " = ...'";
-        continue;
-      }
-      if (item.name == "scale") {
-        info.scale = &item;
-        continue;
-      }
-      // normalize = softmax | sum[(...)] | none
-      llvm::StringRef normalizer;
-      if (auto *name = dyn_cast<NameExprAST>(item.value.get()))
-        normalizer = name->getName();
-      else if (auto *call = dyn_cast<CallExprAST>(item.value.get()))
-        normalizer = call->getCallee();
-      if (normalizer == "softmax" && llvm::isa<NameExprAST>(item.value.get()))
-        continue;
-      if (normalizer == "sum" || normalizer == "none") {
-        emitError(item.value->getLoc())
-            << "normalize = " << normalizer << " is not supported yet";
-        continue;
-      }
-      emitError(item.value->getLoc())
-          << "unknown normalizer; expected softmax, sum(eps = ...) or none";
+    if (item.name == "expand") {
+      if (checkBinders(item, paramNames, what))
+        checkExpandItem(info, item);
+      else
+        info.bad = true;
       continue;
     }
 
@@ -279,30 +356,20 @@ void Sema::checkVariant(VariantInfo &info) {
                           << item.binders.size();
       continue;
     }
-    bool badBinder = false;
-    for (auto [i, binder] : llvm::enumerate(item.binders)) {
-      for (unsigned j = 0; j < i; ++j) {
-        if (item.binders[j].name == binder.name) {
-          auto diag = emitError(binder.loc) << "duplicate parameter '"
-                                            << binder.name << "' in '"
-                                            << item.name << "'";
-          attachNote(diag, item.binders[j].loc, "previous declaration is here");
-          badBinder = true;
-          break;
-        }
-      }
-      if (auto it = paramNames.find(binder.name); it != paramNames.end()) {
-        auto diag = emitError(binder.loc)
-                    << "parameter '" << binder.name << "' of '" << item.name
-                    << "' has the name of a parameter of " << what;
-        attachNote(diag, it->second->loc, "the variant parameter is here");
-        badBinder = true;
-      }
-    }
-    if (badBinder)
+    if (!checkBinders(item, paramNames, what))
       continue;
 
-    Scope scope{info, item, isScore, info.dimsRead};
+    static const ScalarKind kScoreBinders[] = {
+        ScalarKind::Float, ScalarKind::Int, ScalarKind::Int, ScalarKind::Int,
+        ScalarKind::Int};
+    static const ScalarKind kMaskBinders[] = {ScalarKind::Int, ScalarKind::Int,
+                                              ScalarKind::Int, ScalarKind::Int};
+    Scope scope{info, item,
+                isScore ? llvm::ArrayRef(kScoreBinders)
+                        : llvm::ArrayRef(kMaskBinders),
+                isScore ? "s, b, h, i, j by position"
+                        : "b, h, i, j by position",
+                info.dimsRead};
     std::optional<ScalarKind> kind = checkExpr(*item.value, scope);
     if (!kind)
       continue;
@@ -320,14 +387,30 @@ void Sema::checkVariant(VariantInfo &info) {
     }
     (isScore ? info.score : info.mask) = &item;
   }
+  checkLinearConsistency(info);
 
-  // With default parameters, `scale` can be checked once here.
-  if (info.scale && llvm::all_of(info.defaults, [](auto &d) {
-        return d.has_value();
-      })) {
-    std::vector<ConstValue> values;
-    for (auto &d : info.defaults)
-      values.push_back(*d);
+  // With default parameters, `scale` and the linear-family items can be
+  // checked once here (tensor parameters have no default and change
+  // nothing but the operand they bind).
+  bool allDefaults = true;
+  std::vector<ConstValue> values;
+  unsigned tensors = 0;
+  for (auto [i, type] : llvm::enumerate(info.paramTypes)) {
+    if (type.form == ConstValue::Form::Tensor) {
+      values.push_back(ConstValue::getTensor("", tensors++));
+      continue;
+    }
+    if (!info.defaults[i]) {
+      allDefaults = false;
+      break;
+    }
+    values.push_back(*info.defaults[i]);
+  }
+  if (allDefaults && !info.bad) {
+    LinearUse unused;
+    resolveLinear(info, values, /*given=*/nullptr, decl.nameLoc, unused);
+  }
+  if (info.scale && allDefaults) {
     ConstScope scope{"the scale of " + what, &decl, &values};
     std::optional<ConstValue> v = evalConst(*info.scale->value, scope);
     info.badScale = !v || v->kind == ScalarKind::Bool ||
@@ -342,6 +425,524 @@ void Sema::checkVariant(VariantInfo &info) {
             << formatNumber(v->asDouble());
     }
   }
+}
+
+/// normalize = softmax | sum | sum(eps = E) | sum(clamp = E) | none
+void Sema::checkNormalizeItem(VariantInfo &info, const VariantItemAST &item) {
+  info.normalize = &item;
+  const ExprAST &value = *item.value;
+  if (auto *name = dyn_cast<NameExprAST>(&value)) {
+    std::optional<Normalizer> kind =
+        llvm::StringSwitch<std::optional<Normalizer>>(name->getName())
+            .Case("softmax", Normalizer::Softmax)
+            .Case("sum", Normalizer::Sum)
+            .Case("none", Normalizer::None)
+            .Default(std::nullopt);
+    if (kind) {
+      info.normalizer = *kind;
+      return;
+    }
+  }
+  auto *call = dyn_cast<CallExprAST>(&value);
+  if (call && call->getCallee() == "sum") {
+    info.normalizer = Normalizer::Sum;
+    const auto &args = call->getArgs();
+    if (args.size() != 1 || (args[0].name != "eps" && args[0].name != "clamp")) {
+      emitError(args.empty() || args.size() > 1 ? call->getLoc() : args[0].loc)
+          << "sum takes one named argument: sum(eps = E) or sum(clamp = E)";
+      info.bad = true;
+    }
+    return;
+  }
+  emitError(value.getLoc()) << "unknown normalizer; expected softmax, sum, "
+                            << "sum(eps = E), sum(clamp = E) or none";
+  info.bad = true;
+}
+
+/// feature(x) = expr | feature = NAME | feature = favor_plus(m, seed)
+void Sema::checkFeatureItem(VariantInfo &info, const VariantItemAST &item) {
+  const VariantDeclAST &decl = *info.decl;
+  if (item.hasBinders) {
+    if (item.binders.size() != 1) {
+      emitError(item.loc) << "'feature' takes 1 parameter, as in feature(x) "
+                          << "= expr, got " << item.binders.size();
+      info.bad = true;
+      return;
+    }
+    static const ScalarKind kBinders[] = {ScalarKind::Float};
+    Scope scope{info, item, kBinders, "x", info.dimsRead};
+    std::optional<ScalarKind> kind = checkExpr(*item.value, scope);
+    if (!kind) {
+      info.bad = true;
+      return;
+    }
+    if (*kind == ScalarKind::Bool) {
+      emitError(item.value->getLoc())
+          << "the feature map must be a number, got a boolean expression";
+      info.bad = true;
+      return;
+    }
+    info.feature = &item;
+    return;
+  }
+  const ExprAST &value = *item.value;
+  if (auto *name = dyn_cast<NameExprAST>(&value)) {
+    for (auto [i, param] : llvm::enumerate(decl.params)) {
+      if (param.name != name->getName())
+        continue;
+      if (info.paramTypes[i].form != ConstValue::Form::Feature) {
+        emitError(value.getLoc())
+            << "parameter '" << param.name << "' of variant '" << decl.name
+            << "' has type " << info.paramTypes[i].str()
+            << ", not feature; declare it as '" << param.name
+            << ": feature'";
+        info.bad = true;
+        return;
+      }
+      info.feature = &item;
+      return;
+    }
+    if (isFeatureMap(name->getName())) {
+      info.feature = &item;
+      return;
+    }
+    emitError(value.getLoc())
+        << "unknown feature map '" << name->getName() << "'; expected "
+        << "identity, relu, elu1, softplus, exp, favor_plus(m, seed), a "
+        << "parameter of type feature, or feature(x) = expr";
+    info.bad = true;
+    return;
+  }
+  auto *call = dyn_cast<CallExprAST>(&value);
+  if (call && call->getCallee() == "favor_plus") {
+    const auto &args = call->getArgs();
+    bool named = llvm::any_of(args, [](auto &a) { return !a.name.empty(); });
+    if (args.empty() || args.size() > 2 || named) {
+      emitError(call->getLoc())
+          << "favor_plus takes the number of features and a seed, as in "
+          << "favor_plus(256, 0)";
+      info.bad = true;
+      return;
+    }
+    info.feature = &item;
+    return;
+  }
+  emitError(value.getLoc())
+      << "expected a feature map: identity, relu, elu1, softplus, exp, "
+      << "favor_plus(m, seed), a parameter of type feature, or feature(x) = "
+      << "expr";
+  info.bad = true;
+}
+
+/// expand(i) = [g1, ..., gE]
+void Sema::checkExpandItem(VariantInfo &info, const VariantItemAST &item) {
+  if (!item.hasBinders || item.binders.size() != 1) {
+    emitError(item.loc) << "'expand' takes 1 parameter, as in expand(i) = "
+                        << "[g1, ..., gE], got " << item.binders.size();
+    info.bad = true;
+    return;
+  }
+  auto *list = dyn_cast<ListExprAST>(item.value.get());
+  if (!list) {
+    emitError(item.value->getLoc())
+        << "the value of 'expand' must be a list of factors, as in "
+        << "expand(i) = [sin(i), cos(i)]";
+    info.bad = true;
+    return;
+  }
+  if (list->getElements().empty()) {
+    emitError(list->getLoc()) << "'expand' needs at least one factor";
+    info.bad = true;
+    return;
+  }
+  static const ScalarKind kBinders[] = {ScalarKind::Int};
+  Scope scope{info, item, kBinders, "i", info.dimsRead};
+  bool ok = true;
+  for (auto [e, element] : llvm::enumerate(list->getElements())) {
+    std::optional<ScalarKind> kind = checkExpr(*element, scope);
+    if (!kind) {
+      ok = false;
+      continue;
+    }
+    if (*kind == ScalarKind::Bool) {
+      emitError(element->getLoc())
+          << "factor " << e << " of 'expand' must be a number, got a boolean "
+          << "expression";
+      ok = false;
+    }
+  }
+  if (!ok) {
+    info.bad = true;
+    return;
+  }
+  info.expand = &item;
+}
+
+/// weight = momentum(beta[, gamma]) | rpe(P)
+void Sema::checkWeightItem(VariantInfo &info, const VariantItemAST &item) {
+  const VariantDeclAST &decl = *info.decl;
+  auto *call = dyn_cast<CallExprAST>(item.value.get());
+  llvm::StringRef kind = call ? call->getCallee() : "";
+  if (kind != "momentum" && kind != "rpe") {
+    emitError(item.value->getLoc())
+        << "unknown weight; expected momentum(beta, gamma) or rpe(bias)";
+    info.bad = true;
+    return;
+  }
+  const auto &args = call->getArgs();
+  bool named = llvm::any_of(args, [](auto &a) { return !a.name.empty(); });
+  if (kind == "momentum") {
+    if (args.empty() || args.size() > 2 || named) {
+      emitError(call->getLoc()) << "momentum takes beta and an optional "
+                                << "gamma, as in momentum(0.9, 1.0)";
+      info.bad = true;
+      return;
+    }
+    info.weight = &item;
+    return;
+  }
+  auto *name = args.size() == 1 && !named
+                   ? dyn_cast<NameExprAST>(args[0].value.get())
+                   : nullptr;
+  std::optional<unsigned> param;
+  if (name)
+    for (auto [i, p] : llvm::enumerate(decl.params))
+      if (p.name == name->getName())
+        param = i;
+  if (!param || info.paramTypes[*param].form != ConstValue::Form::Tensor) {
+    emitError(args.size() == 1 ? args[0].value->getLoc() : call->getLoc())
+        << "rpe takes a tensor parameter of variant '" << decl.name
+        << "' (declared as 'bias: tensor'), as in rpe(bias)";
+    info.bad = true;
+    return;
+  }
+  info.weight = &item;
+}
+
+/// require = cond
+void Sema::checkRequireItem(VariantInfo &info, const VariantItemAST &item) {
+  std::vector<std::pair<std::string, Location>> dimsRead;
+  Scope scope{info, item, {}, "", dimsRead};
+  std::optional<ScalarKind> kind = checkExpr(*item.value, scope);
+  if (!kind) {
+    info.bad = true;
+    return;
+  }
+  if (*kind != ScalarKind::Bool) {
+    emitError(item.value->getLoc())
+        << "a requirement must be a boolean expression, got "
+        << (*kind == ScalarKind::Int ? "an int" : "a f32") << " expression";
+    info.bad = true;
+    return;
+  }
+  info.requirements.push_back(&item);
+}
+
+void Sema::checkLinearConsistency(VariantInfo &info) {
+  const VariantDeclAST &decl = *info.decl;
+  // The first of each item as written (also when it failed its checks).
+  auto find = [&](llvm::StringRef name) -> const VariantItemAST * {
+    for (const VariantItemAST &item : decl.items)
+      if (item.name == name)
+        return &item;
+    return nullptr;
+  };
+  if (info.normalizer == Normalizer::Softmax) {
+    for (const char *name : {"feature", "expand", "weight"}) {
+      const VariantItemAST *item = find(name);
+      if (!item)
+        continue;
+      auto diag = emitError(item->loc)
+                  << "'" << name << "' needs normalize = sum or none (the "
+                  << "linear family), but variant '" << decl.name
+                  << "' normalizes with softmax";
+      if (info.normalize)
+        attachNote(diag, info.normalize->loc, "the normalizer is set here");
+      info.bad = true;
+    }
+    return;
+  }
+  const char *normalizer = info.normalizer == Normalizer::Sum ? "sum" : "none";
+  for (const char *name : {"score", "mask"}) {
+    const VariantItemAST *item = find(name);
+    if (!item)
+      continue;
+    emitError(item->loc) << "'" << name << "' breaks the linear "
+                         << "factorization of normalize = " << normalizer
+                         << " in variant '" << decl.name << "'; only causal = "
+                         << "true and kv_lengths can mask a linear-family "
+                         << "variant";
+    info.bad = true;
+  }
+  if (const VariantItemAST *item = find("scale")) {
+    emitError(item->loc) << "'scale' does not apply to normalize = "
+                         << normalizer << ": the scores of variant '"
+                         << decl.name << "' are <phi(q), phi(k)>, unscaled";
+    info.bad = true;
+  }
+}
+
+/// Calls `fn(name, loc)` for every name an expression reads (names and the
+/// lists of `name[index]`), in order.
+template <typename Fn>
+static void forEachName(const ExprAST &expr, Fn fn) {
+  switch (expr.getKind()) {
+  case ExprAST::Kind::Int:
+  case ExprAST::Kind::Float:
+  case ExprAST::Kind::Bool:
+    return;
+  case ExprAST::Kind::Name:
+    fn(cast<NameExprAST>(expr).getName(), &expr);
+    return;
+  case ExprAST::Kind::Index:
+    // The index is a constant of literals and dims (checked where it is
+    // written).
+    fn(cast<IndexExprAST>(expr).getName(), &expr);
+    return;
+  case ExprAST::Kind::Unary:
+    forEachName(cast<UnaryExprAST>(expr).getOperand(), fn);
+    return;
+  case ExprAST::Kind::Binary:
+    forEachName(cast<BinaryExprAST>(expr).getLHS(), fn);
+    forEachName(cast<BinaryExprAST>(expr).getRHS(), fn);
+    return;
+  case ExprAST::Kind::Ternary:
+    forEachName(cast<TernaryExprAST>(expr).getCond(), fn);
+    forEachName(cast<TernaryExprAST>(expr).getThen(), fn);
+    forEachName(cast<TernaryExprAST>(expr).getElse(), fn);
+    return;
+  case ExprAST::Kind::Call:
+    for (const ArgAST &arg : cast<CallExprAST>(expr).getArgs())
+      forEachName(*arg.value, fn);
+    return;
+  case ExprAST::Kind::List:
+    for (const ExprPtr &e : cast<ListExprAST>(expr).getElements())
+      forEachName(*e, fn);
+    return;
+  }
+}
+
+void Sema::emitOnce(const Location &loc, const std::string &message) {
+  std::string key = (loc.file ? *loc.file : "") + ":" +
+                    std::to_string(loc.line) + ":" + std::to_string(loc.col) +
+                    ": " + message;
+  hadError = true;
+  if (reported.insert(key).second)
+    emitError(loc) << message;
+}
+
+bool Sema::resolveLinear(const VariantInfo &info,
+                         const std::vector<ConstValue> &values,
+                         const std::vector<const ArgAST *> *given,
+                         const Location &useLoc, LinearUse &out) {
+  const VariantDeclAST &decl = *info.decl;
+  std::string what = "variant '" + decl.name + "'";
+  auto paramIndex = [&](llvm::StringRef name) -> std::optional<unsigned> {
+    for (auto [i, p] : llvm::enumerate(decl.params))
+      if (p.name == name)
+        return i;
+    return std::nullopt;
+  };
+  // Where to report a bad value of `e`: a bare parameter given at the use
+  // at its value there; an expression that reads a parameter given at the
+  // use at the use; anything else where it is written.
+  auto where = [&](const ExprAST &e) -> Location {
+    if (!given)
+      return e.getLoc();
+    if (auto *name = dyn_cast<NameExprAST>(&e))
+      if (auto i = paramIndex(name->getName()); i && (*given)[*i])
+        return (*given)[*i]->value->getLoc();
+    bool readsGiven = false;
+    forEachName(e, [&](llvm::StringRef name, const ExprAST *) {
+      if (auto i = paramIndex(name); i && (*given)[*i])
+        readsGiven = true;
+    });
+    return readsGiven ? useLoc : e.getLoc();
+  };
+  auto eval = [&](const ExprAST &e,
+                  const std::string &context) -> std::optional<ConstValue> {
+    return evalConst(e, ConstScope{context + " of " + what, &decl, &values});
+  };
+
+  out.normalize = info.normalizer;
+  if (info.normalizer == Normalizer::Sum) {
+    out.eps = 1e-6;
+    if (auto *call = dyn_cast<CallExprAST>(info.normalize->value.get())) {
+      const ArgAST &arg = call->getArgs()[0];
+      std::optional<ConstValue> v = eval(*arg.value, "the " + arg.name);
+      if (!v)
+        return false;
+      if (v->kind == ScalarKind::Bool || !(v->asDouble() > 0.0) ||
+          !std::isfinite(v->asDouble())) {
+        emitOnce(where(*arg.value),
+                 arg.name + " of normalize = sum must be a positive number, "
+                            "got " + v->str());
+        return false;
+      }
+      out.eps = v->asDouble();
+      out.clamp = arg.name == "clamp";
+    }
+  }
+
+  if (const VariantItemAST *item = info.feature) {
+    const ExprAST &value = *item->value;
+    if (item->hasBinders) {
+      out.feature = LinearUse::Feature::Pointwise;
+    } else if (auto *name = dyn_cast<NameExprAST>(&value)) {
+      std::string map = name->getName().str();
+      if (auto i = paramIndex(map))
+        map = values[*i].name;
+      if (map == "identity") {
+        out.feature = LinearUse::Feature::Identity;
+      } else {
+        out.feature = LinearUse::Feature::Builtin;
+        out.builtin = map;
+      }
+    } else {
+      const auto &args = cast<CallExprAST>(value).getArgs();
+      std::optional<ConstValue> m = eval(*args[0].value, "the features");
+      if (!m)
+        return false;
+      if (m->kind != ScalarKind::Int || m->intValue <= 0) {
+        emitOnce(where(*args[0].value),
+                 "features must be a positive integer, got " + m->str());
+        return false;
+      }
+      ConstValue seed = ConstValue::getInt(0);
+      if (args.size() == 2) {
+        std::optional<ConstValue> s = eval(*args[1].value, "the seed");
+        if (!s)
+          return false;
+        if (s->kind != ScalarKind::Int || s->intValue < 0) {
+          emitOnce(where(*args[1].value),
+                   "seed must be a non-negative integer, got " + s->str());
+          return false;
+        }
+        seed = *s;
+      }
+      out.feature = LinearUse::Feature::Favor;
+      out.features = m->intValue;
+      out.seed = seed.intValue;
+    }
+  }
+
+  if (const VariantItemAST *item = info.weight) {
+    const auto &call = cast<CallExprAST>(*item->value);
+    const auto &args = call.getArgs();
+    if (call.getCallee() == "momentum") {
+      std::optional<ConstValue> beta = eval(*args[0].value, "beta");
+      if (!beta)
+        return false;
+      if (beta->kind == ScalarKind::Bool ||
+          !(beta->asDouble() >= 0.0 && beta->asDouble() < 1.0)) {
+        emitOnce(where(*args[0].value),
+                 "beta of the momentum weight must satisfy 0 <= beta < 1, "
+                 "got " + beta->str());
+        return false;
+      }
+      ConstValue gamma = ConstValue::getFloat(1.0);
+      if (args.size() == 2) {
+        std::optional<ConstValue> g = eval(*args[1].value, "gamma");
+        if (!g)
+          return false;
+        if (g->kind == ScalarKind::Bool || !std::isfinite(g->asDouble())) {
+          emitOnce(where(*args[1].value),
+                   "gamma of the momentum weight must be a finite number, "
+                   "got " + g->str());
+          return false;
+        }
+        gamma = *g;
+      }
+      out.weight = LinearUse::Weight::Momentum;
+      out.beta = beta->asDouble();
+      out.gamma = gamma.asDouble();
+    } else {
+      // rpe(P): the operand is P's position among the tensor parameters.
+      llvm::StringRef name = cast<NameExprAST>(*args[0].value).getName();
+      unsigned operand = 0;
+      for (auto [i, p] : llvm::enumerate(decl.params)) {
+        if (p.name == name)
+          break;
+        if (info.paramTypes[i].form == ConstValue::Form::Tensor)
+          ++operand;
+      }
+      out.weight = LinearUse::Weight::Rpe;
+      out.rpeOperand = operand;
+    }
+  }
+  return true;
+}
+
+bool Sema::checkRequires(const VariantInfo &info,
+                         const AttentionInfo &attention,
+                         const Location &useLoc) {
+  const VariantDeclAST &decl = *info.decl;
+  for (const VariantItemAST *item : info.requirements) {
+    // What it reads, in order, with this use's values.
+    std::vector<std::pair<std::string, std::string>> shown;
+    auto show = [&](llvm::StringRef name, const std::string &value) {
+      if (llvm::none_of(shown, [&](auto &s) { return s.first == name; }))
+        shown.emplace_back(name.str(), value);
+    };
+    bool ok = true;
+    forEachName(*item->value, [&](llvm::StringRef name, const ExprAST *e) {
+      if (!ok)
+        return;
+      if (auto *index = dyn_cast<IndexExprAST>(e)) {
+        show(name, attention.paramValues[getIndexRef(*index).first].str());
+        return;
+      }
+      const NameRef &ref = getNameRef(cast<NameExprAST>(*e));
+      std::optional<int64_t> value;
+      switch (ref.kind) {
+      case NameRef::Kind::Binder:
+        return;
+      case NameRef::Kind::Param:
+        show(name, attention.paramValues[ref.index].str());
+        return;
+      case NameRef::Kind::Role:
+        value = attention.roleValues.at(ref.role);
+        break;
+      case NameRef::Kind::Dim:
+        value = lookupDim(ref.dim)->value;
+        break;
+      }
+      if (!value) {
+        emitError(useLoc) << "variant '" << decl.name << "' needs a static "
+                          << name << " to check its requirement '"
+                          << item->valueText << "'; " << name
+                          << " is symbolic ('?') in this call";
+        ok = false;
+        return;
+      }
+      show(name, std::to_string(*value));
+    });
+    if (!ok)
+      return false;
+    ConstScope scope{"the requirement '" + item->valueText + "' of variant '" +
+                         decl.name + "'",
+                     &decl, &attention.paramValues, &attention.roleValues,
+                     info.fromPrelude};
+    std::optional<ConstValue> v = evalConst(*item->value, scope);
+    if (!v)
+      return false;
+    if (v->boolValue)
+      continue;
+    auto diag = emitError(useLoc) << "requirement '" << item->valueText
+                                  << "' of variant '" << decl.name
+                                  << "' does not hold";
+    if (!shown.empty()) {
+      diag << " (";
+      llvm::interleaveComma(shown, diag, [&](auto &s) {
+        diag << s.first << " = " << s.second;
+      });
+      diag << ")";
+    }
+    if (!info.fromPrelude)
+      attachNote(diag, item->loc, "the requirement is here");
+    return false;
+  }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -487,6 +1088,8 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
                                             "value (v)"};
   std::vector<const ArgAST *> positional;
   const ArgAST *variantArg = nullptr;
+  const ArgAST *causalArg = nullptr;
+  const ArgAST *scaleArg = nullptr;
   llvm::StringMap<const ArgAST *> named;
   bool ok = true;
   for (const ArgAST &arg : call.getArgs()) {
@@ -523,6 +1126,7 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
         continue;
       }
       attention.causal = value->getValue();
+      causalArg = &arg;
     } else if (arg.name == "kv_lengths") {
       std::optional<unsigned> index = paramIndex(arg, "kv_lengths");
       if (!index) {
@@ -551,6 +1155,7 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
         continue;
       }
       attention.scale = v->asDouble();
+      scaleArg = &arg;
     } else {
       emitError(arg.loc) << "unknown argument '" << arg.name
                          << "' of attention; expected variant, causal, "
@@ -581,15 +1186,45 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
   const std::pair<const ResolvedDim *, Role> roleSources[] = {
       {&qt.dims[0], Role::B}, {&qt.dims[1], Role::H}, {&qt.dims[2], Role::N},
       {&qt.dims[3], Role::D}, {&kt.dims[1], Role::G}, {&kt.dims[2], Role::M}};
-  for (auto [dim, role] : roleSources)
+  for (auto [dim, role] : roleSources) {
     if (!dim->name.empty())
       attention.roles.try_emplace(dim->name, role);
+    attention.roleValues[role] = dim->value;
+  }
 
-  if (variantArg)
-    return checkVariantUse(*variantArg->value, attention, info);
-  // The default variant.
+  // The default variant is softmax.
   NameExprAST softmax(call.getLoc(), "softmax");
-  return checkVariantUse(softmax, attention, info);
+  const ExprAST &variantExpr = variantArg ? *variantArg->value : softmax;
+  if (!checkVariantUse(variantExpr, attention, info))
+    return false;
+
+  // The linear family (docs/LinearFamily.md).
+  const LinearUse &linear = attention.linear;
+  if (linear.normalize == Normalizer::Softmax)
+    return true;
+  llvm::StringRef variantName = attention.variant->decl->name;
+  if (scaleArg) {
+    emitError(scaleArg->loc)
+        << "scale does not apply to the linear-family variant '"
+        << variantName << "': its scores are <phi(q), phi(k)>, unscaled";
+    return false;
+  }
+  const ResolvedDim &n = qt.dims[2], &m = kt.dims[2];
+  if (attention.causal && n.value && m.value && *n.value != *m.value) {
+    emitError(causalArg->value->getLoc())
+        << "causal linear-family attention needs as many keys as queries "
+        << "(self-attention), but '" << kernel.params[*q].name << "' has "
+        << printDim(n) << " queries and '" << kernel.params[*k].name
+        << "' has " << printDim(m) << " keys";
+    return false;
+  }
+  if (linear.weight == LinearUse::Weight::Momentum && !attention.causal) {
+    emitError(variantExpr.getLoc())
+        << "the momentum weight of variant '" << variantName
+        << "' is defined for causal attention only; add causal = true";
+    return false;
+  }
+  return true;
 }
 
 bool Sema::checkShapes(const CallExprAST &call, KernelInfo &info,
@@ -786,11 +1421,11 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
       given[*index] = &arg;
       std::string what = "parameter '" + decl.params[*index].name +
                          "' of variant '" + name.str() + "'";
+      const ParamType &type = variant.paramTypes[*index];
       std::optional<ConstValue> v =
-          evalConst(*arg.value, ConstScope{"the value of " + what});
-      if (v)
-        v = convertTo(*v, variant.paramKinds[*index], arg.value->getLoc(),
-                      what);
+          type.form == ConstValue::Form::Tensor
+              ? checkTensorArg(arg, what, kernel, attention)
+              : evalParamValue(*arg.value, type, "the value of " + what, what);
       if (!v) {
         ok = false;
         continue;
@@ -799,8 +1434,11 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
     }
   }
   for (auto [i, param] : llvm::enumerate(decl.params)) {
+    bool isTensor = variant.paramTypes[i].form == ConstValue::Form::Tensor;
     if (values[i]) {
-      if (!variant.defaults[i] || !(*values[i] == *variant.defaults[i]))
+      // Tensors are operands of the attention, not part of the variant.
+      if (!isTensor &&
+          (!variant.defaults[i] || !(*values[i] == *variant.defaults[i])))
         attention.defaultParams = false;
       continue;
     }
@@ -810,20 +1448,34 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
       values[i] = variant.defaults[i];
       continue;
     }
-    if (!param.defaultValue) {
+    if (isTensor)
+      emitError(expr.getLoc()) << "variant '" << name << "' needs its tensor "
+                               << "parameter '" << param.name << "': pass a "
+                               << "kernel argument, e.g. " << name << "("
+                               << param.name << " = b)";
+    else if (!param.defaultValue)
       emitError(expr.getLoc()) << "variant '" << name << "' needs a value for "
                                << "its parameter '" << param.name
                                << "', which has no default";
-    }
     ok = false;
   }
   if (!ok)
     return false;
   for (auto &v : values)
     attention.paramValues.push_back(*v);
+  for (auto [i, type] : llvm::enumerate(variant.paramTypes))
+    if (type.form == ConstValue::Form::Tensor)
+      attention.variantOperands.push_back(values[i]->tensor);
 
-  if (variant.badScale)
+  if (variant.badScale || variant.bad)
     return false; // Reported at the declaration.
+
+  // The linear-family items with these values, then the requirements.
+  if (!resolveLinear(variant, attention.paramValues, &given, expr.getLoc(),
+                     attention.linear))
+    return false;
+  if (!checkRequires(variant, attention, expr.getLoc()))
+    return false;
 
   // A dim the variant reads must be a role of this call or have a value.
   for (auto &[dimName, useLoc] : variant.dimsRead) {
@@ -854,6 +1506,37 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
     }
     attention.variantScale = v->asDouble();
   }
-  (void)kernel;
   return true;
+}
+
+std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
+                                               llvm::StringRef what,
+                                               const KernelInfo &kernel,
+                                               const AttentionInfo &attention) {
+  const KernelDeclAST &decl = *kernel.decl;
+  auto *name = dyn_cast<NameExprAST>(arg.value.get());
+  std::optional<unsigned> index;
+  if (name)
+    for (auto [i, param] : llvm::enumerate(decl.params))
+      if (param.name == name->getName())
+        index = i;
+  if (!index) {
+    auto diag = emitError(arg.value->getLoc())
+                << "tensor " << what << " must name a parameter of kernel '"
+                << decl.name << "'";
+    if (name)
+      diag << "; '" << name->getName() << "' is not one";
+    return std::nullopt;
+  }
+  const ResolvedType &type = kernel.paramTypes[*index];
+  const ResolvedDim &heads = kernel.paramTypes[attention.query].dims[1];
+  if (type.dtype != DType::F32 || type.dims.size() != 2 ||
+      !sameDim(type.dims[0], heads)) {
+    emitError(arg.value->getLoc())
+        << "tensor " << what << " must be an f32[H, R] tensor whose first "
+        << "extent is the query heads " << printDim(heads) << ", got '"
+        << name->getName() << "': " << printType(type);
+    return std::nullopt;
+  }
+  return ConstValue::getTensor(name->getName(), *index);
 }

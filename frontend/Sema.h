@@ -22,6 +22,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,21 +34,56 @@ enum class ScalarKind { Int, Float, Bool };
 /// How a scalar kind is named in messages: `int`, `f32`, `bool`.
 llvm::StringRef spell(ScalarKind kind);
 
-/// A compile-time constant (variant parameters, `scale`).
+/// A compile-time constant (variant parameters, `scale`).  Variant
+/// parameters also take non-scalar values: a list of ints (`int[K]`), a
+/// built-in feature map (`feature`) or a kernel argument (`tensor`).
 struct ConstValue {
+  /// What the value is.
+  enum class Form { Scalar, IntList, Feature, Tensor };
+
+  Form form = Form::Scalar;
   ScalarKind kind = ScalarKind::Int;
   int64_t intValue = 0;
   double floatValue = 0.0;
   bool boolValue = false;
+  /// IntList: the elements.
+  std::vector<int64_t> list;
+  /// Feature: the map's name; Tensor: the kernel parameter's name.
+  std::string name;
+  /// Tensor: the kernel parameter's index.
+  unsigned tensor = 0;
 
   static ConstValue getInt(int64_t v);
   static ConstValue getFloat(double v);
   static ConstValue getBool(bool v);
+  static ConstValue getList(std::vector<int64_t> elements);
+  static ConstValue getFeature(llvm::StringRef name);
+  static ConstValue getTensor(llvm::StringRef name, unsigned index);
   /// The value as a double (ints converted).
   double asDouble() const;
+  /// The value for messages: `3`, `2.5`, `true`, `[14, 14]`, `relu`, `b`.
+  std::string str() const;
   bool operator==(const ConstValue &other) const;
   bool operator<(const ConstValue &other) const;
 };
+
+/// The type of a variant parameter: a scalar (`int f32 f64 bool`), a list
+/// of ints (`int[K]`), a feature map (`feature`) or a tensor (`tensor`).
+struct ParamType {
+  ConstValue::Form form = ConstValue::Form::Scalar;
+  /// The kind of a scalar.
+  ScalarKind scalar = ScalarKind::Int;
+  /// K of `int[K]`.
+  unsigned length = 0;
+  /// As written: `int`, `f32`, `int[2]`, `feature`, `tensor`.
+  std::string str() const;
+};
+
+/// The built-in feature maps (`feature = NAME`): identity, relu, elu1,
+/// softplus, exp.
+bool isFeatureMap(llvm::StringRef name);
+/// "identity, relu, elu1, softplus or exp".
+std::string featureMapNames();
 
 /// Prints a number for messages: `2.5`, `0`, `1e-06`.
 std::string formatNumber(double value);
@@ -84,14 +120,52 @@ struct ResolvedType {
 /// DimRole): q is [B, H, N, D], k and v are [B, G, M, D].
 enum class Role { B, H, N, M, D, G };
 
+/// The role a name spells (`B H N M D G`), if any.
+std::optional<Role> roleByName(llvm::StringRef name);
+/// The name of a role: `B`, `H`, `N`, `M`, `D`, `G`.
+llvm::StringRef spell(Role role);
+
 /// What a name in a variant body refers to.
 struct NameRef {
-  enum class Kind { Binder, Param, Dim };
+  /// Binder: an item parameter; Param: a variant parameter; Dim: a declared
+  /// dim (its role at the call, or its value); Role: a role of the call
+  /// (`N` in the prelude, or an undeclared role name).
+  enum class Kind { Binder, Param, Dim, Role };
   Kind kind = Kind::Dim;
   /// The binder position or the parameter index.
   unsigned index = 0;
   /// The dim name for Kind::Dim.
   std::string dim;
+  /// The role for Kind::Role.
+  Role role = Role::B;
+};
+
+/// The row normalizer of a variant.
+enum class Normalizer { Softmax, Sum, None };
+
+/// The linear-family part of a variant at one use, with the parameter
+/// values of that use (docs/LinearFamily.md).
+struct LinearUse {
+  Normalizer normalize = Normalizer::Softmax;
+  /// `sum`: the eps (also with clamp).
+  std::optional<double> eps;
+  bool clamp = false;
+
+  /// The base feature map: none (the identity), a built-in map, the
+  /// variant's `feature(x) = expr` or FAVOR+ random features.
+  enum class Feature { Identity, Builtin, Pointwise, Favor };
+  Feature feature = Feature::Identity;
+  /// Builtin: relu, elu1, softplus or exp.
+  std::string builtin;
+  /// Favor: the number of features and the seed.
+  int64_t features = 0, seed = 0;
+
+  /// The Toeplitz weight.
+  enum class Weight { None, Momentum, Rpe };
+  Weight weight = Weight::None;
+  double beta = 0.0, gamma = 1.0;
+  /// Rpe: the index of the bias among the attention's variant operands.
+  unsigned rpeOperand = 0;
 };
 
 /// A checked variant.
@@ -101,13 +175,30 @@ struct VariantInfo {
   const VariantItemAST *score = nullptr;
   const VariantItemAST *mask = nullptr;
   const VariantItemAST *scale = nullptr;
+  /// `normalize = ...` (null: softmax) and the normalizer it names.
+  const VariantItemAST *normalize = nullptr;
+  Normalizer normalizer = Normalizer::Softmax;
+  /// `feature(x) = expr` or `feature = ...`.
+  const VariantItemAST *feature = nullptr;
+  /// `expand(i) = [...]`.
+  const VariantItemAST *expand = nullptr;
+  /// `weight = momentum(...) | rpe(...)`.
+  const VariantItemAST *weight = nullptr;
+  /// `require = cond` items, in order.
+  std::vector<const VariantItemAST *> requirements;
+  /// True when an item of the linear family is malformed (reported at the
+  /// declaration): uses fail without another error.
+  bool bad = false;
   /// True when `scale` failed to evaluate with the default parameters (an
   /// error has been reported).
   bool badScale = false;
+  std::vector<ParamType> paramTypes;
+  /// The scalar kind of each parameter (Int for non-scalar ones).
   std::vector<ScalarKind> paramKinds;
   /// Default values, converted to the parameter types.
   std::vector<std::optional<ConstValue>> defaults;
-  /// Dims read by `score` and `mask`, with the first place each is read.
+  /// Dims read by `score`, `mask`, `feature` and `expand`, with the first
+  /// place each is read.
   std::vector<std::pair<std::string, Location>> dimsRead;
 };
 
@@ -128,6 +219,13 @@ struct AttentionInfo {
   std::optional<double> scale;
   /// The roles of the user's dim names at this call.
   std::map<std::string, Role> roles;
+  /// The extent of each role at this call (empty: symbolic).
+  std::map<Role, std::optional<int64_t>> roleValues;
+  /// The linear-family settings of the variant with these parameters.
+  LinearUse linear;
+  /// The kernel parameters bound to the variant's tensor parameters, in
+  /// order (the attention's variant operands).
+  std::vector<unsigned> variantOperands;
 };
 
 /// A checked kernel.
@@ -159,6 +257,10 @@ public:
   const NameRef &getNameRef(const NameExprAST &expr) const {
     return nameRefs.at(&expr);
   }
+  /// The (parameter index, element) an element of a list parameter reads.
+  std::pair<unsigned, unsigned> getIndexRef(const IndexExprAST &expr) const {
+    return indexRefs.at(&expr);
+  }
 
 private:
   mlir::InFlightDiagnostic emitError(const Location &loc);
@@ -169,6 +271,36 @@ private:
   void checkDims(const ModuleAST &module);
   void declareVariants(const ModuleAST &module, bool fromPrelude);
   void checkVariant(VariantInfo &info);
+  std::optional<ParamType> checkParamType(const VariantParamAST &param);
+  bool checkBinders(const VariantItemAST &item,
+                    const llvm::StringMap<const VariantParamAST *> &params,
+                    llvm::StringRef what);
+  void checkNormalizeItem(VariantInfo &info, const VariantItemAST &item);
+  void checkFeatureItem(VariantInfo &info, const VariantItemAST &item);
+  void checkExpandItem(VariantInfo &info, const VariantItemAST &item);
+  void checkWeightItem(VariantInfo &info, const VariantItemAST &item);
+  void checkRequireItem(VariantInfo &info, const VariantItemAST &item);
+  void checkLinearConsistency(VariantInfo &info);
+  /// Evaluates the linear-family items of `info` with parameter `values`.
+  /// `given` (at a use) holds the argument that gave each parameter; errors
+  /// about an expression that reads a given parameter are reported at that
+  /// argument (a bare parameter) or at `useLoc`, others at the expression.
+  bool resolveLinear(const VariantInfo &info,
+                     const std::vector<ConstValue> &values,
+                     const std::vector<const ArgAST *> *given,
+                     const Location &useLoc, LinearUse &out);
+  /// Checks the `require` items of the variant of `attention` at a use.
+  bool checkRequires(const VariantInfo &info, const AttentionInfo &attention,
+                     const Location &useLoc);
+  /// A value given at a use for a tensor parameter: a kernel parameter of
+  /// type f32[H, R].
+  std::optional<ConstValue> checkTensorArg(const ArgAST &arg,
+                                           llvm::StringRef what,
+                                           const KernelInfo &kernel,
+                                           const AttentionInfo &attention);
+  /// Reports an error once per location and message (variant items are
+  /// evaluated at the declaration and at every use).
+  void emitOnce(const Location &loc, const std::string &message);
   void checkKernel(const KernelDeclAST &kernel);
   std::optional<ResolvedType> resolveType(const TensorTypeAST &type,
                                           llvm::StringRef what);
@@ -179,12 +311,15 @@ private:
                    const std::vector<const ArgAST *> &qkv);
 
   // Variant bodies.
-  /// Names visible in a score or mask body.
+  /// Names visible in the body of an item (score, mask, feature, expand,
+  /// require).
   struct Scope {
     const VariantInfo &variant;
     const VariantItemAST &item;
-    /// True in `score` (its first binder is the f32 score).
-    bool isScore;
+    /// The kind of each binder (`s` of score and `x` of feature are f32).
+    llvm::ArrayRef<ScalarKind> binderKinds;
+    /// The binders for messages: "s, b, h, i, j by position".
+    llvm::StringRef binderHint;
     std::vector<std::pair<std::string, Location>> &dimsRead;
   };
   std::optional<ScalarKind> checkExpr(const ExprAST &expr, Scope &scope);
@@ -198,11 +333,30 @@ private:
     std::string what;
     const VariantDeclAST *variant = nullptr;
     const std::vector<ConstValue> *paramValues = nullptr;
+    /// At a use (`require`): the extents of the call's roles.  Role names
+    /// then read them: before dims when `rolesFirst` (the prelude), else
+    /// when no dim has that name.
+    const std::map<Role, std::optional<int64_t>> *roleValues = nullptr;
+    bool rolesFirst = false;
   };
   std::optional<ConstValue> evalConst(const ExprAST &expr,
                                       const ConstScope &scope);
   std::optional<ConstValue> evalConstCall(const CallExprAST &call,
                                           const ConstScope &scope);
+  /// Checks `name[index]`: `name` a list parameter of `variant` (of the
+  /// given types) and the index a constant in range.  Returns the
+  /// (parameter, element).
+  std::optional<std::pair<unsigned, unsigned>>
+  checkIndex(const IndexExprAST &expr, const VariantDeclAST &variant,
+             llvm::ArrayRef<ParamType> types);
+  void emitListError(const ExprAST &expr);
+  /// Evaluates a parameter value (a default or a value given at a use) of
+  /// a non-tensor `type`; `scopeWhat` names the expression for errors in
+  /// it, `what` the parameter.
+  std::optional<ConstValue> evalParamValue(const ExprAST &expr,
+                                           const ParamType &type,
+                                           const std::string &scopeWhat,
+                                           const std::string &what);
   /// Converts `value` to `kind` (int → float is allowed) or reports an error
   /// at `loc` naming `what`.
   std::optional<ConstValue> convertTo(const ConstValue &value,
@@ -220,6 +374,10 @@ private:
   std::vector<KernelInfo> kernels;
   llvm::DenseMap<const ExprAST *, ScalarKind> types;
   llvm::DenseMap<const NameExprAST *, NameRef> nameRefs;
+  llvm::DenseMap<const IndexExprAST *, std::pair<unsigned, unsigned>>
+      indexRefs;
+  /// Errors reported by emitOnce: "file:line:col: message".
+  std::set<std::string> reported;
 };
 
 } // namespace attn::frontend

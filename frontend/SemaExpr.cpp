@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 
 using namespace attn::frontend;
 using llvm::cast;
@@ -55,6 +56,107 @@ ConstValue ConstValue::getBool(bool v) {
   return c;
 }
 
+ConstValue ConstValue::getList(std::vector<int64_t> elements) {
+  ConstValue c;
+  c.form = Form::IntList;
+  c.list = std::move(elements);
+  return c;
+}
+
+ConstValue ConstValue::getFeature(llvm::StringRef name) {
+  ConstValue c;
+  c.form = Form::Feature;
+  c.name = name.str();
+  return c;
+}
+
+ConstValue ConstValue::getTensor(llvm::StringRef name, unsigned index) {
+  ConstValue c;
+  c.form = Form::Tensor;
+  c.name = name.str();
+  c.tensor = index;
+  return c;
+}
+
+std::string ConstValue::str() const {
+  switch (form) {
+  case Form::IntList: {
+    std::string s = "[";
+    for (auto [i, v] : llvm::enumerate(list))
+      s += (i ? ", " : "") + std::to_string(v);
+    return s + "]";
+  }
+  case Form::Feature:
+  case Form::Tensor:
+    return name;
+  case Form::Scalar:
+    break;
+  }
+  switch (kind) {
+  case ScalarKind::Int:
+    return std::to_string(intValue);
+  case ScalarKind::Float:
+    return formatNumber(floatValue);
+  case ScalarKind::Bool:
+    return boolValue ? "true" : "false";
+  }
+  return "?";
+}
+
+std::string ParamType::str() const {
+  switch (form) {
+  case ConstValue::Form::IntList:
+    return "int[" + std::to_string(length) + "]";
+  case ConstValue::Form::Feature:
+    return "feature";
+  case ConstValue::Form::Tensor:
+    return "tensor";
+  case ConstValue::Form::Scalar:
+    break;
+  }
+  return spell(scalar).str();
+}
+
+static const char *const kFeatureMaps[] = {"identity", "relu", "elu1",
+                                           "softplus", "exp"};
+
+bool attn::frontend::isFeatureMap(llvm::StringRef name) {
+  return llvm::is_contained(kFeatureMaps, name);
+}
+
+std::string attn::frontend::featureMapNames() {
+  return "identity, relu, elu1, softplus or exp";
+}
+
+std::optional<Role> attn::frontend::roleByName(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Role>>(name)
+      .Case("B", Role::B)
+      .Case("H", Role::H)
+      .Case("N", Role::N)
+      .Case("M", Role::M)
+      .Case("D", Role::D)
+      .Case("G", Role::G)
+      .Default(std::nullopt);
+}
+
+llvm::StringRef attn::frontend::spell(Role role) {
+  switch (role) {
+  case Role::B:
+    return "B";
+  case Role::H:
+    return "H";
+  case Role::N:
+    return "N";
+  case Role::M:
+    return "M";
+  case Role::D:
+    return "D";
+  case Role::G:
+    return "G";
+  }
+  return "?";
+}
+
 double ConstValue::asDouble() const {
   switch (kind) {
   case ScalarKind::Int:
@@ -68,14 +170,17 @@ double ConstValue::asDouble() const {
 }
 
 bool ConstValue::operator==(const ConstValue &other) const {
-  return kind == other.kind && intValue == other.intValue &&
-         floatValue == other.floatValue && boolValue == other.boolValue;
+  return form == other.form && kind == other.kind &&
+         intValue == other.intValue && floatValue == other.floatValue &&
+         boolValue == other.boolValue && list == other.list &&
+         name == other.name && tensor == other.tensor;
 }
 
 bool ConstValue::operator<(const ConstValue &other) const {
-  return std::make_tuple(kind, intValue, floatValue, boolValue) <
-         std::make_tuple(other.kind, other.intValue, other.floatValue,
-                         other.boolValue);
+  return std::tie(form, kind, intValue, floatValue, boolValue, list, name,
+                  tensor) < std::tie(other.form, other.kind, other.intValue,
+                                     other.floatValue, other.boolValue,
+                                     other.list, other.name, other.tensor);
 }
 
 std::string attn::frontend::formatNumber(double value) {
@@ -141,7 +246,9 @@ static const Builtin kBuiltins[] = {
     {"sin", 1, BuiltinRule::FloatUnary},   {"cos", 1, BuiltinRule::FloatUnary},
     {"floor", 1, BuiltinRule::FloatUnary}, {"abs", 1, BuiltinRule::Abs},
     {"min", 2, BuiltinRule::MinMax},       {"max", 2, BuiltinRule::MinMax},
-    {"pow", 2, BuiltinRule::Pow},
+    {"pow", 2, BuiltinRule::Pow},          {"elu", 1, BuiltinRule::FloatUnary},
+    {"relu", 1, BuiltinRule::FloatUnary},  {"softplus", 1, BuiltinRule::FloatUnary},
+    {"sigmoid", 1, BuiltinRule::FloatUnary},
 };
 
 static const Builtin *lookupBuiltin(llvm::StringRef name) {
@@ -224,24 +331,48 @@ std::optional<ScalarKind> Sema::checkExpr(const ExprAST &expr, Scope &scope) {
   case ExprAST::Kind::Name: {
     const auto &name = cast<NameExprAST>(expr);
     NameRef ref;
-    // Binders, then variant parameters, then dims.
+    // Binders, then variant parameters, then dims and roles.
     for (auto [i, binder] : llvm::enumerate(scope.item.binders)) {
       if (binder.name == name.getName()) {
         ref.kind = NameRef::Kind::Binder;
         ref.index = i;
-        result = scope.isScore && i == 0 ? ScalarKind::Float : ScalarKind::Int;
+        result = scope.binderKinds[i];
         break;
       }
     }
     if (!result) {
       for (auto [i, param] : llvm::enumerate(scope.variant.decl->params)) {
-        if (param.name == name.getName()) {
-          ref.kind = NameRef::Kind::Param;
-          ref.index = i;
-          result = scope.variant.paramKinds[i];
-          break;
+        if (param.name != name.getName())
+          continue;
+        const ParamType &type = scope.variant.paramTypes[i];
+        if (type.form != ConstValue::Form::Scalar) {
+          auto diag = emitError(expr.getLoc())
+                      << "parameter '" << param.name << "' of variant '"
+                      << scope.variant.decl->name << "' is ";
+          if (type.form == ConstValue::Form::IntList)
+            diag << "a list (" << type.str() << "); read an element, as in "
+                 << param.name << "[0]";
+          else if (type.form == ConstValue::Form::Feature)
+            diag << "a feature map; it can only be the value of 'feature'";
+          else
+            diag << "a tensor; it can only be the argument of rpe(...)";
+          return std::nullopt;
         }
+        ref.kind = NameRef::Kind::Param;
+        ref.index = i;
+        result = scope.variant.paramKinds[i];
+        break;
       }
+    }
+    // Role names (B H N M D G) are the call's roles: always in the
+    // prelude, which cannot know the user's dims, and in user variants
+    // when no dim has that name.
+    std::optional<Role> role = roleByName(name.getName());
+    if (!result && role &&
+        (scope.variant.fromPrelude || !lookupDim(name.getName()))) {
+      ref.kind = NameRef::Kind::Role;
+      ref.role = *role;
+      result = ScalarKind::Int;
     }
     if (!result && lookupDim(name.getName())) {
       ref.kind = NameRef::Kind::Dim;
@@ -252,17 +383,31 @@ std::optional<ScalarKind> Sema::checkExpr(const ExprAST &expr, Scope &scope) {
         scope.dimsRead.emplace_back(ref.dim, expr.getLoc());
     }
     if (!result) {
-      emitError(expr.getLoc())
-          << "unknown name '" << name.getName() << "' in '" << scope.item.name
-          << "' of variant '" << scope.variant.decl->name
-          << "'; expected one of its parameters ("
-          << (scope.isScore ? "s, b, h, i, j" : "b, h, i, j")
-          << " by position), a variant parameter or a dim";
+      auto diag = emitError(expr.getLoc())
+                  << "unknown name '" << name.getName() << "' in '"
+                  << scope.item.name << "' of variant '"
+                  << scope.variant.decl->name << "'; expected ";
+      if (!scope.binderHint.empty())
+        diag << "one of its parameters (" << scope.binderHint << "), ";
+      diag << "a variant parameter or a dim";
       return std::nullopt;
     }
     nameRefs[&name] = ref;
     break;
   }
+  case ExprAST::Kind::Index: {
+    const auto &index = cast<IndexExprAST>(expr);
+    std::optional<std::pair<unsigned, unsigned>> ref =
+        checkIndex(index, *scope.variant.decl, scope.variant.paramTypes);
+    if (!ref)
+      return std::nullopt;
+    indexRefs[&index] = *ref;
+    result = ScalarKind::Int;
+    break;
+  }
+  case ExprAST::Kind::List:
+    emitListError(expr);
+    return std::nullopt;
   case ExprAST::Kind::Unary: {
     const auto &unary = cast<UnaryExprAST>(expr);
     std::optional<ScalarKind> operand = checkExpr(unary.getOperand(), scope);
@@ -408,9 +553,34 @@ std::optional<ConstValue> Sema::evalConst(const ExprAST &expr,
   case ExprAST::Kind::Name: {
     llvm::StringRef name = cast<NameExprAST>(expr).getName();
     if (scope.variant && scope.paramValues) {
-      for (auto [i, param] : llvm::enumerate(scope.variant->params))
-        if (param.name == name)
-          return (*scope.paramValues)[i];
+      for (auto [i, param] : llvm::enumerate(scope.variant->params)) {
+        if (param.name != name)
+          continue;
+        const ConstValue &value = (*scope.paramValues)[i];
+        if (value.form == ConstValue::Form::Scalar)
+          return value;
+        auto diag = emitError(expr.getLoc())
+                    << "parameter '" << name << "' is ";
+        if (value.form == ConstValue::Form::IntList)
+          diag << "a list; read an element, as in " << name << "[0]";
+        else if (value.form == ConstValue::Form::Feature)
+          diag << "a feature map, not a number";
+        else
+          diag << "a tensor, not a number";
+        return std::nullopt;
+      }
+    }
+    if (scope.roleValues) {
+      std::optional<Role> role = roleByName(name);
+      if (role && (scope.rolesFirst || !lookupDim(name))) {
+        if (std::optional<int64_t> v = scope.roleValues->at(*role))
+          return ConstValue::getInt(*v);
+        emitError(expr.getLoc())
+            << "dim '" << name << "' is symbolic ('?') in this call, so it "
+            << "cannot be used in " << scope.what << ", which must be a "
+            << "constant";
+        return std::nullopt;
+      }
     }
     if (const DimInfo *dim = lookupDim(name)) {
       if (dim->value)
@@ -570,8 +740,82 @@ std::optional<ConstValue> Sema::evalConst(const ExprAST &expr,
   }
   case ExprAST::Kind::Call:
     return evalConstCall(cast<CallExprAST>(expr), scope);
+  case ExprAST::Kind::Index: {
+    const auto &index = cast<IndexExprAST>(expr);
+    if (!scope.variant || !scope.paramValues ||
+        llvm::none_of(scope.variant->params,
+                      [&](auto &p) { return p.name == index.getName(); })) {
+      emitError(index.getNameLoc())
+          << "unknown list '" << index.getName() << "' in " << scope.what
+          << "; only a list parameter (int[K]) of a variant can be indexed";
+      return std::nullopt;
+    }
+    std::vector<ParamType> types;
+    for (const ConstValue &v : *scope.paramValues) {
+      ParamType t;
+      t.form = v.form;
+      t.scalar = v.kind;
+      t.length = v.list.size();
+      types.push_back(t);
+    }
+    std::optional<std::pair<unsigned, unsigned>> ref =
+        checkIndex(index, *scope.variant, types);
+    if (!ref)
+      return std::nullopt;
+    return ConstValue::getInt((*scope.paramValues)[ref->first].list[ref->second]);
+  }
+  case ExprAST::Kind::List:
+    emitListError(expr);
+    return std::nullopt;
   }
   return std::nullopt;
+}
+
+void Sema::emitListError(const ExprAST &expr) {
+  emitError(expr.getLoc()) << "a list literal is allowed only as the value of "
+                           << "'expand' or of an int[K] variant parameter";
+}
+
+std::optional<std::pair<unsigned, unsigned>>
+Sema::checkIndex(const IndexExprAST &expr, const VariantDeclAST &variant,
+                 llvm::ArrayRef<ParamType> types) {
+  std::optional<unsigned> param;
+  for (auto [i, p] : llvm::enumerate(variant.params))
+    if (p.name == expr.getName())
+      param = i;
+  if (!param) {
+    emitError(expr.getNameLoc())
+        << "unknown list '" << expr.getName() << "' in variant '"
+        << variant.name << "'; only a list parameter (int[K]) can be indexed";
+    return std::nullopt;
+  }
+  const ParamType &type = types[*param];
+  if (type.form != ConstValue::Form::IntList) {
+    emitError(expr.getNameLoc())
+        << "parameter '" << expr.getName() << "' of variant '" << variant.name
+        << "' has type " << type.str()
+        << ", not a list; only a list parameter (int[K]) can be indexed";
+    return std::nullopt;
+  }
+  std::optional<ConstValue> index = evalConst(
+      expr.getIndex(),
+      ConstScope{"the index of '" + expr.getName().str() + "'"});
+  if (!index)
+    return std::nullopt;
+  if (index->kind != ScalarKind::Int) {
+    emitError(expr.getIndex().getLoc())
+        << "the index of '" << expr.getName() << "' must be an int, got "
+        << describe(index->kind);
+    return std::nullopt;
+  }
+  if (index->intValue < 0 || index->intValue >= type.length) {
+    emitError(expr.getIndex().getLoc())
+        << "index " << index->intValue << " is out of range for parameter '"
+        << expr.getName() << "' of type " << type.str() << " (valid: 0 to "
+        << type.length - 1 << ")";
+    return std::nullopt;
+  }
+  return std::make_pair(*param, static_cast<unsigned>(index->intValue));
 }
 
 std::optional<ConstValue> Sema::evalConstCall(const CallExprAST &call,
@@ -618,6 +862,11 @@ std::optional<ConstValue> Sema::evalConstCall(const CallExprAST &call,
                  .Case("min", std::fmin(x, y))
                  .Case("max", std::fmax(x, y))
                  .Case("pow", std::pow(x, y))
+                 .Case("elu", x > 0 ? x : std::expm1(x))
+                 .Case("relu", std::fmax(x, 0.0))
+                 .Case("softplus", std::fmax(x, 0.0) +
+                                       std::log1p(std::exp(-std::fabs(x))))
+                 .Case("sigmoid", 1.0 / (1.0 + std::exp(-x)))
                  .Default(0.0);
   return ConstValue::getFloat(r);
 }
@@ -634,4 +883,62 @@ std::optional<ConstValue> Sema::convertTo(const ConstValue &value,
   if (value.kind == ScalarKind::Float)
     diag << " (" << formatNumber(value.floatValue) << ")";
   return std::nullopt;
+}
+
+std::optional<ConstValue> Sema::evalParamValue(const ExprAST &expr,
+                                               const ParamType &type,
+                                               const std::string &scopeWhat,
+                                               const std::string &what) {
+  switch (type.form) {
+  case ConstValue::Form::Scalar: {
+    std::optional<ConstValue> v = evalConst(expr, ConstScope{scopeWhat});
+    if (!v)
+      return std::nullopt;
+    return convertTo(*v, type.scalar, expr.getLoc(), what);
+  }
+  case ConstValue::Form::IntList: {
+    auto *list = llvm::dyn_cast<ListExprAST>(&expr);
+    if (!list) {
+      std::string example = "[";
+      for (unsigned i = 0; i < type.length; ++i)
+        example += i ? ", 1" : "1";
+      emitError(expr.getLoc()) << what << " must be a list of " << type.length
+                               << " ints, such as " << example << "]";
+      return std::nullopt;
+    }
+    if (list->getElements().size() != type.length) {
+      emitError(expr.getLoc()) << what << " must have " << type.length
+                               << " elements (" << type.str() << "), got "
+                               << list->getElements().size();
+      return std::nullopt;
+    }
+    std::vector<int64_t> elements;
+    for (auto [i, element] : llvm::enumerate(list->getElements())) {
+      std::optional<ConstValue> v = evalConst(*element, ConstScope{scopeWhat});
+      if (v)
+        v = convertTo(*v, ScalarKind::Int, element->getLoc(),
+                      "element " + std::to_string(i) + " of " + what);
+      if (!v)
+        return std::nullopt;
+      elements.push_back(v->intValue);
+    }
+    return ConstValue::getList(std::move(elements));
+  }
+  case ConstValue::Form::Feature: {
+    auto *name = llvm::dyn_cast<NameExprAST>(&expr);
+    if (name && isFeatureMap(name->getName()))
+      return ConstValue::getFeature(name->getName());
+    if (name)
+      emitError(expr.getLoc())
+          << "unknown feature map '" << name->getName() << "' for " << what
+          << "; expected " << featureMapNames();
+    else
+      emitError(expr.getLoc()) << what << " must name a feature map: "
+                               << featureMapNames();
+    return std::nullopt;
+  }
+  case ConstValue::Form::Tensor:
+    break;
+  }
+  llvm_unreachable("tensor values are checked against the kernel");
 }
