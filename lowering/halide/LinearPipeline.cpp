@@ -205,14 +205,15 @@ void LinearPipeline::scheduleAssociative() {
       .parallel(kvTile)
       .vectorize(e, vw, TailStrategy::GuardWithIf);
   RVar ro("rko"), ri("rki");
+  // Feature blocks inside key blocks: a key block of V stays in cache
+  // while every feature block accumulates over it.
   kv.update()
       .split(rk.x, ro, ri, kb, TailStrategy::GuardWithIf)
       .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
       .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
-      .reorder(ei, eo, fi, ri, ro, fo, g, b)
+      .reorder(ei, eo, fi, ri, fo, ro, g, b)
       .vectorize(ei)
-      .fuse(fo, g, kvTile)
-      .fuse(kvTile, b, kvTile)
+      .fuse(g, b, kvTile)
       .parallel(kvTile)
       .unroll(fi);
   if (unrollE)
@@ -226,7 +227,7 @@ void LinearPipeline::scheduleAssociative() {
       .vectorize(f, vw, TailStrategy::GuardWithIf);
   note("kv.compute_root().split(f, fo, fi, " + str(fb) +
        ").parallel(fo x g x b); kv.update().split(rk, rko, rki, " + str(kb) +
-       ").reorder(e, fi, rki, rko).vectorize(e, " + str(vw) + ").unroll(fi)" +
+       ").reorder(e, fi, rki, fo, rko).parallel(g x b).vectorize(e, " + str(vw) + ").unroll(fi)" +
        (unrollE ? ".unroll(e / " + str(vw) + ")" : "") + ";");
   note("phi_k.compute_root().split(t, tb, tj, " + str(kb) +
        ").parallel(tb x g x b).vectorize(f, " + str(vw) + ");");
@@ -442,13 +443,17 @@ void LinearPipeline::scheduleChunkedScan() {
   for (Func *fn : {&stA, &stB}) {
     if (fn == &stB && !decayed)
       continue;
-    fn->compute_root().vectorize(e, vw, TailStrategy::GuardWithIf);
-    fn->update().reorder(e, f, rt.x).vectorize(e, vw, TailStrategy::GuardWithIf)
-        .parallel(b);
+    // Each (e, f) scan is independent: chunks innermost, parallel over
+    // features.
+    fn->compute_root().vectorize(e, vw, TailStrategy::GuardWithIf)
+        .parallel(f);
+    fn->update().reorder(e, rt.x, f, g, b)
+        .vectorize(e, vw, TailStrategy::GuardWithIf)
+        .parallel(f);
   }
   stZ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
   stZ.update().reorder(f, rt.x).vectorize(f, vw, TailStrategy::GuardWithIf);
-  note("state.compute_root(); state.update().reorder(e, f, rt)"
+  note("state.compute_root(); state.update().reorder(e, rt, f).parallel(f)"
        ".vectorize(e, " + str(vw) + ");  // the exclusive prefix over chunks");
 
   // Output: one task per (chunk, h, b).  Every per-chunk Func covers
