@@ -408,7 +408,8 @@ void Sema::checkVariant(VariantInfo &info) {
   }
   if (allDefaults && !info.bad) {
     LinearUse unused;
-    resolveLinear(info, values, /*given=*/nullptr, decl.nameLoc, unused);
+    info.badDefaults =
+        !resolveLinear(info, values, /*given=*/nullptr, decl.nameLoc, unused);
   }
   if (info.scale && allDefaults) {
     ConstScope scope{"the scale of " + what, &decl, &values};
@@ -1467,7 +1468,8 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
     if (type.form == ConstValue::Form::Tensor)
       attention.variantOperands.push_back(values[i]->tensor);
 
-  if (variant.badScale || variant.bad)
+  if (variant.badScale || variant.bad ||
+      (variant.badDefaults && attention.defaultParams))
     return false; // Reported at the declaration.
 
   // The linear-family items with these values, then the requirements.

@@ -192,6 +192,9 @@ struct VariantInfo {
   /// True when `scale` failed to evaluate with the default parameters (an
   /// error has been reported).
   bool badScale = false;
+  /// True when the linear-family items failed to evaluate with the default
+  /// parameters (reported): uses with those values fail silently.
+  bool badDefaults = false;
   std::vector<ParamType> paramTypes;
   /// The scalar kind of each parameter (Int for non-scalar ones).
   std::vector<ScalarKind> paramKinds;
