@@ -66,7 +66,8 @@ static bool sameDim(const ResolvedDim &a, const ResolvedDim &b) {
 
 mlir::InFlightDiagnostic Sema::emitError(const Location &loc) {
   hadError = true;
-  return mlir::emitError(toMLIRLoc(context, loc));
+  return mlir::emitError(
+      toMLIRLoc(context, errorLocOverride ? *errorLocOverride : loc));
 }
 
 void Sema::attachNote(mlir::InFlightDiagnostic &diag, const Location &loc,
@@ -924,7 +925,11 @@ bool Sema::checkRequires(const VariantInfo &info,
                          decl.name + "'",
                      &decl, &attention.paramValues, &attention.roleValues,
                      info.fromPrelude};
+    // The prelude's source is not the user's: report at the use.
+    if (info.fromPrelude)
+      errorLocOverride = useLoc;
     std::optional<ConstValue> v = evalConst(*item->value, scope);
+    errorLocOverride.reset();
     if (!v)
       return false;
     if (v->boolValue)

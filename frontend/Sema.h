@@ -381,6 +381,9 @@ private:
       indexRefs;
   /// Errors reported by emitOnce: "file:line:col: message".
   std::set<std::string> reported;
+  /// When set, errors are reported here instead of at the offending token
+  /// (requirements of prelude variants are reported at the use).
+  std::optional<Location> errorLocOverride;
 };
 
 } // namespace attn::frontend
