@@ -4,7 +4,10 @@
 // `attn.dims` on every argument and result and `attn.dim_values` on the
 // function.  Variants are instantiated per use: parameters become
 // constants, dim names become `attn.dim` of their role at the call (or a
-// constant), and score/mask bodies become arith/math ops.
+// constant), and score/mask/feature/expand bodies become arith/math ops.
+// Linear-family variants carry normalize = sum|none, eps, clamp,
+// random_features and weight; tensor parameters become the attention's
+// operands.
 //
 //===----------------------------------------------------------------------===//
 

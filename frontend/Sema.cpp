@@ -1,7 +1,9 @@
 //===- Sema.cpp - semantic checks of declarations and kernels -------------===//
 //
-// Dims and `--dim` overrides, variant declarations, kernel signatures and
-// the `attention(...)` call: name resolution, types and shape agreement.
+// Dims and `--dim` overrides, variant declarations (parameters, items, the
+// linear family's feature/expand/weight/require and its normalizers),
+// kernel signatures and the `attention(...)` call: name resolution, types,
+// shape agreement and each use's parameter values and requirements.
 //
 //===----------------------------------------------------------------------===//
 

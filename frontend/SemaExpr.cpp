@@ -1,8 +1,10 @@
 //===- SemaExpr.cpp - types of variant expressions and constants ----------===//
 //
-// Type checking of score and mask bodies (int, f32 and bool scalars, with
-// ints promoted to f32 where they meet a float) and evaluation of constant
-// expressions (variant parameters, `scale`).
+// Type checking of score, mask, feature, expand and require bodies (int,
+// f32 and bool scalars, with ints promoted to f32 where they meet a float;
+// elements of list parameters) and evaluation of constant expressions
+// (variant parameters, `scale`, the values of linear-family items and
+// requirements).
 //
 //===----------------------------------------------------------------------===//
 
