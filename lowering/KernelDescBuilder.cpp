@@ -197,6 +197,8 @@ private:
       return make("exp2");
     if (isa<math::LogOp>(op))
       return make("log");
+    if (isa<math::Log1pOp>(op))
+      return make("log1p");
     if (isa<math::TanhOp>(op))
       return make("tanh");
     if (isa<math::SqrtOp>(op))

@@ -65,7 +65,7 @@ static std::optional<Linear> linearize(const ScalarExpr &e) {
     // Only multiplication by an integer literal stays linear.
     for (int side = 0; side < 2; ++side) {
       const ScalarExpr &c = e.args[side];
-      if (c.op != "int")
+      if (c.op != "int" || !c.args.empty()) // an int literal, not a cast
         continue;
       auto a = linearize(e.args[1 - side]);
       if (!a)

@@ -60,9 +60,11 @@ static std::string formatFloat(double v) {
 }
 
 std::string ScalarExpr::toString() const {
-  if (op == "int")
+  // "int" and "float" are literals without arguments and conversions with
+  // one.
+  if (op == "int" && args.empty())
     return std::to_string(intValue);
-  if (op == "float")
+  if (op == "float" && args.empty())
     return formatFloat(floatValue);
   if (op == "bool")
     return intValue ? "true" : "false";

@@ -28,6 +28,7 @@ const OpInfo kOps[] = {
     {"max", ExprOp::Max, 2, 2},       {"neg", ExprOp::Neg, 1, 1},
     {"abs", ExprOp::Abs, 1, 1},       {"exp", ExprOp::Exp, 1, 1},
     {"exp2", ExprOp::Exp2, 1, 1},     {"log", ExprOp::Log, 1, 1},
+    {"log1p", ExprOp::Log1p, 1, 1},
     {"tanh", ExprOp::Tanh, 1, 1},     {"sqrt", ExprOp::Sqrt, 1, 1},
     {"rsqrt", ExprOp::Rsqrt, 1, 1},   {"sin", ExprOp::Sin, 1, 1},
     {"cos", ExprOp::Cos, 1, 1},       {"floor", ExprOp::Floor, 1, 1},
@@ -331,6 +332,7 @@ private:
     case ExprOp::Exp:
     case ExprOp::Exp2:
     case ExprOp::Log:
+    case ExprOp::Log1p:
     case ExprOp::Tanh:
     case ExprOp::Sqrt:
     case ExprOp::Rsqrt:
@@ -350,6 +352,9 @@ private:
         break;
       case ExprOp::Log:
         r = std::log(x);
+        break;
+      case ExprOp::Log1p:
+        r = std::log1p(x);
         break;
       case ExprOp::Tanh:
         r = std::tanh(x);

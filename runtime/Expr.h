@@ -36,6 +36,7 @@ enum class ExprOp {
   Exp,
   Exp2,
   Log,
+  Log1p,
   Tanh,
   Sqrt,
   Rsqrt,

@@ -312,8 +312,15 @@ Status parseFeatureMap(const Json &j, const std::string &field,
     return fieldError(field, "has both a pointwise map and random_features = " +
                                  std::to_string(feature.randomFeatures) +
                                  " (give one)");
-  if (!hasPointwise && !feature.isRandom())
-    return fieldError(field, "needs a pointwise map or random_features > 0");
+  if (!hasPointwise && !feature.isRandom()) {
+    // Neither: the identity map (docs/LinearFamily.md §4).
+    feature.pointwiseText = "x";
+    static const std::vector<ExprVar> vars = {ExprVar::X};
+    if (Status s = parseExprField(feature.pointwiseText, field + ".pointwise",
+                                  feature.pointwise, &vars);
+        !s)
+      return s;
+  }
   return Status::success();
 }
 

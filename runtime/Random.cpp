@@ -42,13 +42,13 @@ uint64_t argumentSeed(uint64_t seed, const std::string &argName) {
   return mix.next();
 }
 
-void fillUniform(Tensor &tensor, uint64_t seed) {
+void fillUniform(Tensor &tensor, uint64_t seed, double lo, double hi) {
   Rng rng(seed);
   for (int64_t i = 0; i < tensor.numElements(); ++i) {
     if (tensor.dtype() == DType::I32)
       tensor.setDouble(i, double(rng.uniformInt(0, 15)));
     else
-      tensor.setDouble(i, 2.0 * rng.uniform01() - 1.0);
+      tensor.setDouble(i, lo + (hi - lo) * rng.uniform01());
   }
 }
 
@@ -70,7 +70,8 @@ void fillLengths(Tensor &tensor, int64_t maxLength, uint64_t seed) {
 }
 
 Result<Tensor> makeRandomInput(const KernelSpec &kernel, const ArgSpec &arg,
-                               const DimBindings &bindings, uint64_t seed) {
+                               const DimBindings &bindings, uint64_t seed,
+                               double lo, double hi) {
   Result<std::vector<int64_t>> shape = resolveShape(arg, bindings);
   if (!shape)
     return shape.status();
@@ -92,7 +93,7 @@ Result<Tensor> makeRandomInput(const KernelSpec &kernel, const ArgSpec &arg,
     }
     fillLengths(*t, maxLength, argSeed);
   } else {
-    fillUniform(*t, argSeed);
+    fillUniform(*t, argSeed, lo, hi);
   }
   return t;
 }

@@ -49,8 +49,10 @@ private:
 /// The seed of argument `argName`'s stream.
 uint64_t argumentSeed(uint64_t seed, const std::string &argName);
 
-/// Fills a float tensor uniformly in [-1, 1], an i32 tensor in [0, 16).
-void fillUniform(Tensor &tensor, uint64_t seed);
+/// Fills a float tensor uniformly in [lo, hi] (default [-1, 1]), an i32
+/// tensor in [0, 16).
+void fillUniform(Tensor &tensor, uint64_t seed, double lo = -1.0,
+                 double hi = 1.0);
 
 /// Fills a rank-1 i32 tensor of key lengths in [0, maxLength] by the policy
 /// above.
@@ -58,8 +60,10 @@ void fillLengths(Tensor &tensor, int64_t maxLength, uint64_t seed);
 
 /// Creates input `arg` of `kernel` with its bound shape and fills it by the
 /// policy above (seeded by `argumentSeed(seed, arg.name)`).
+/// Float inputs are uniform in [lo, hi].
 Result<Tensor> makeRandomInput(const KernelSpec &kernel, const ArgSpec &arg,
-                               const DimBindings &bindings, uint64_t seed);
+                               const DimBindings &bindings, uint64_t seed,
+                               double lo = -1.0, double hi = 1.0);
 
 } // namespace attn::rt
 

@@ -56,9 +56,10 @@ static void unify(Expr &a, Expr &b) {
 
 Expr attn::halide::buildExpr(const ScalarExpr &e, const ExprEnv &env) {
   const std::string &op = e.op;
-  if (op == "int")
+  // "int" and "float" with no arguments are literals, with one conversions.
+  if (op == "int" && e.args.empty())
     return Expr(int32_t(e.intValue));
-  if (op == "float")
+  if (op == "float" && e.args.empty())
     return Expr(float(e.floatValue));
   if (op == "bool")
     return e.intValue ? Internal::const_true() : Internal::const_false();
@@ -109,6 +110,12 @@ Expr attn::halide::buildExpr(const ScalarExpr &e, const ExprEnv &env) {
     return accurateExp(cast<float>(a[0]) * 0.693147180559945309f);
   if (op == "log")
     return log(cast<float>(a[0]));
+  if (op == "log1p") {
+    // log(1 + y) * y / ((1 + y) - 1): exact to rounding where 1 + y loses
+    // the low bits of y (Goldberg's log1p).
+    Expr y = cast<float>(a[0]), u = 1.0f + y;
+    return select(u == 1.0f, y, log(u) * y / (u - 1.0f));
+  }
   if (op == "tanh")
     return accurateTanh(cast<float>(a[0]));
   if (op == "sqrt")

@@ -66,7 +66,7 @@ Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
     int64_t m = desc.randomFeatures;
     if (!omega.defined()) {
       std::vector<double> w = favorPlusMatrix(m, dim, uint64_t(desc.featureSeed));
-      omega = Buffer<float>(int(m), int(dim), "omega");
+      omega = Buffer<float>(int(m), int(dim), "omega_" + desc.name);
       for (int64_t r = 0; r < m; ++r)
         for (int64_t d = 0; d < dim; ++d)
           omega(int(r), int(d)) = float(w[r * dim + d]);

@@ -20,6 +20,7 @@
 #include "runtime/Reference.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +48,8 @@ const char *const kUsage =
     "  --output FILE.npy      write the kernel's output (NAME=FILE.npy picks\n"
     "                         one output of a kernel with several)\n"
     "  --seed S               seed of the random inputs (default 0)\n"
+    "  --input-range LO:HI    range of the random float inputs (default "
+    "-1:1)\n"
     "  --check reference      compare with the float64 reference; exit 1 on "
     "FAIL\n"
     "  --bench                time the kernel (median of repeated runs, "
@@ -61,6 +64,8 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> inputs;
   std::vector<std::string> outputs;
   uint64_t seed = 0;
+  /// Range of the random float inputs.
+  double inputLo = -1.0, inputHi = 1.0;
   bool check = false;
   int64_t checkRows = 0; // 0: every query row
   bool bench = false;
@@ -160,6 +165,30 @@ int parseOptions(int argc, char **argv, Options &opts) {
         return 1;
       }
       opts.seed = uint64_t(s);
+    } else if (arg == "--input-range") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      size_t colon = v.find(':');
+      char *end = nullptr;
+      bool ok = colon != std::string::npos;
+      double lo = 0, hi = 0;
+      if (ok) {
+        std::string a = v.substr(0, colon), b = v.substr(colon + 1);
+        lo = std::strtod(a.c_str(), &end);
+        ok = !a.empty() && *end == 0;
+        if (ok) {
+          hi = std::strtod(b.c_str(), &end);
+          ok = !b.empty() && *end == 0;
+        }
+      }
+      if (!ok || !(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi)) {
+        error("--input-range expects LO:HI with finite LO <= HI, got '" + v +
+              "'");
+        return 1;
+      }
+      opts.inputLo = lo;
+      opts.inputHi = hi;
     } else if (arg == "--check") {
       std::string v;
       if (!takeValue(v))
@@ -277,7 +306,8 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
   for (const ArgSpec &arg : kernel.args) {
     if (arg.role != ArgRole::Input || args.count(arg.name))
       continue;
-    Result<Tensor> t = makeRandomInput(kernel, arg, *bindings, opts.seed);
+    Result<Tensor> t = makeRandomInput(kernel, arg, *bindings, opts.seed,
+                                       opts.inputLo, opts.inputHi);
     if (!t)
       return fail(t.message());
     args.emplace(arg.name, t.take());

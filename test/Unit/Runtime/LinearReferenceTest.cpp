@@ -253,11 +253,15 @@ TEST(LinearReferenceTest, ManifestErrors) {
   ref["feature"]["random_features"] = 8;
   expectManifestError(ref, f + ".feature: has both a pointwise map and "
                                "random_features = 8 (give one)");
+  // Neither: the identity map.
   ref["feature"]["pointwise"] = nullptr;
   ref["feature"]["random_features"] = 0;
-  expectManifestError(ref,
-                      f + ".feature: needs a pointwise map or random_features "
-                          "> 0");
+  {
+    Result<Manifest> manifest =
+        parseManifest(linearManifest(ref).dump(), "lin.json");
+    ASSERT_TRUE(manifest) << manifest.message();
+    EXPECT_EQ(manifest->kernels[0].reference->feature.pointwiseText, "x");
+  }
   ref["feature"]["random_features"] = -2;
   expectManifestError(ref, f + ".feature.random_features: must not be "
                                "negative, found -2");
