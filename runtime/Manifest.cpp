@@ -414,15 +414,135 @@ Status parseLinearReference(const Json &j, const std::string &field,
   return Status::success();
 }
 
+/// `reference.scale` of kinds "attention" and "luna": a string (an
+/// expression) or a number; absent or null: rsqrt(D).  `vars` (when
+/// non-null) restricts the expression's variables.
+Status parseScale(const Json &j, const std::string &field, ReferenceSpec &ref,
+                  const std::vector<ExprVar> *vars = nullptr) {
+  // The scale defaults to rsqrt(D), as in the DSL.
+  ref.scaleText = "(rsqrt (float (dim D)))";
+  auto scale = j.find("scale");
+  if (scale != j.end() && !scale->is_null()) {
+    if (scale->is_string())
+      ref.scaleText = scale->get<std::string>();
+    else if (scale->is_number())
+      ref.scaleText = scale->dump();
+    else
+      return fieldError(field + ".scale",
+                        std::string("expected a string, found ") +
+                            jsonTypeName(*scale));
+  }
+  return parseExprField(ref.scaleText, field + ".scale", ref.scale, vars);
+}
+
+/// True when shape entries `a` and `b` both have fixed extents and these
+/// differ (a symbolic one is checked when the reference is evaluated).
+bool fixedExtentsDiffer(const KernelSpec &kernel, const ShapeEntry &a,
+                        const ShapeEntry &b) {
+  std::optional<int64_t> x = fixedExtent(kernel, a), y = fixedExtent(kernel, b);
+  return x && y && *x != *y;
+}
+
+/// The fields of a "luna" reference after the common ones (query, key,
+/// value, out, kv_lengths, causal): docs/LinearFamily.md §6.
+Status parseLunaReference(const Json &j, const std::string &field,
+                          const KernelSpec &kernel, ReferenceSpec &ref) {
+  if (Status s = getString(j, "memory", field + ".memory", ref.memory); !s)
+    return s;
+  if (Status s = checkRefArg(kernel, field + ".memory", ref.memory,
+                             ArgRole::Input, 3, true);
+      !s)
+    return s;
+  auto rows = j.find("rows");
+  if (rows == j.end() || rows->is_null())
+    return fieldError(field + ".rows", "missing");
+  if (!rows->is_number_integer() ||
+      (rows->is_number_unsigned() && rows->get<uint64_t>() > uint64_t(INT64_MAX)))
+    return fieldError(field + ".rows",
+                      std::string("expected a positive integer, found ") +
+                          jsonTypeName(*rows));
+  ref.rows = rows->get<int64_t>();
+  if (ref.rows <= 0)
+    return fieldError(field + ".rows",
+                      "must be positive, found " + std::to_string(ref.rows));
+
+  // Extents that are fixed must agree: memory [H, rows, D] with q [B, H, N,
+  // D], D == Dv, and N == M when causal.
+  const ArgSpec *q = kernel.findArg(ref.query), *k = kernel.findArg(ref.key),
+                *v = kernel.findArg(ref.value),
+                *mem = kernel.findArg(ref.memory);
+  auto extentText = [&](const ArgSpec *a, size_t d) {
+    std::optional<int64_t> e = fixedExtent(kernel, a->shape[d]);
+    return a->shape[d].str() +
+           (a->shape[d].isName() && e ? " = " + std::to_string(*e) : "");
+  };
+  if (std::optional<int64_t> p = fixedExtent(kernel, mem->shape[1]);
+      p && *p != ref.rows)
+    return fieldError(field + ".memory",
+                      "argument '" + ref.memory + "' has " +
+                          extentText(mem, 1) + " rows but rows = " +
+                          std::to_string(ref.rows));
+  if (fixedExtentsDiffer(kernel, mem->shape[0], q->shape[1]))
+    return fieldError(field + ".memory",
+                      "argument '" + ref.memory + "' is [" +
+                          extentText(mem, 0) + ", ...] but the query has H = " +
+                          extentText(q, 1) + " heads (expected [H, rows, D])");
+  if (fixedExtentsDiffer(kernel, mem->shape[2], q->shape[3]))
+    return fieldError(field + ".memory",
+                      "argument '" + ref.memory + "' is [..., " +
+                          extentText(mem, 2) + "] but the query has D = " +
+                          extentText(q, 3) + " (expected [H, rows, D])");
+  if (fixedExtentsDiffer(kernel, v->shape[3], q->shape[3]))
+    return fieldError(field + ".value",
+                      "luna needs Dv == D (the packed sequence is both keys "
+                      "and values), but the value has Dv = " +
+                          extentText(v, 3) + " and the query D = " +
+                          extentText(q, 3));
+  if (ref.causal && fixedExtentsDiffer(kernel, q->shape[2], k->shape[2]))
+    return fieldError(field + ".causal",
+                      "causal luna needs N == M, but the query has N = " +
+                          extentText(q, 2) + " and the key M = " +
+                          extentText(k, 2));
+
+  static const std::vector<ExprVar> noVars = {};
+  if (Status s = parseScale(j, field, ref, &noVars); !s)
+    return s;
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "softmax")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind luna (expected softmax)");
+  // Fields of the other kinds would silently change nothing: refuse them.
+  for (const char *key : {"score_mods", "masks", "key_lower", "key_upper",
+                          "feature", "expand", "weight", "eps", "clamp"}) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
+      return fieldError(field + "." + key,
+                        "not allowed for kind luna (its masks are causal and "
+                        "kv_lengths; its scores are fixed by the memory)");
+  }
+  auto exact = j.find("key_bounds_exact");
+  if (exact != j.end() && !exact->is_null() &&
+      !(exact->is_boolean() && !exact->get<bool>()))
+    return fieldError(field + ".key_bounds_exact",
+                      "not allowed for kind luna");
+  return Status::success();
+}
+
 Status parseReference(const Json &j, const std::string &field,
                       const KernelSpec &kernel, ReferenceSpec &ref) {
   if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
     return s;
   if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
     return s;
-  if (ref.kind != "attention" && ref.kind != "linear")
-    return fieldError(field + ".kind", "unknown reference kind '" + ref.kind +
-                                           "' (expected attention or linear)");
+  if (ref.kind != "attention" && ref.kind != "linear" && ref.kind != "luna")
+    return fieldError(field + ".kind",
+                      "unknown reference kind '" + ref.kind +
+                          "' (expected attention, linear or luna)");
   struct Role {
     const char *key;
     std::string *out;
@@ -459,6 +579,8 @@ Status parseReference(const Json &j, const std::string &field,
   }
   if (ref.isLinear())
     return parseLinearReference(j, field, kernel, ref);
+  if (ref.isLuna())
+    return parseLunaReference(j, field, kernel, ref);
   ref.normalize = "softmax";
   if (Status s = getOptionalString(j, "normalize", field + ".normalize",
                                    ref.normalize);
@@ -467,20 +589,7 @@ Status parseReference(const Json &j, const std::string &field,
   if (ref.normalize.empty())
     return fieldError(field + ".normalize", "must not be empty");
 
-  // The scale defaults to rsqrt(D), as in the DSL.
-  ref.scaleText = "(rsqrt (float (dim D)))";
-  auto scale = j.find("scale");
-  if (scale != j.end() && !scale->is_null()) {
-    if (scale->is_string())
-      ref.scaleText = scale->get<std::string>();
-    else if (scale->is_number())
-      ref.scaleText = scale->dump();
-    else
-      return fieldError(field + ".scale",
-                        std::string("expected a string, found ") +
-                            jsonTypeName(*scale));
-  }
-  if (Status s = parseExprField(ref.scaleText, field + ".scale", ref.scale); !s)
+  if (Status s = parseScale(j, field, ref); !s)
     return s;
   if (Status s = parseExprList(j, "score_mods", field + ".score_mods",
                                ref.scoreModTexts, ref.scoreMods);

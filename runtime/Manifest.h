@@ -69,13 +69,14 @@ struct LinearWeightSpec {
   std::string bias;
 };
 
-/// The `reference` object of a kernel (kind "attention" or "linear").
+/// The `reference` object of a kernel (kind "attention", "linear" or
+/// "luna").
 struct ReferenceSpec {
-  std::string kind; ///< "attention" or "linear".
+  std::string kind; ///< "attention", "linear" or "luna".
   std::string query, key, value, out;
   std::optional<std::string> kvLengths;
   bool causal = false;
-  /// "softmax" (attention); "sum" or "none" (linear).
+  /// "softmax" (attention, luna); "sum" or "none" (linear).
   std::string normalize;
 
   // Kind "linear" only (docs/LinearFamily.md §4).
@@ -91,9 +92,20 @@ struct ReferenceSpec {
   bool clamp = false;
   bool isLinear() const { return kind == "linear"; }
 
-  // Kind "attention" only.
+  // Kind "luna" only (docs/LinearFamily.md §6): two softmax attentions
+  // through a memory of `rows` rows per head.
+  /// The input argument holding the memory P [H, rows, D] (floating point).
+  std::string memory;
+  /// p: the number of memory rows (the packed length), > 0.
+  int64_t rows = 0;
+  bool isLuna() const { return kind == "luna"; }
+
+  // Kinds "attention" and "luna": the score scale τ, an expression over
+  // dims (and, for attention, b, h, i, j and loads); default rsqrt(D).
   std::string scaleText;
   Expr scale;
+
+  // Kind "attention" only.
   std::vector<std::string> scoreModTexts;
   std::vector<Expr> scoreMods;
   std::vector<std::string> maskTexts;

@@ -136,6 +136,9 @@ int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim) {
 }
 
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
+  if (kernel.reference && kernel.reference->isLuna())
+    return 4.0 * double(s.B) * double(s.H) * double(kernel.reference->rows) *
+           double(s.N + s.M) * double(s.D);
   if (kernel.reference && kernel.reference->isLinear())
     return 2.0 * double(s.B) * double(s.H) * double(s.N + s.M) *
            double(linearFeatureWidth(*kernel.reference, s.D)) *
@@ -164,7 +167,7 @@ static EvalContext problemContext(const AttentionShape &s,
 Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
                             const TensorMap &args) {
   if (!kernel.reference || !kernel.reference->keyBoundsExact ||
-      kernel.reference->isLinear())
+      kernel.reference->isLinear() || kernel.reference->isLuna())
     return attentionFlops(kernel, s);
   const ReferenceSpec &ref = *kernel.reference;
   EvalContext ctx = problemContext(s, args);
@@ -476,6 +479,188 @@ computeLinearReference(const KernelSpec &kernel, const TensorMap &args,
   return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
 }
 
+//===----------------------------------------------------------------------===//
+// Kind "luna" (docs/LinearFamily.md §6)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// log2(1 + 2^x) without overflow: x + log2(1 + 2^-x) for x > 0.
+template <typename T> T softplus2(T x) {
+  const T invLn2 = T(1.4426950408889634);
+  if (x > T(0))
+    return x + std::log1p(std::exp2(-x)) * invLn2;
+  return std::log1p(std::exp2(x)) * invLn2;
+}
+
+/// In place: w = softmax(w) (max subtracted first).
+template <typename T> void softmaxInPlace(std::vector<T> &w) {
+  T mx = -std::numeric_limits<T>::infinity();
+  for (T x : w)
+    mx = std::max(mx, x);
+  T sum = T(0);
+  for (T &x : w) {
+    x = std::exp(x - mx);
+    sum += x;
+  }
+  for (T &x : w)
+    x /= sum;
+}
+
+/// One evaluation of Luna in precision T (double: the reference; float: the
+/// naive baseline) into out [B,H,N,D].  q [B,H,N,D], k and v [B,G,M,D],
+/// mem [H,p,D]; keys j >= visibleKeys[b] contribute nothing; only the rows
+/// in `rows` (empty: all) are written, though the causal prefix runs over
+/// every row.
+template <typename T>
+void evaluateLuna(const AttentionShape &s, int64_t p, bool causal, T tau,
+                  const std::vector<int64_t> &visibleKeys,
+                  const std::vector<T> &q, const std::vector<T> &k,
+                  const std::vector<T> &v, const std::vector<T> &mem,
+                  const std::vector<char> &rows, std::vector<T> &out) {
+  const int64_t D = s.D, groupSize = s.H / s.G;
+  out.assign(size_t(s.B * s.H * s.N * D), T(0));
+  // Non-causal: the packed sequence Ps; causal: the prefix state S.  Both
+  // p x D.
+  std::vector<T> packed(size_t(p * D)), w(size_t(std::max(p, s.M)));
+  auto dot = [D](const T *a, const T *b) {
+    T acc = T(0);
+    for (int64_t d = 0; d < D; ++d)
+      acc += a[d] * b[d];
+    return acc;
+  };
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.H; ++h) {
+      const int64_t g = h / groupSize, kvBase = (b * s.G + g) * s.M;
+      const int64_t kept = visibleKeys[size_t(b)];
+      const T *ks = k.data() + kvBase * D, *vs = v.data() + kvBase * D;
+      const T *mh = mem.data() + h * p * D;
+      std::fill(packed.begin(), packed.end(), T(0));
+      // O_i = Σ_l softmax_l(τ' q_i·packed[l]) packed[l] / t, where
+      // non-causal: τ' = τ, t = 1; causal: τ' = τ / t, t = i + 1 (s_i =
+      // (τ / t) q_i·S[l] and (α_i·π_j) summed with v_j is α_i·S).
+      auto readout = [&](int64_t i, T scoreScale, T invCount) {
+        const int64_t qRow = (b * s.H + h) * s.N + i;
+        w.resize(size_t(p));
+        for (int64_t l = 0; l < p; ++l)
+          w[size_t(l)] = scoreScale * dot(q.data() + qRow * D,
+                                          packed.data() + l * D);
+        softmaxInPlace(w);
+        T *o = out.data() + qRow * D;
+        for (int64_t l = 0; l < p; ++l) {
+          const T a = w[size_t(l)] * invCount;
+          for (int64_t d = 0; d < D; ++d)
+            o[d] += a * packed[size_t(l * D + d)];
+        }
+      };
+      if (!causal) {
+        // Pack: Ps[l] = Σ_j softmax_j(τ P[h,l]·k_j) v_j over kept keys.
+        if (kept > 0)
+          for (int64_t l = 0; l < p; ++l) {
+            w.resize(size_t(kept));
+            for (int64_t j = 0; j < kept; ++j)
+              w[size_t(j)] = tau * dot(mh + l * D, ks + j * D);
+            softmaxInPlace(w);
+            T *pl = packed.data() + l * D;
+            for (int64_t j = 0; j < kept; ++j)
+              for (int64_t d = 0; d < D; ++d)
+                pl[d] += w[size_t(j)] * vs[j * D + d];
+          }
+        for (int64_t i = 0; i < s.N; ++i)
+          if (rows.empty() || rows[size_t(i)])
+            readout(i, tau, T(1));
+        continue;
+      }
+      // Causal (N == M): S += π_i ⊗ v_i for a kept key i, then row i reads.
+      for (int64_t i = 0; i < s.N; ++i) {
+        if (i < kept)
+          for (int64_t l = 0; l < p; ++l) {
+            const T pi = softplus2(tau * dot(mh + l * D, ks + i * D));
+            T *sl = packed.data() + l * D;
+            for (int64_t d = 0; d < D; ++d)
+              sl[d] += pi * vs[i * D + d];
+          }
+        if (rows.empty() || rows[size_t(i)]) {
+          const T t = T(i + 1);
+          readout(i, tau / t, T(1) / t);
+        }
+      }
+    }
+}
+
+} // namespace
+
+static Result<ReferenceOutput>
+computeLunaReference(const KernelSpec &kernel, const TensorMap &args,
+                     const AttentionShape &s, std::vector<char> rows) {
+  const ReferenceSpec &ref = *kernel.reference;
+  auto it = args.find(ref.memory);
+  if (it == args.end())
+    return Status::error("reference: the memory argument '" + ref.memory +
+                         "' is missing");
+  const Tensor &mem = it->second;
+  if (mem.shape() != std::vector<int64_t>{s.H, ref.rows, s.D})
+    return Status::error("reference: the memory '" + ref.memory + "' is " +
+                         mem.describe() + " but expected [H, rows, D] = " +
+                         formatShape({s.H, ref.rows, s.D}));
+  if (s.Dv != s.D)
+    return Status::error("reference: luna needs Dv == D (the packed sequence "
+                         "is both keys and values), but v has Dv = " +
+                         std::to_string(s.Dv) +
+                         " and q D = " + std::to_string(s.D));
+  if (ref.causal && s.N != s.M)
+    return Status::error("reference: causal luna needs N == M, but q has N = " +
+                         std::to_string(s.N) +
+                         " and k M = " + std::to_string(s.M));
+  EvalContext ctx = problemContext(s, args);
+  Result<Value> scale = evaluate(ref.scale, ctx);
+  if (!scale)
+    return Status::error("reference.scale: " + scale.message());
+  if (!scale->isNumber())
+    return Status::error("reference.scale: " + ref.scale.str() +
+                         " gives a boolean, expected a number");
+  const double tau = scale->asDouble();
+  if (!std::isfinite(tau))
+    return Status::error("reference.scale: " + ref.scale.str() + " gives " +
+                         std::to_string(tau) + ", expected a finite number");
+
+  std::vector<int64_t> visibleKeys(size_t(s.B), s.M);
+  if (ref.kvLengths) {
+    const Tensor &len = args.at(*ref.kvLengths); // Checked by attentionShape.
+    for (int64_t b = 0; b < s.B; ++b)
+      visibleKeys[size_t(b)] =
+          std::clamp<int64_t>(int64_t(len.getDouble(b)), 0, s.M);
+  }
+
+  const ArgSpec *outArg = kernel.findArg(ref.out);
+  DType outType = outArg ? outArg->dtype : DType::F32;
+  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.H, s.N, s.Dv});
+  if (!ref64)
+    return ref64.status();
+  Result<Tensor> base = Tensor::create(outType, {s.B, s.H, s.N, s.Dv});
+  if (!base)
+    return base.status();
+
+  const Tensor &qt = args.at(ref.query), &kt = args.at(ref.key),
+               &vt = args.at(ref.value);
+  {
+    std::vector<double> out;
+    evaluateLuna<double>(s, ref.rows, ref.causal, tau, visibleKeys,
+                         toDoubles(qt), toDoubles(kt), toDoubles(vt),
+                         toDoubles(mem), rows, out);
+    std::copy(out.begin(), out.end(), ref64->dataAs<double>());
+  }
+  {
+    std::vector<float> out;
+    evaluateLuna<float>(s, ref.rows, ref.causal, float(tau), visibleKeys,
+                        toFloats(qt), toFloats(kt), toFloats(vt),
+                        toFloats(mem), rows, out);
+    for (size_t n = 0; n < out.size(); ++n)
+      base->setDouble(int64_t(n), double(out[n]));
+  }
+  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
+}
+
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows) {
@@ -494,6 +679,8 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
   const ReferenceSpec &ref = *kernel.reference;
   if (ref.isLinear())
     return computeLinearReference(kernel, args, s, std::move(rows));
+  if (ref.isLuna())
+    return computeLunaReference(kernel, args, s, std::move(rows));
   if (ref.normalize != "softmax")
     return Status::error(
         "reference: normalize '" + ref.normalize +

@@ -13,6 +13,23 @@
 // products, float softmax and sums, rounded to the output dtype): its error
 // against float64 is the baseline of the tolerance rule (Check.h).
 //
+// Kind "linear" evaluates the feature-map quadratic form
+// (docs/LinearFamily.md §4).  Kind "luna" (§6) evaluates, per (b, h) with
+// τ = scale, memory P [H, p, D] and D == Dv:
+//
+//   non-causal: Ps[l] = Σ_{j kept} softmax_j(τ P[h,l]·k[b,g,j]) v[b,g,j]
+//               (zeros when no key is kept),
+//               O_i = Σ_l softmax_l(τ q_i·Ps[l]) Ps[l];
+//   causal (N == M): π_j[l] = log2(1 + 2^(τ P[h,l]·k_j)), t = i + 1,
+//               S_i[l] = Σ_{j ≤ i, j kept} π_j[l] v_j,
+//               s_i[l] = (τ / t) q_i·S_i[l]   (= (τ/t) Σ_j π_j[l] (q_i·v_j)),
+//               O_i = (1 / t) Σ_l softmax_l(s_i)[l] S_i[l]
+//                   (= (1/t) Σ_j (α_i·π_j) v_j),
+//
+// carrying S row by row: O(N·p·D) per (b, h), never N×N.  Both softmaxes
+// subtract their max; keys j >= kv_lengths[b] contribute nothing (t stays
+// i + 1).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_RUNTIME_REFERENCE_H
@@ -47,12 +64,16 @@ int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim);
 /// associative form's state build (keys) plus readout (queries) with
 /// F = linearFeatureWidth(); causal or not (the prefix form does the same
 /// work), and independent of the quadratic form the reference evaluates.
+/// For kind "luna": 4*B*H*p*(N+M)*D, causal or not: per (b, h), packing
+/// costs 2*p*M*D for the memory-key scores (or π) and 2*p*M*D for the
+/// weighted value sums (or the prefix-state updates), unpacking 2*p*N*D for
+/// the query-packed scores and 2*p*N*D for the readout.
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
 
 /// FLOPs actually needed: 4*D per visible (query, key) pair, counted from
 /// the reference's exact key bounds (so a sliding window counts its window,
 /// causal N(N+1)/2 pairs); attentionFlops() when the bounds are not exact
-/// and always for kind "linear".
+/// and always for kinds "linear" and "luna".
 Result<double> visibleFlops(const KernelSpec &kernel,
                             const AttentionShape &shape, const TensorMap &args);
 
@@ -66,11 +87,14 @@ struct ReferenceOutput {
 
 /// Evaluates the kernel's reference on `args` (all inputs, by name).  Errors
 /// when the kernel has no reference, uses an unsupported normalization, the
-/// shapes disagree, or an expression fails to evaluate.
+/// shapes disagree (for "luna" also: the memory is not [H, rows, D], Dv !=
+/// D, or causal with N != M), or an expression fails to evaluate.
 ///
 /// With `maxRows` > 0, only about that many query rows are evaluated, evenly
 /// spaced and always including the first and last (the tuner checks every
 /// candidate this way: the cost of a check stops growing as N^2 in rows).
+/// A causal "luna" reference still runs its prefix over every row and
+/// skips only the readout of the others.
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows = 0);
