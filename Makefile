@@ -2,14 +2,17 @@
 #   make run    set up, build, compile the examples, run them against the
 #               float64 reference and print a timing table
 #   make test   set up, build, run every test (lit, unit, integration)
-#   make bench  the benchmark of docs/Performance.md (installs the peers)
+#   make bench  the benchmark of docs/Performance.md (installs the peers);
+#               ends with bench-linear
+#   make bench-linear  the efficient-attention families (issue 4) against
+#               tuned softmax, sgemm and memory bandwidth (~10 min)
 # Variables: BUILD (build directory), JOBS (parallel build jobs).
 
 BUILD ?= build
 JOBS ?= 2
 LLVM_PREFIX ?= /usr/lib/llvm-19
 
-.PHONY: all setup configure build run test bench clean
+.PHONY: all setup configure build run test bench bench-linear clean
 
 all: build
 
@@ -33,7 +36,13 @@ test: build
 bench:
 	@bash scripts/setup.sh --bench
 	@$(MAKE) --no-print-directory build
-	@bash scripts/bench.sh $(BUILD)
+	@status=0; bash scripts/bench.sh $(BUILD) || status=1; \
+	  bash scripts/bench-linear.sh $(BUILD) || status=1; exit $$status
+
+bench-linear:
+	@bash scripts/setup.sh --bench
+	@$(MAKE) --no-print-directory build
+	@bash scripts/bench-linear.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
