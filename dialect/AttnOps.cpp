@@ -10,6 +10,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -238,6 +240,18 @@ LogicalResult VariantOp::verifyRegions() {
   if (auto w = getWeight())
     if (failed(verifyWeight(*this, *w, /*inVariant=*/true)))
       return failure();
+  if (auto pack = getPack()) {
+    auto rows = dictInt(*pack, "rows"), operand = dictInt(*pack, "operand");
+    if (!rows || *rows <= 0)
+      return emitOpError() << "pack needs a positive integer 'rows', got "
+                           << *pack;
+    if (!operand || *operand < 0)
+      return emitOpError() << "pack needs a non-negative integer 'operand' "
+                           << "(the attention's variant operand)";
+    if (linear || !getScore().empty() || !getMask().empty())
+      return emitOpError() << "Luna's pack needs normalize = softmax and no "
+                           << "score, mask, feature or weight";
+  }
   return success();
 }
 
@@ -302,6 +316,9 @@ AttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (auto w = variant.getWeight())
     if (auto operand = dictInt(*w, "operand"))
       needed = *operand + 1;
+  if (auto pack = variant.getPack())
+    if (auto operand = dictInt(*pack, "operand"))
+      needed = std::max(needed, *operand + 1);
   if (int64_t(getVariantOperands().size()) < needed)
     return emitOpError() << "variant " << getVariantAttr() << " reads operand #"
                          << needed - 1 << " but the attention has "
@@ -442,6 +459,57 @@ LogicalResult ToeplitzOp::verify() {
       return emitOpError() << "bias needs an odd number of relative positions "
                            << "(2W+1), got " << bt.getDimSize(1);
   }
+  return success();
+}
+
+LogicalResult PackOp::verify() {
+  if (failed(verifyRank4Float(*this, getKey().getType(), "key")) ||
+      failed(verifyRank4Float(*this, getValue().getType(), "value")))
+    return failure();
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto v = cast<RankedTensorType>(getValue().getType());
+  auto mem = cast<RankedTensorType>(getMemory().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (mem.getRank() != 3 || !mem.getElementType().isF32())
+    return emitOpError() << "memory must be an f32 tensor [heads, rows, dim], "
+                         << "got " << mem;
+  if (getRows() <= 0)
+    return emitOpError() << "rows must be positive, got " << getRows();
+  if (!compatible(mem.getDimSize(1), getRows()))
+    return emitOpError() << "memory has " << dimStr(mem.getDimSize(1))
+                         << " rows but rows = " << getRows();
+  if (failed(expectSameDim(*this, mem, 2, "memory", k, 3, "key", "head dim")) ||
+      failed(expectSameDim(*this, k, 3, "key", v, 3, "value",
+                           "head dim (Luna ties keys and values)")))
+    return failure();
+  int64_t rank = getCausal() ? 5 : 4;
+  if (out.getRank() != rank)
+    return emitOpError() << "result must have rank " << rank << " ("
+                         << (getCausal() ? "[B, H, N, rows, Dv]"
+                                         : "[B, H, rows, Dv]")
+                         << "), got " << out;
+  if (!compatible(out.getDimSize(rank - 2), getRows()))
+    return emitOpError() << "result has " << dimStr(out.getDimSize(rank - 2))
+                         << " packed rows but rows = " << getRows();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "scale must be positive";
+  return success();
+}
+
+LogicalResult UnpackOp::verify() {
+  if (failed(verifyRank4Float(*this, getQuery().getType(), "query")) ||
+      failed(verifyRank4Float(*this, getResult().getType(), "result")))
+    return failure();
+  auto packed = cast<RankedTensorType>(getPacked().getType());
+  if (packed.getRank() != 4 && packed.getRank() != 5)
+    return emitOpError() << "packed must be [B, H, rows, D] or, causal, "
+                         << "[B, H, N, rows, D], got " << packed;
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  if (failed(expectSameDim(*this, q, 3, "query", packed,
+                           packed.getRank() - 1, "packed", "head dim")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "scale must be positive";
   return success();
 }
 

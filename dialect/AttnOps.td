@@ -87,6 +87,11 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
       `mul_toeplitz`): `{kind = "momentum", beta, gamma}` (numerator only,
       causal) or `{kind = "rpe", operand = n}` (`exp(bias[h, j - i])`, the
       bias being the attention's variant operand `n`).
+    * `pack` (optional, Luna): `{operand = n, rows = p}`: the keys and values
+      are first packed into the `p` rows of the memory tensor (the
+      attention's variant operand `n`, `[H, p, D]`) by softmax attention,
+      then the queries attend to the packed sequence (docs/LinearFamily.md
+      §6).  Needs `normalize = softmax` and no other item.
 
     An empty region means "absent".  Dimension extents are read with
     `attn.dim`.
@@ -106,7 +111,8 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
                        OptionalAttr<F64Attr>:$eps,
                        UnitAttr:$clamp,
                        OptionalAttr<DictionaryAttr>:$random_features,
-                       OptionalAttr<DictionaryAttr>:$weight);
+                       OptionalAttr<DictionaryAttr>:$weight,
+                       OptionalAttr<DictionaryAttr>:$pack);
   let regions = (region AnyRegion:$score, AnyRegion:$mask,
                         AnyRegion:$feature, AnyRegion:$expand);
   let assemblyFormat = [{
@@ -345,6 +351,60 @@ def Attn_ToeplitzOp : Attn_Op<"toeplitz", [Pure,
   let assemblyFormat = [{
     $scores (`bias` `(` $bias^ `:` type($bias) `)`)? attr-dict `:`
     type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_PackOp : Attn_Op<"pack", [Pure]> {
+  let summary = "Luna's pack: keys and values attended by a memory (P9)";
+  let description = [{
+    The memory `P: [H, p, D]` attends to the keys: without `causal`,
+    `Ps[b, h, l] = sum_j softmax_j(scale * P[h, l] . K[b, g, j]) V[b, g, j]`
+    (`[B, H, p, Dv]`; keys `j >= kv_lengths[b]` excluded, a row with no key
+    is zero).  With `causal` the result is the per-position prefix
+    `Ps[b, h, i, l] = (1 / (i + 1)) sum_{j <= i} pi_j[l] V[b, g, j]` with
+    `pi_j[l] = log2(1 + 2^(scale * P[h, l] . K[b, g, j]))`
+    (`[B, H, N, p, Dv]`), Luna's causal form.  `g = h / (H / G)`.
+
+    ```mlir
+    %ps = attn.pack %k, %v, %mem rows = 16 scale = 1.250000e-01
+        : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<8x16x64xf32>
+        -> tensor<1x8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$key, AnyRankedTensor:$value,
+                       AnyRankedTensor:$memory,
+                       Optional<RankedTensorOf<[I32]>>:$kv_lengths,
+                       I64Attr:$rows, F64Attr:$scale, UnitAttr:$causal);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $key `,` $value `,` $memory
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    `rows` `=` $rows `scale` `=` $scale attr-dict `:` type($key) `,`
+    type($value) `,` type($memory) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_UnpackOp : Attn_Op<"unpack", [Pure]> {
+  let summary = "Luna's unpack: queries attend to a packed sequence (P9)";
+  let description = [{
+    `O[b, h, i] = sum_l softmax_l(scale * Q[b, h, i] . Ps[b, h, l]) Ps[b, h, l]`
+    over the `p` packed rows of `attn.pack` (keys and values tied); with a
+    causal pack, query `i` reads its own rows `Ps[b, h, i, l]`.  `form`
+    (set by `--attn-select-forms`) is `pack_unpack` or `luna_scan`.
+
+    ```mlir
+    %o = attn.unpack %q, %ps scale = 1.250000e-01 form = pack_unpack
+        : tensor<1x8x128x64xf32>, tensor<1x8x16x64xf32> -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$packed,
+                       F64Attr:$scale, OptionalAttr<Attn_KernelFormAttr>:$form);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $packed `scale` `=` $scale (`form` `=` `` $form^)? attr-dict
+    `:` type($query) `,` type($packed) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -53,7 +53,9 @@ def AttnSelectFormsPass : Pass<"attn-select-forms", "mlir::ModuleOp"> {
     * `normalize sum|none` with an `rpe` `attn.toeplitz` -> `fft_toeplitz`;
     * with a `causal` mask (and optionally a `momentum` weight) ->
       `chunked_scan` (intra-chunk quadratic, carried inter-chunk state);
-    * otherwise -> `associative` (`phi(Q) (phi(K)^T V)`).
+    * otherwise -> `associative` (`phi(Q) (phi(K)^T V)`);
+    * `attn.unpack` (Luna) -> `pack_unpack`, or `luna_scan` when its
+      `attn.pack` is causal.
 
     A linear-family chain with a mask other than `causal` and `kv_lengths`
     cannot be factorized and is an error.  An aggregate that already has a
@@ -65,7 +67,7 @@ def AttnFormKernelsPass : Pass<"attn-form-kernels", "mlir::ModuleOp"> {
   let summary = "Group each primitive chain into an attn.kernel";
   let description = [{
     Finds chains `[feature] -> score -> (score_mod | toeplitz | mask)* ->
-    normalize -> aggregate` and wraps each in an isolated `attn.kernel` whose inputs are the values the
+    normalize -> aggregate`, and Luna's `pack -> unpack`, and wraps each in an isolated `attn.kernel` whose inputs are the values the
     chain reads.  Cheap values defined outside (`arith.constant`,
     `tensor.dim` of an input) are re-created inside the kernel instead of
     becoming inputs.  The kernel is named after the enclosing function.

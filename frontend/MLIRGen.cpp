@@ -6,8 +6,8 @@
 // constants, dim names become `attn.dim` of their role at the call (or a
 // constant), and score/mask/feature/expand bodies become arith/math ops.
 // Linear-family variants carry normalize = sum|none, eps, clamp,
-// random_features and weight; tensor parameters become the attention's
-// operands.
+// random_features and weight, Luna's carry pack; tensor parameters become
+// the attention's operands.
 //
 //===----------------------------------------------------------------------===//
 
@@ -329,11 +329,32 @@ void MLIRGen::genVariant(const Instance &instance) {
         {builder.getNamedAttr("features",
                               builder.getI64IntegerAttr(linear.features)),
          builder.getNamedAttr("seed", builder.getI64IntegerAttr(linear.seed))});
+  // Luna: `pack = {operand = n, rows = p}` (softmax attentions through the
+  // memory, the attention's variant operand n).
+  mlir::DictionaryAttr pack;
+  if (linear.pack)
+    pack = builder.getDictionaryAttr(
+        {builder.getNamedAttr("operand",
+                              builder.getI64IntegerAttr(linear.packOperand)),
+         builder.getNamedAttr("rows",
+                              builder.getI64IntegerAttr(linear.packRows))});
+  // The attributes by name (the generic builder): absent ones are left out.
+  SmallVector<NamedAttribute> attrs = {
+      builder.getNamedAttr("sym_name", builder.getStringAttr(instance.symbol)),
+      builder.getNamedAttr("normalize", mlir::attn::NormalizeKindAttr::get(
+                                            builder.getContext(), normalize))};
+  auto addAttr = [&](llvm::StringRef name, Attribute value) {
+    if (value)
+      attrs.push_back(builder.getNamedAttr(name, value));
+  };
+  addAttr("scale", scale);
+  addAttr("eps", eps);
+  addAttr("clamp", linear.clamp ? builder.getUnitAttr() : mlir::UnitAttr());
+  addAttr("random_features", randomFeatures);
+  addAttr("weight", getWeightAttr(linear));
+  addAttr("pack", pack);
   auto op = builder.create<mlir::attn::VariantOp>(
-      loc(variant.decl->nameLoc), builder.getStringAttr(instance.symbol),
-      mlir::attn::NormalizeKindAttr::get(builder.getContext(), normalize),
-      scale, eps, linear.clamp ? builder.getUnitAttr() : mlir::UnitAttr(),
-      randomFeatures, getWeightAttr(linear));
+      loc(variant.decl->nameLoc), mlir::TypeRange(), ValueRange(), attrs);
 
   {
     OpBuilder::InsertionGuard guard(builder);

@@ -70,7 +70,13 @@ struct AttentionKernelDesc {
   double eps = 0.0;
   bool clampDenominator = false;
 
+  // Luna (form "pack_unpack" or "luna_scan"; docs/LinearFamily.md §6).
+  /// Index into `args` of the memory [H, p, D]; -1 when not Luna.
+  int lunaMemory = -1;
+  int64_t lunaRows = 0;
+
   bool isLinear() const { return normalize != "softmax"; }
+  bool isLuna() const { return lunaMemory >= 0; }
   /// Declared dims of the signature: name -> extent, -1 when symbolic.
   std::map<std::string, int64_t> dims;
   /// Schedule knobs from the kernel's `schedule` attribute (may be empty).

@@ -362,6 +362,28 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
       desc.schedule[knob.getName().str()] = i.getInt();
 
   Block &body = kernel.getBody().front();
+  for (Operation &op : body)
+    if (auto unpack = dyn_cast<UnpackOp>(op)) {
+      auto pack = unpack.getPacked().getDefiningOp<PackOp>();
+      if (!pack)
+        return unpack.emitOpError() << "packed must come from attn.pack";
+      desc.query = funcArgOf(unpack.getQuery());
+      desc.key = funcArgOf(pack.getKey());
+      desc.value = funcArgOf(pack.getValue());
+      desc.lunaMemory = funcArgOf(pack.getMemory());
+      if (Value lens = pack.getKvLengths())
+        desc.kvLengths = funcArgOf(lens);
+      if (desc.query < 0 || desc.key < 0 || desc.value < 0 ||
+          desc.lunaMemory < 0)
+        return kernel.emitOpError() << "query, key, value and memory must be "
+                                    << "kernel arguments";
+      desc.lunaRows = pack.getRows();
+      desc.scale = pack.getScale().convertToDouble();
+      desc.form = stringifyKernelForm(kernel.getForm()).str();
+      if (pack.getCausal())
+        desc.maskOrigins.push_back("causal");
+      return success();
+    }
   ScoreOp score;
   NormalizeOp norm;
   AggregateOp agg;

@@ -126,6 +126,17 @@ std::string attn::renderManifest(
                            {"key_bounds_exact", bounds.exact}};
     if (k.isLinear())
       reference = linearReference(k, argName);
+    if (k.isLuna())
+      reference = json::Object{{"kind", "luna"},
+                               {"query", argName(k.query)},
+                               {"key", argName(k.key)},
+                               {"value", argName(k.value)},
+                               {"out", argName(k.out)},
+                               {"kv_lengths", argName(k.kvLengths)},
+                               {"memory", argName(k.lunaMemory)},
+                               {"rows", k.lunaRows},
+                               {"scale", formatDouble(k.scale)},
+                               {"causal", k.isCausal()}};
     list.push_back(json::Object{{"name", k.name},
                                 {"entry", k.name},
                                 {"form", k.form},

@@ -97,7 +97,7 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
   s.defaultPoint = {{"vector_width", vw},
                     {"feature_block", block},
                     {"query_unroll", block}};
-  if (form == "associative") {
+  if (form == "associative" || form == "pack_unpack") {
     s.knobList.push_back({"key_block", 16, 8192, {64, 128, 256, 512, 1024},
                           "keys whose features are computed together while "
                           "the state accumulates"});
@@ -128,7 +128,8 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
              std::to_string(vecs * p.at(knob)) +
              " register accumulators; the target has " +
              std::to_string(registers) + " vector registers";
-  const char *rows = form == "associative" ? "query_tile" : "chunk";
+  const char *rows =
+      form == "associative" || form == "pack_unpack" ? "query_tile" : "chunk";
   if (p.at(rows) % qu != 0)
     return std::string("schedule knob '") + rows + "' (" +
            std::to_string(p.at(rows)) +
@@ -139,7 +140,9 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 
 std::vector<std::string> ScheduleSpace::constraints() const {
   if (form != "two_pass_tiled")
-    return {std::string(form == "associative" ? "query_tile" : "chunk") +
+    return {std::string(form == "associative" || form == "pack_unpack"
+                            ? "query_tile"
+                            : "chunk") +
                 " % query_unroll == 0",
             "ceil(Dv / vector_width) * feature_block <= " +
                 std::to_string(registers) + " (state GEMM accumulators)",

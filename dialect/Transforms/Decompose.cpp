@@ -213,6 +213,42 @@ struct DecomposePass
     return success();
   }
 
+  /// Luna: pack the keys/values into the memory rows, then unpack
+  /// (docs/LinearFamily.md §6).
+  LogicalResult decomposeLuna(AttentionOp op, VariantOp variant,
+                              double scale) {
+    DictionaryAttr pack = *variant.getPack();
+    int64_t rows = pack.getAs<IntegerAttr>("rows").getInt();
+    Value memory =
+        op.getVariantOperands()[pack.getAs<IntegerAttr>("operand").getInt()];
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    auto vType = cast<RankedTensorType>(op.getValue().getType());
+    int64_t n = qType.getDimSize(2), m = kType.getDimSize(2);
+    if (op.getCausal() && !ShapedType::isDynamic(n) &&
+        !ShapedType::isDynamic(m) && n != m)
+      return op.emitOpError() << "causal Luna needs as many keys as queries "
+                              << "(self-attention), got N = " << n
+                              << " and M = " << m;
+    SmallVector<int64_t> shape{qType.getDimSize(0), qType.getDimSize(1)};
+    if (op.getCausal())
+      shape.push_back(n);
+    shape.push_back(rows);
+    shape.push_back(vType.getDimSize(3));
+    OpBuilder b(op);
+    auto packed = b.create<PackOp>(
+        op.getLoc(), RankedTensorType::get(shape, b.getF32Type()),
+        op.getKey(), op.getValue(), memory, op.getKvLengths(),
+        b.getI64IntegerAttr(rows), b.getF64FloatAttr(scale),
+        op.getCausal() ? b.getUnitAttr() : UnitAttr());
+    Value out = b.create<UnpackOp>(op.getLoc(), op.getResult().getType(),
+                                   op.getQuery(), packed.getResult(),
+                                   b.getF64FloatAttr(scale), KernelFormAttr());
+    op.getResult().replaceAllUsesWith(out);
+    op.erase();
+    return success();
+  }
+
   LogicalResult decompose(AttentionOp op, SymbolTableCollection &symbols) {
     auto variant =
         symbols.lookupNearestSymbolFrom<VariantOp>(op, op.getVariantAttr());
@@ -237,6 +273,9 @@ struct DecomposePass
       return op.emitOpError()
              << "the head dim is dynamic, so the default scale rsqrt(D) is "
              << "unknown at compile time; give 'scale' explicitly";
+
+    if (variant.getPack())
+      return decomposeLuna(op, variant, scale);
 
     OpBuilder b(op);
     auto scoresType = RankedTensorType::get(

@@ -1,7 +1,7 @@
 //===- FormKernels.cpp - group primitive chains into attn.kernel ----------===//
 //
 // Implements --attn-form-kernels.  Each chain
-//   score -> (score_mod | mask)* -> normalize -> aggregate
+//   [feature] -> score -> (score_mod | toeplitz | mask)* -> normalize -> aggregate, and pack -> unpack
 // becomes one isolated attn.kernel, the unit the Halide backend fuses.
 //
 //===----------------------------------------------------------------------===//
@@ -87,6 +87,28 @@ struct FormKernelsPass
     auto chain = collectChain(agg);
     if (failed(chain))
       return failure();
+    return form(agg, *chain,
+                agg.getForm() ? *agg.getForm() : KernelForm::two_pass_tiled,
+                name);
+  }
+
+  /// Luna: the pack and the unpack that reads it.
+  LogicalResult form(UnpackOp unpack, StringRef name) {
+    auto pack = unpack.getPacked().getDefiningOp<PackOp>();
+    if (!pack || !pack->hasOneUse())
+      return unpack.emitOpError() << "packed must come from an attn.pack used "
+                                  << "only here to form a kernel",
+             failure();
+    SmallVector<Operation *> chain{pack, unpack};
+    return form(unpack, chain,
+                unpack.getForm() ? *unpack.getForm() : KernelForm::pack_unpack,
+                name);
+  }
+
+  LogicalResult form(Operation *root, SmallVector<Operation *> &chainOps,
+                     KernelForm kernelForm, StringRef name) {
+    SmallVector<Operation *> *chain = &chainOps;
+    Value rootResult = root->getResult(0);
     llvm::SmallPtrSet<Operation *, 8> inChain(chain->begin(), chain->end());
 
     // Values read by the chain but defined outside it.
@@ -120,11 +142,10 @@ struct FormKernelsPass
       }
     }
 
-    OpBuilder b(agg);
+    OpBuilder b(root);
     auto kernel = b.create<KernelOp>(
-        agg.getLoc(), TypeRange{agg.getResult().getType()},
-        b.getStringAttr(name),
-        agg.getForm() ? *agg.getForm() : KernelForm::two_pass_tiled,
+        root->getLoc(), TypeRange{rootResult.getType()},
+        b.getStringAttr(name), kernelForm,
         b.getDictionaryAttr({}), inputs.getArrayRef());
     Block *body = b.createBlock(&kernel.getBody());
     IRMapping map;
@@ -135,10 +156,9 @@ struct FormKernelsPass
       b.clone(*v.getDefiningOp(), map);
     for (Operation *op : *chain)
       b.clone(*op, map);
-    b.create<YieldOp>(agg.getLoc(),
-                      ValueRange{map.lookup(agg.getResult())});
+    b.create<YieldOp>(root->getLoc(), ValueRange{map.lookup(rootResult)});
 
-    agg.getResult().replaceAllUsesWith(kernel.getResult(0));
+    rootResult.replaceAllUsesWith(kernel.getResult(0));
     for (Operation *op : llvm::reverse(*chain))
       op->erase();
     for (Value v : llvm::reverse(remat))
@@ -148,20 +168,26 @@ struct FormKernelsPass
   }
 
   void runOnOperation() override {
-    SmallVector<AggregateOp> aggs;
-    getOperation().walk([&](AggregateOp op) {
-      if (!op->getParentOfType<KernelOp>()) // already formed
-        aggs.push_back(op);
+    SmallVector<Operation *> roots;
+    getOperation().walk([&](Operation *op) {
+      if (isa<AggregateOp, UnpackOp>(op) &&
+          !op->getParentOfType<KernelOp>()) // already formed
+        roots.push_back(op);
     });
     llvm::StringMap<unsigned> counts;
-    for (AggregateOp agg : aggs) {
+    for (Operation *root : roots) {
       std::string name = "kernel";
-      if (auto fn = agg->getParentOfType<func::FuncOp>())
+      if (auto fn = root->getParentOfType<func::FuncOp>())
         name = fn.getSymName().str();
       unsigned n = counts[name]++;
       if (n)
         name += "_" + std::to_string(n);
-      if (failed(form(agg, name)))
+      LogicalResult formed = failure();
+      if (auto agg = dyn_cast<AggregateOp>(root))
+        formed = form(agg, name);
+      else
+        formed = form(cast<UnpackOp>(root), name);
+      if (failed(formed))
         return signalPassFailure();
     }
   }

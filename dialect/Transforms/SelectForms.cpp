@@ -93,6 +93,14 @@ struct SelectFormsPass
       }
       agg.setFormAttr(KernelFormAttr::get(agg.getContext(), form));
     });
+    getOperation().walk([&](UnpackOp unpack) {
+      if (unpack.getForm())
+        return;
+      auto pack = unpack.getPacked().getDefiningOp<PackOp>();
+      KernelForm form = pack && pack.getCausal() ? KernelForm::luna_scan
+                                                 : KernelForm::pack_unpack;
+      unpack.setFormAttr(KernelFormAttr::get(unpack.getContext(), form));
+    });
     if (failedAny)
       signalPassFailure();
   }

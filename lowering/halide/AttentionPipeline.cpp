@@ -43,6 +43,17 @@ std::vector<Argument> AttentionPipeline::arguments() const {
   return args;
 }
 
+void attn::halide::constrainOutput(const AttentionKernelDesc &desc,
+                                   Func &out) {
+  const TensorArg &o = desc.args[desc.out];
+  for (int n = 0; n < out.dimensions(); ++n)
+    out.output_buffer().dim(n).set_min(0);
+  for (size_t n = 0; n < o.shape.size(); ++n)
+    if (o.shape[n] >= 0)
+      out.output_buffer().dim(int(o.shape.size() - 1 - n))
+          .set_extent(int(o.shape[n]));
+}
+
 std::vector<ImageParam>
 attn::halide::makeInputParams(const AttentionKernelDesc &desc) {
   // Halide buffers have 32-bit extents.
@@ -175,14 +186,7 @@ void AttentionPipeline::define() {
   Type outType = halideType(desc.args[desc.out].dtype);
   out(dv, i, h, b) = cast(outType, normed(dv, i % qt, i / qt, h, b));
 
-  // Static output dims are part of the contract; all buffers start at 0.
-  const TensorArg &o = desc.args[desc.out];
-  for (int n = 0; n < out.dimensions(); ++n)
-    out.output_buffer().dim(n).set_min(0);
-  for (size_t n = 0; n < o.shape.size(); ++n)
-    if (o.shape[n] >= 0)
-      out.output_buffer().dim(int(o.shape.size() - 1 - n))
-          .set_extent(int(o.shape[n]));
+  constrainOutput(desc, out);
 
   algorithmOrder = {qTile, dot, score, rowMax, prob, rowSum, acc, normed,
                     out};
@@ -311,16 +315,20 @@ void attn::halide::printHalideDefinition(std::ostream &os,
   printDefinition(os, name, args, values, false);
 }
 
-std::string AttentionPipeline::describe() const {
+std::string attn::halide::describePipeline(
+    const AttentionKernelDesc &desc, const TargetInfo &target,
+    const std::map<std::string, int64_t> &knobs,
+    const std::vector<Func> &funcs,
+    const std::vector<std::string> &scheduleLog) {
   std::ostringstream os;
   os << "// Halide pipeline for kernel '" << desc.name << "' (form "
-     << "two_pass_tiled, target " << target.halideTarget << ")\n";
+     << desc.form << ", target " << target.halideTarget << ")\n";
   os << "// knobs:";
   for (auto &[k, v] : knobs)
     os << " " << k << "=" << v;
   os << "\n";
   os << "void generate() {\n";
-  for (const Func &f : algorithmOrder) {
+  for (const Func &f : funcs) {
     std::vector<Expr> pureArgs;
     for (const Var &a : f.args())
       pureArgs.push_back(a);
@@ -334,4 +342,8 @@ std::string AttentionPipeline::describe() const {
     os << "  " << line << "\n";
   os << "}\n";
   return os.str();
+}
+
+std::string AttentionPipeline::describe() const {
+  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
 }

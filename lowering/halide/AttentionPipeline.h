@@ -78,8 +78,21 @@ private:
   std::vector<std::string> scheduleLog;
 };
 
+/// Constrains `out`'s output buffer: every dim starts at 0, and the static
+/// extents of the kernel's result are part of the contract.
+void constrainOutput(const AttentionKernelDesc &desc, Halide::Func &out);
+
 /// The Halide type of an attnc dtype ("f32", ...); throws on others.
 Halide::Type halideType(const std::string &dtype);
+
+/// Generator-style text of a pipeline: a header naming the kernel, form,
+/// target and knobs, every definition of `funcs` in order, then the
+/// schedule directives `scheduleLog`.
+std::string describePipeline(const AttentionKernelDesc &desc,
+                             const TargetInfo &target,
+                             const std::map<std::string, int64_t> &knobs,
+                             const std::vector<Halide::Func> &funcs,
+                             const std::vector<std::string> &scheduleLog);
 
 /// Prints `name(args) = value;` for one definition (describe()'s format).
 void printHalideDefinition(std::ostream &os, const std::string &name,

@@ -8,6 +8,7 @@
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/HalideBackend.h"
 #include "lowering/halide/LinearPipeline.h"
+#include "lowering/halide/LunaPipeline.h"
 
 #include "lowering/halide/Guarded.h"
 
@@ -39,6 +40,8 @@ BuiltPipeline buildWith(const AttentionKernelDesc &desc,
 BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
                             const TargetInfo &target,
                             const std::map<std::string, int64_t> &knobs) {
+  if (desc.isLuna())
+    return buildWith<LunaPipeline>(desc, target, knobs);
   if (desc.isLinear())
     return buildWith<LinearPipeline>(desc, target, knobs);
   return buildWith<AttentionPipeline>(desc, target, knobs);

@@ -142,17 +142,6 @@ static Expr normalizeRow(const AttentionKernelDesc &desc, Expr num, Expr den) {
   return num / (den + float(desc.eps));
 }
 
-/// Static output extents are part of the contract; all buffers start at 0.
-static void constrainOutput(const AttentionKernelDesc &desc, Func &out) {
-  const TensorArg &o = desc.args[desc.out];
-  for (int n = 0; n < out.dimensions(); ++n)
-    out.output_buffer().dim(n).set_min(0);
-  for (size_t n = 0; n < o.shape.size(); ++n)
-    if (o.shape[n] >= 0)
-      out.output_buffer().dim(int(o.shape.size() - 1 - n))
-          .set_extent(int(o.shape[n]));
-}
-
 //===----------------------------------------------------------------------===//
 // Associative form
 //===----------------------------------------------------------------------===//
@@ -606,27 +595,5 @@ void LinearPipeline::scheduleFftToeplitz() {
 //===----------------------------------------------------------------------===//
 
 std::string LinearPipeline::describe() const {
-  std::ostringstream os;
-  os << "// Halide pipeline for kernel '" << desc.name << "' (form "
-     << desc.form << ", target " << target.halideTarget << ")\n";
-  os << "// knobs:";
-  for (auto &[name, value] : knobs)
-    os << " " << name << "=" << value;
-  os << "\n";
-  os << "void generate() {\n";
-  for (const Func &fn : algorithmOrder) {
-    std::vector<Expr> pureArgs;
-    for (const Var &a : fn.args())
-      pureArgs.push_back(a);
-    printHalideDefinition(os, fn.name(), pureArgs, fn.values().as_vector());
-    for (int u = 0; u < fn.num_update_definitions(); ++u) {
-      printHalideDefinition(os, fn.name(), fn.update_args(u),
-                            fn.update_values(u).as_vector());
-    }
-  }
-  os << "}\n\nvoid schedule() {\n";
-  for (const std::string &line : scheduleLog)
-    os << "  " << line << "\n";
-  os << "}\n";
-  return os.str();
+  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
 }

@@ -1,0 +1,294 @@
+//===- LunaPipeline.cpp - Luna's nested attention in Halide ---------------===//
+
+#include "lowering/halide/LunaPipeline.h"
+
+#include "lowering/halide/AttentionPipeline.h"
+#include "lowering/halide/ExprBuilder.h"
+
+#include <sstream>
+
+using namespace Halide;
+using namespace attn;
+using namespace attn::halide;
+
+LunaPipeline::LunaPipeline(const AttentionKernelDesc &desc,
+                           const TargetInfo &target,
+                           std::map<std::string, int64_t> knobs)
+    : desc(desc), target(target), knobs(std::move(knobs)) {}
+
+void LunaPipeline::build() {
+  params = makeInputParams(desc);
+  if (params[desc.lunaMemory].dimensions() != 3)
+    throw CompileError("Luna's memory must be a rank-3 tensor [H, p, D]");
+  if (desc.form == "pack_unpack")
+    definePackUnpack();
+  else if (desc.form == "luna_scan")
+    defineScan();
+  else
+    throw CompileError("no Luna lowering for form '" + desc.form + "'");
+}
+
+std::vector<Argument> LunaPipeline::arguments() const {
+  std::vector<Argument> args;
+  for (const ImageParam &p : params)
+    args.push_back(p);
+  return args;
+}
+
+/// Numerically stable log2(1 + 2^x): max(x, 0) + log2(1 + 2^-|x|).
+static Expr softplus2(Expr x) {
+  const float ln2 = 0.693147180559945309f;
+  Expr y = accurateExp(-abs(x) * ln2); // 2^-|x|, in (0, 1]
+  Expr u = 1.0f + y;
+  // log1p(y) / ln 2, with Goldberg's correction where 1 + y rounds.
+  Expr log1p = select(u == 1.0f, y, log(u) * y / (u - 1.0f));
+  return max(x, 0.0f) + log1p * (1.0f / ln2);
+}
+
+//===----------------------------------------------------------------------===//
+// pack_unpack
+//===----------------------------------------------------------------------===//
+
+void LunaPipeline::definePackUnpack() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value], &mem = params[desc.lunaMemory];
+  const int vw = int(knobs.at("vector_width"));
+  const int qt = int(knobs.at("query_tile"));
+  const int p = int(desc.lunaRows);
+  Expr D = q.dim(0).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
+       G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  float scale = float(desc.scale);
+  Expr keep = Internal::const_true();
+  if (desc.kvLengths >= 0)
+    keep = j < params[desc.kvLengths](b);
+
+  // Pack: the memory rows attend to every key (softmax over keys).
+  Func memT("memory_t"), sp("pack_score"), pmax("pack_max"), pe("pack_prob"),
+      psum("pack_sum"), pacc("pack_acc"), packed("packed");
+  memT(l, d, h) = mem(d, l, h) * scale;
+  RDom rd(0, D, "rd");
+  sp(l, j, h, b) = 0.0f;
+  sp(l, j, h, b) += memT(l, rd, h) * cast<float>(k(rd, j, hk, b));
+  RDom rj(0, M, "rj");
+  Expr lowest = Float(32).min();
+  Expr keepAt = substitute(j.name(), rj.x, keep);
+  pmax(l, h, b) = lowest;
+  pmax(l, h, b) = max(pmax(l, h, b), select(keepAt, sp(l, rj, h, b), lowest));
+  pe(l, j, h, b) = select(keep && pmax(l, h, b) > lowest,
+                          accurateExp(sp(l, j, h, b) - pmax(l, h, b)), 0.0f);
+  psum(l, h, b) = 0.0f;
+  psum(l, h, b) += pe(l, rj, h, b);
+  pacc(e, l, h, b) = 0.0f;
+  pacc(e, l, h, b) += pe(l, rj, h, b) * cast<float>(v(e, rj, hk, b));
+  packed(e, l, h, b) =
+      select(psum(l, h, b) > 0.0f, pacc(e, l, h, b) / psum(l, h, b), 0.0f);
+
+  // Unpack: every query attends to the p packed rows (keys = values).
+  Func packedT("packed_t"), us("unpack_score"), umax("unpack_max"),
+      ue("unpack_prob"), usum("unpack_sum"), uacc("unpack_acc");
+  packedT(l, d, h, b) = packed(d, l, h, b) * scale;
+  us(l, i, h, b) = 0.0f;
+  us(l, i, h, b) += packedT(l, rd, h, b) * cast<float>(q(rd, i, h, b));
+  RDom rl(0, p, "rl");
+  umax(i, h, b) = lowest;
+  umax(i, h, b) = max(umax(i, h, b), us(rl, i, h, b));
+  ue(l, i, h, b) = accurateExp(us(l, i, h, b) - umax(i, h, b));
+  usum(i, h, b) = 0.0f;
+  usum(i, h, b) += ue(rl, i, h, b);
+  uacc(e, i, h, b) = 0.0f;
+  uacc(e, i, h, b) += ue(rl, i, h, b) * packed(e, rl, h, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) = cast(outType, uacc(e, i, h, b) / usum(i, h, b));
+  constrainOutput(desc, out);
+  algorithmOrder = {memT, sp, pmax, pe, psum, pacc, packed,
+                    packedT, us, umax, ue, usum, uacc, out};
+
+  // Schedule: the pack per (h, b) task; the unpack per query tile.
+  Var hb("hb");
+  packed.compute_root().fuse(h, b, hb).parallel(hb)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  for (Func f : {sp, pe})
+    f.compute_at(packed, hb).vectorize(l, vw, TailStrategy::GuardWithIf);
+  sp.update().reorder(l, rd.x, j).vectorize(l, vw, TailStrategy::GuardWithIf);
+  for (Func f : {pmax, psum}) {
+    f.compute_at(packed, hb).vectorize(l, vw, TailStrategy::GuardWithIf);
+    f.update().reorder(l, rj.x).vectorize(l, vw, TailStrategy::GuardWithIf);
+  }
+  pacc.compute_at(packed, hb).vectorize(e, vw, TailStrategy::GuardWithIf);
+  pacc.update().reorder(e, l, rj.x).vectorize(e, vw, TailStrategy::GuardWithIf);
+  memT.compute_at(packed, hb);
+  packedT.compute_root().vectorize(l, vw, TailStrategy::GuardWithIf);
+
+  Var io("io"), iin("iin");
+  out.split(i, io, iin, qt, TailStrategy::GuardWithIf)
+      .reorder(e, iin, io, h, b)
+      .fuse(io, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  for (Func f : {us, ue})
+    f.compute_at(out, tile).vectorize(l, vw, TailStrategy::GuardWithIf);
+  us.update().reorder(l, rd.x, i).vectorize(l, vw, TailStrategy::GuardWithIf);
+  for (Func f : {umax, usum})
+    f.compute_at(out, tile);
+  uacc.compute_at(out, iin).vectorize(e, vw, TailStrategy::GuardWithIf);
+  uacc.update().reorder(e, rl.x).vectorize(e, vw, TailStrategy::GuardWithIf);
+  note("packed.compute_root().parallel(h x b).vectorize(e, " +
+       std::to_string(vw) + "); pack_score/pack_prob/pack_max/pack_sum/"
+       "pack_acc.compute_at(packed, hb).vectorize(l | e);");
+  note("out.split(i, io, ii, " + std::to_string(qt) +
+       ").parallel(io x h x b).vectorize(e); unpack_score/unpack_prob."
+       "compute_at(out, tile).vectorize(l); unpack_acc.compute_at(out, ii);");
+}
+
+//===----------------------------------------------------------------------===//
+// luna_scan (causal)
+//===----------------------------------------------------------------------===//
+
+void LunaPipeline::defineScan() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value], &mem = params[desc.lunaMemory];
+  const int vw = int(knobs.at("vector_width"));
+  const int c = int(knobs.at("chunk"));
+  const int p = int(desc.lunaRows);
+  Expr D = q.dim(0).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
+       G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  Expr T = (M + c - 1) / c;
+  float scale = float(desc.scale);
+
+  // Pack weights pi(l, j) = log2(1 + 2^(scale P_l . k_j)), zero for keys
+  // past the end or excluded by kv_lengths.
+  Func memT("memory_t"), piDot("pack_dot"), pi("pack_weight");
+  memT(l, d, h) = mem(d, l, h) * scale;
+  RDom rd(0, D, "rd");
+  piDot(l, j, h, b) = 0.0f;
+  piDot(l, j, h, b) += memT(l, rd, h) * cast<float>(k(rd, j, hk, b));
+  Expr keyPos = t * c + jj;
+  Expr keep = keyPos < M;
+  if (desc.kvLengths >= 0)
+    keep = keep && keyPos < params[desc.kvLengths](b);
+  pi(l, jj, t, h, b) =
+      select(keep, softplus2(piDot(l, min(keyPos, M - 1), h, b)), 0.0f);
+  Func vc("v_chunk");
+  vc(e, jj, t, h, b) =
+      select(keyPos < M, cast<float>(v(e, min(keyPos, M - 1), hk, b)), 0.0f);
+
+  // Chunk states dS(e, l, t) = sum_jj pi(l, jj) v(e, jj); exclusive prefix.
+  RDom rc(0, c, "rc");
+  Func dS("d_state"), S("state");
+  dS(e, l, t, h, b) = 0.0f;
+  dS(e, l, t, h, b) += pi(l, rc, t, h, b) * vc(e, rc, t, h, b);
+  RDom rt(1, max(T - 1, 0), "rt");
+  S(e, l, t, h, b) = 0.0f;
+  S(e, l, rt, h, b) = S(e, l, rt - 1, h, b) + dS(e, l, rt - 1, h, b);
+
+  // Per chunk: scores over the p rows, softmax, output.
+  Expr qPos = t * c + ii;
+  Func qc("q_chunk"), qv("qv"), qS("q_state"), score("score"),
+      smax("score_max"), alpha("alpha"), asum("alpha_sum"), w("intra_weight"),
+      acc("acc"), res("normalized");
+  Expr N = q.dim(1).extent();
+  qc(d, ii, t, h, b) = cast<float>(q(d, min(qPos, N - 1), h, b));
+  qv(jj, ii, t, h, b) = 0.0f;
+  qv(jj, ii, t, h, b) += qc(rd, ii, t, h, b) * vc(rd, jj, t, h, b);
+  qS(l, ii, t, h, b) = 0.0f;
+  qS(l, ii, t, h, b) += qc(rd, ii, t, h, b) * S(rd, l, t, h, b);
+  Expr count = cast<float>(qPos + 1);
+  score(l, ii, t, h, b) = qS(l, ii, t, h, b);
+  score(l, ii, t, h, b) += select(rc <= ii, pi(l, rc, t, h, b), 0.0f) *
+                           qv(rc, ii, t, h, b);
+  Func scaled("scaled_score");
+  scaled(l, ii, t, h, b) = score(l, ii, t, h, b) * (scale / count);
+  RDom rl(0, p, "rl");
+  smax(ii, t, h, b) = Float(32).min();
+  smax(ii, t, h, b) = max(smax(ii, t, h, b), scaled(rl, ii, t, h, b));
+  alpha(l, ii, t, h, b) =
+      accurateExp(scaled(l, ii, t, h, b) - smax(ii, t, h, b));
+  asum(ii, t, h, b) = 0.0f;
+  asum(ii, t, h, b) += alpha(rl, ii, t, h, b);
+  w(jj, ii, t, h, b) = 0.0f;
+  w(jj, ii, t, h, b) += alpha(rl, ii, t, h, b) * pi(rl, jj, t, h, b);
+  acc(e, ii, t, h, b) = 0.0f;
+  acc(e, ii, t, h, b) += alpha(rl, ii, t, h, b) * S(e, rl, t, h, b);
+  acc(e, ii, t, h, b) += select(rc <= ii, w(rc, ii, t, h, b), 0.0f) *
+                         vc(e, rc, t, h, b);
+  res(e, ii, t, h, b) = acc(e, ii, t, h, b) / (asum(ii, t, h, b) * count);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) = cast(outType, res(e, i % c, i / c, h, b));
+  constrainOutput(desc, out);
+  algorithmOrder = {memT, piDot, pi, vc, dS, S, qc, qv, qS, score, scaled,
+                    smax, alpha, asum, w, acc, res, out};
+
+  // Schedule.  Pack weights per key block; chunk states per (t, h, b);
+  // the prefix over chunks parallel over rows; then one task per chunk.
+  Var tb("tb"), hb("hb");
+  piDot.compute_root()
+      .split(j, tb, jj, c, TailStrategy::GuardWithIf)
+      .fuse(tb, h, tb)
+      .fuse(tb, b, tb)
+      .parallel(tb)
+      .vectorize(l, vw, TailStrategy::GuardWithIf);
+  piDot.update().reorder(l, rd.x, j).vectorize(l, vw,
+                                                TailStrategy::GuardWithIf)
+      .parallel(b);
+  memT.compute_root();
+  dS.compute_root().fuse(t, h, tile).fuse(tile, b, tile).parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  dS.update().reorder(e, l, rc.x, t, h, b).fuse(t, h, tile)
+      .fuse(tile, b, tile).parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  S.compute_root().vectorize(e, vw, TailStrategy::GuardWithIf).parallel(l);
+  S.update().reorder(e, rt.x, l, h, b).parallel(l)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+
+  Var io("io"), iin("iin");
+  out.split(i, io, iin, c, TailStrategy::GuardWithIf)
+      .reorder(e, iin, io, h, b)
+      .fuse(io, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  auto perChunk = [&](Func f) {
+    f.compute_at(out, tile).bound_extent(t, 1);
+  };
+  Func piT = pi.in(w), vT = vc.in(acc);
+  for (Func f : {qc, piT, vT, qv, qS, score, scaled, alpha, w, acc, res})
+    perChunk(f);
+  for (Func f : {smax, asum})
+    perChunk(f);
+  qc.bound(ii, 0, c).vectorize(d, vw, TailStrategy::GuardWithIf);
+  piT.bound(jj, 0, c).vectorize(jj, vw, TailStrategy::GuardWithIf);
+  vT.bound(jj, 0, c).vectorize(e, vw, TailStrategy::GuardWithIf);
+  qv.bound(ii, 0, c).bound(jj, 0, c);
+  qv.update().reorder(jj, rd.x, ii).vectorize(jj, vw,
+                                               TailStrategy::GuardWithIf);
+  qS.bound(ii, 0, c);
+  qS.update().reorder(l, rd.x, ii).vectorize(l, vw, TailStrategy::GuardWithIf);
+  score.bound(ii, 0, c);
+  score.update().reorder(l, rc.x, ii).vectorize(l, vw,
+                                                 TailStrategy::GuardWithIf);
+  w.bound(ii, 0, c).bound(jj, 0, c);
+  w.update().reorder(jj, rl.x, ii).vectorize(jj, vw, TailStrategy::GuardWithIf);
+  acc.bound(ii, 0, c).vectorize(e, vw, TailStrategy::GuardWithIf);
+  acc.update(0).reorder(e, rl.x, ii).vectorize(e, vw,
+                                               TailStrategy::GuardWithIf);
+  acc.update(1).reorder(e, rc.x, ii).vectorize(e, vw,
+                                               TailStrategy::GuardWithIf);
+  res.bound(ii, 0, c).vectorize(e, vw, TailStrategy::GuardWithIf);
+  note("pack_dot.compute_root().parallel(key block x h x b); d_state."
+       "compute_root().parallel(t x h x b); state (prefix over chunks)."
+       "parallel(l);");
+  note("out.split(i, io, ii, " + std::to_string(c) +
+       ").parallel(io x h x b); per chunk: q_chunk, qv, q_state, score, "
+       "alpha, intra_weight, acc (vectorized over the innermost pure dim)");
+}
+
+//===----------------------------------------------------------------------===//
+// Text
+//===----------------------------------------------------------------------===//
+
+std::string LunaPipeline::describe() const {
+  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
+}
