@@ -296,7 +296,7 @@ struct BinderAST {
 /// An item of a variant body: `score(s, b, h, i, j) = expr`,
 /// `mask(b, h, i, j) = expr`, `normalize = softmax`, `scale = expr`,
 /// `feature(x) = expr`, `feature = expr`, `expand(i) = [...]`,
-/// `weight = expr`, `require = expr`.
+/// `weight = expr`, `pack = expr`, `require = expr`.
 struct VariantItemAST {
   Location loc;
   std::string name;

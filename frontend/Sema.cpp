@@ -1,9 +1,10 @@
 //===- Sema.cpp - semantic checks of declarations and kernels -------------===//
 //
 // Dims and `--dim` overrides, variant declarations (parameters, items, the
-// linear family's feature/expand/weight/require and its normalizers),
-// kernel signatures and the `attention(...)` call: name resolution, types,
-// shape agreement and each use's parameter values and requirements.
+// linear family's feature/expand/weight/require and its normalizers, Luna's
+// pack), kernel signatures and the `attention(...)` call: name resolution,
+// types, shape agreement and each use's parameter values, requirements and
+// tensor arguments (an rpe bias, a Luna memory).
 //
 //===----------------------------------------------------------------------===//
 
@@ -288,15 +289,15 @@ void Sema::checkVariant(VariantInfo &info) {
   }
 
   // Items.
-  static const char *const kItems[] = {"score",   "mask",   "normalize",
-                                       "scale",   "feature", "expand",
-                                       "weight",  "require"};
+  static const char *const kItems[] = {"score",  "mask",    "normalize",
+                                       "scale",  "feature", "expand",
+                                       "weight", "pack",    "require"};
   llvm::StringMap<const VariantItemAST *> itemNames;
   for (const VariantItemAST &item : decl.items) {
     if (!llvm::is_contained(kItems, item.name)) {
       emitError(item.loc) << "unknown item '" << item.name << "' in " << what
                           << "; expected score, mask, normalize, scale, "
-                          << "feature, expand, weight or require";
+                          << "feature, expand, weight, pack or require";
       continue;
     }
     // `require` is the one item that may repeat.
@@ -328,6 +329,10 @@ void Sema::checkVariant(VariantInfo &info) {
     }
     if (item.name == "weight") {
       checkWeightItem(info, item);
+      continue;
+    }
+    if (item.name == "pack") {
+      checkPackItem(info, item);
       continue;
     }
     if (item.name == "require") {
@@ -623,6 +628,43 @@ void Sema::checkWeightItem(VariantInfo &info, const VariantItemAST &item) {
   info.weight = &item;
 }
 
+/// pack = luna(memory, rows)
+void Sema::checkPackItem(VariantInfo &info, const VariantItemAST &item) {
+  const VariantDeclAST &decl = *info.decl;
+  auto *call = dyn_cast<CallExprAST>(item.value.get());
+  if (!call || call->getCallee() != "luna") {
+    emitError(item.value->getLoc())
+        << "unknown pack; expected luna(memory, rows)";
+    info.bad = true;
+    return;
+  }
+  const auto &args = call->getArgs();
+  bool named = llvm::any_of(args, [](auto &a) { return !a.name.empty(); });
+  if (args.size() != 2 || named) {
+    emitError(call->getLoc())
+        << "luna takes a tensor parameter (the memory) and the number of "
+        << "rows, as in luna(memory, 16)";
+    info.bad = true;
+    return;
+  }
+  auto *name = dyn_cast<NameExprAST>(args[0].value.get());
+  std::optional<unsigned> param;
+  if (name)
+    for (auto [i, p] : llvm::enumerate(decl.params))
+      if (p.name == name->getName())
+        param = i;
+  if (!param || info.paramTypes[*param].form != ConstValue::Form::Tensor) {
+    emitError(args[0].value->getLoc())
+        << "luna takes a tensor parameter of variant '" << decl.name
+        << "' (declared as 'memory: tensor') as the memory, as in "
+        << "luna(memory, 16)";
+    info.bad = true;
+    return;
+  }
+  info.pack = &item;
+  info.packMemory = *param;
+}
+
 /// require = cond
 void Sema::checkRequireItem(VariantInfo &info, const VariantItemAST &item) {
   std::vector<std::pair<std::string, Location>> dimsRead;
@@ -651,6 +693,30 @@ void Sema::checkLinearConsistency(VariantInfo &info) {
         return &item;
     return nullptr;
   };
+  // Luna: two softmax attentions through the memory, nothing else.
+  if (const VariantItemAST *pack = find("pack")) {
+    if (info.normalizer != Normalizer::Softmax) {
+      auto diag = emitError(pack->loc)
+                  << "'pack' needs normalize = softmax (Luna's attentions "
+                  << "are softmax ones), but variant '" << decl.name
+                  << "' normalizes with "
+                  << (info.normalizer == Normalizer::Sum ? "sum" : "none");
+      attachNote(diag, info.normalize->loc, "the normalizer is set here");
+      info.bad = true;
+    }
+    for (const char *name : {"score", "mask", "feature", "expand", "weight"}) {
+      const VariantItemAST *item = find(name);
+      if (!item)
+        continue;
+      auto diag = emitError(item->loc)
+                  << "Luna's pack admits no score modifier, mask, feature "
+                  << "map or weight; remove '" << name << "' from variant '"
+                  << decl.name << "'";
+      attachNote(diag, pack->loc, "the pack is here");
+      info.bad = true;
+    }
+    return;
+  }
   if (info.normalizer == Normalizer::Softmax) {
     for (const char *name : {"feature", "expand", "weight"}) {
       const VariantItemAST *item = find(name);
@@ -873,6 +939,29 @@ bool Sema::resolveLinear(const VariantInfo &info,
       out.weight = LinearUse::Weight::Rpe;
       out.rpeOperand = operand;
     }
+  }
+
+  if (const VariantItemAST *item = info.pack) {
+    // luna(P, rows): the operand is P's position among the tensor
+    // parameters.
+    const ExprAST &rowsExpr =
+        *cast<CallExprAST>(*item->value).getArgs()[1].value;
+    std::optional<ConstValue> rows = eval(rowsExpr, "the pack");
+    if (!rows)
+      return false;
+    if (rows->form != ConstValue::Form::Scalar ||
+        rows->kind != ScalarKind::Int || rows->intValue <= 0) {
+      emitOnce(where(rowsExpr),
+               "pack must be a positive integer, got " + rows->str());
+      return false;
+    }
+    unsigned operand = 0;
+    for (unsigned i = 0; i < info.packMemory; ++i)
+      if (info.paramTypes[i].form == ConstValue::Form::Tensor)
+        ++operand;
+    out.pack = true;
+    out.packOperand = operand;
+    out.packRows = rows->intValue;
   }
   return true;
 }
@@ -1206,26 +1295,43 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
   if (!checkVariantUse(variantExpr, attention, info))
     return false;
 
-  // The linear family (docs/LinearFamily.md).
+  // The linear family (docs/LinearFamily.md) and Luna (§6 there).
   const LinearUse &linear = attention.linear;
+  llvm::StringRef variantName = attention.variant->decl->name;
+  const ResolvedDim &n = qt.dims[2], &m = kt.dims[2];
+  // Causal Luna and linear-family attention scan the keys with the queries.
+  auto checkSelf = [&](llvm::StringRef family) {
+    if (!attention.causal || !n.value || !m.value || *n.value == *m.value)
+      return true;
+    emitError(causalArg->value->getLoc())
+        << "causal " << family << " attention needs as many keys as queries "
+        << "(self-attention), but '" << kernel.params[*q].name << "' has "
+        << printDim(n) << " queries and '" << kernel.params[*k].name << "' has "
+        << printDim(m) << " keys";
+    return false;
+  };
+  if (linear.pack) {
+    // The packed sequence serves as keys and values (tie_kv).
+    const ResolvedDim &d = qt.dims[3], &dv = info.paramTypes[*v].dims[3];
+    if (d.value && dv.value && *d.value != *dv.value) {
+      emitError(variantExpr.getLoc())
+          << "Luna ties keys and values of the packed sequence: the value "
+          << "head dim (" << *dv.value << ") must equal the head dim ("
+          << *d.value << ")";
+      return false;
+    }
+    return checkSelf("Luna");
+  }
   if (linear.normalize == Normalizer::Softmax)
     return true;
-  llvm::StringRef variantName = attention.variant->decl->name;
   if (scaleArg) {
     emitError(scaleArg->loc)
         << "scale does not apply to the linear-family variant '"
         << variantName << "': its scores are <phi(q), phi(k)>, unscaled";
     return false;
   }
-  const ResolvedDim &n = qt.dims[2], &m = kt.dims[2];
-  if (attention.causal && n.value && m.value && *n.value != *m.value) {
-    emitError(causalArg->value->getLoc())
-        << "causal linear-family attention needs as many keys as queries "
-        << "(self-attention), but '" << kernel.params[*q].name << "' has "
-        << printDim(n) << " queries and '" << kernel.params[*k].name
-        << "' has " << printDim(m) << " keys";
+  if (!checkSelf("linear-family"))
     return false;
-  }
   if (linear.weight == LinearUse::Weight::Momentum && !attention.causal) {
     emitError(variantExpr.getLoc())
         << "the momentum weight of variant '" << variantName
@@ -1430,9 +1536,10 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
       std::string what = "parameter '" + decl.params[*index].name +
                          "' of variant '" + name.str() + "'";
       const ParamType &type = variant.paramTypes[*index];
+      bool isMemory = variant.pack && variant.packMemory == *index;
       std::optional<ConstValue> v =
           type.form == ConstValue::Form::Tensor
-              ? checkTensorArg(arg, what, kernel, attention)
+              ? checkTensorArg(arg, what, kernel, attention, isMemory)
               : evalParamValue(*arg.value, type, "the value of " + what, what);
       if (!v) {
         ok = false;
@@ -1485,6 +1592,9 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
     return false;
   if (!checkRequires(variant, attention, expr.getLoc()))
     return false;
+  if (attention.linear.pack &&
+      !checkMemory(*given[variant.packMemory], kernel, attention))
+    return false;
 
   // A dim the variant reads must be a role of this call or have a value.
   for (auto &[dimName, useLoc] : variant.dimsRead) {
@@ -1521,7 +1631,8 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
 std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
                                                llvm::StringRef what,
                                                const KernelInfo &kernel,
-                                               const AttentionInfo &attention) {
+                                               const AttentionInfo &attention,
+                                               bool isMemory) {
   const KernelDeclAST &decl = *kernel.decl;
   auto *name = dyn_cast<NameExprAST>(arg.value.get());
   std::optional<unsigned> index;
@@ -1537,6 +1648,8 @@ std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
       diag << "; '" << name->getName() << "' is not one";
     return std::nullopt;
   }
+  if (isMemory)
+    return ConstValue::getTensor(name->getName(), *index);
   const ResolvedType &type = kernel.paramTypes[*index];
   const ResolvedDim &heads = kernel.paramTypes[attention.query].dims[1];
   if (type.dtype != DType::F32 || type.dims.size() != 2 ||
@@ -1548,4 +1661,45 @@ std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
     return std::nullopt;
   }
   return ConstValue::getTensor(name->getName(), *index);
+}
+
+bool Sema::checkMemory(const ArgAST &arg, const KernelInfo &kernel,
+                       const AttentionInfo &attention) {
+  llvm::StringRef name = cast<NameExprAST>(*arg.value).getName();
+  unsigned index = attention.variantOperands[attention.linear.packOperand];
+  const ResolvedType &type = kernel.paramTypes[index];
+  const ResolvedType &q = kernel.paramTypes[attention.query];
+  int64_t rows = attention.linear.packRows;
+  // Two extents conflict when both are static and differ.
+  auto conflict = [](const ResolvedDim &a, const ResolvedDim &b) {
+    return a.value && b.value && *a.value != *b.value;
+  };
+  if (type.dtype != DType::F32 || type.dims.size() != 3) {
+    ResolvedType expected{DType::F32,
+                          {q.dims[1], ResolvedDim{"", rows}, q.dims[3]}};
+    emitError(arg.value->getLoc())
+        << "memory " << name
+        << " must be a rank-3 f32 tensor [H, pack, D] = " << printType(expected)
+        << " (query heads, pack rows, head dim), got " << printType(type);
+    return false;
+  }
+  if (conflict(type.dims[0], q.dims[1])) {
+    emitError(arg.value->getLoc())
+        << "memory " << name << " has " << printDim(type.dims[0])
+        << " heads but the query heads are " << printDim(q.dims[1]);
+    return false;
+  }
+  if (type.dims[1].value && *type.dims[1].value != rows) {
+    emitError(arg.value->getLoc())
+        << "memory " << name << " has " << *type.dims[1].value
+        << " rows but pack = " << rows;
+    return false;
+  }
+  if (conflict(type.dims[2], q.dims[3])) {
+    emitError(arg.value->getLoc())
+        << "memory " << name << " has rows of " << printDim(type.dims[2])
+        << " but the head dim is " << printDim(q.dims[3]);
+    return false;
+  }
+  return true;
 }

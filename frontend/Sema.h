@@ -166,6 +166,13 @@ struct LinearUse {
   double beta = 0.0, gamma = 1.0;
   /// Rpe: the index of the bias among the attention's variant operands.
   unsigned rpeOperand = 0;
+
+  /// Luna (`pack = luna(P, p)`, docs/LinearFamily.md §6): softmax attention
+  /// through a packed memory of `packRows` rows, the attention's variant
+  /// operand `packOperand`.
+  bool pack = false;
+  unsigned packOperand = 0;
+  int64_t packRows = 0;
 };
 
 /// A checked variant.
@@ -184,6 +191,9 @@ struct VariantInfo {
   const VariantItemAST *expand = nullptr;
   /// `weight = momentum(...) | rpe(...)`.
   const VariantItemAST *weight = nullptr;
+  /// `pack = luna(P, p)` and the index of its memory parameter `P`.
+  const VariantItemAST *pack = nullptr;
+  unsigned packMemory = 0;
   /// `require = cond` items, in order.
   std::vector<const VariantItemAST *> requirements;
   /// True when an item of the linear family is malformed (reported at the
@@ -282,6 +292,7 @@ private:
   void checkFeatureItem(VariantInfo &info, const VariantItemAST &item);
   void checkExpandItem(VariantInfo &info, const VariantItemAST &item);
   void checkWeightItem(VariantInfo &info, const VariantItemAST &item);
+  void checkPackItem(VariantInfo &info, const VariantItemAST &item);
   void checkRequireItem(VariantInfo &info, const VariantItemAST &item);
   void checkLinearConsistency(VariantInfo &info);
   /// Evaluates the linear-family items of `info` with parameter `values`.
@@ -295,12 +306,17 @@ private:
   /// Checks the `require` items of the variant of `attention` at a use.
   bool checkRequires(const VariantInfo &info, const AttentionInfo &attention,
                      const Location &useLoc);
-  /// A value given at a use for a tensor parameter: a kernel parameter of
-  /// type f32[H, R].
+  /// A value given at a use for a tensor parameter: a kernel parameter,
+  /// of type f32[H, R] unless `isMemory` (Luna's memory, whose shape is
+  /// checked by checkMemory once the rows are known).
   std::optional<ConstValue> checkTensorArg(const ArgAST &arg,
                                            llvm::StringRef what,
                                            const KernelInfo &kernel,
-                                           const AttentionInfo &attention);
+                                           const AttentionInfo &attention,
+                                           bool isMemory);
+  /// Checks Luna's memory, given at a use by `arg`: f32[H, rows, D].
+  bool checkMemory(const ArgAST &arg, const KernelInfo &kernel,
+                   const AttentionInfo &attention);
   /// Reports an error once per location and message (variant items are
   /// evaluated at the declaration and at every use).
   void emitOnce(const Location &loc, const std::string &message);

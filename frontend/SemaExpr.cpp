@@ -357,7 +357,8 @@ std::optional<ScalarKind> Sema::checkExpr(const ExprAST &expr, Scope &scope) {
           else if (type.form == ConstValue::Form::Feature)
             diag << "a feature map; it can only be the value of 'feature'";
           else
-            diag << "a tensor; it can only be the argument of rpe(...)";
+            diag << "a tensor; it can only be the argument of rpe(...) or "
+                 << "luna(...)";
           return std::nullopt;
         }
         ref.kind = NameRef::Kind::Param;
