@@ -91,6 +91,29 @@ static bool addClause(const ScalarExpr &clause, KeyBounds &out) {
   }
   if (clause.op == "bool")
     return clause.intValue != 0; // `true` excludes nothing
+  if (clause.op == "eq") {
+    // i / c == j / c (either order), c a positive int literal: j lies in
+    // i's block [c*(i/c), c*(i/c) + c).
+    auto blockOf = [](const ScalarExpr &e, const std::string &var) -> int64_t {
+      if (e.op != "div" || e.args.size() != 2)
+        return 0;
+      const ScalarExpr &v = e.args[0], &c = e.args[1];
+      if (v.op != "var" || v.name != var || c.op != "int" || !c.args.empty() ||
+          c.intValue <= 0)
+        return 0;
+      return c.intValue;
+    };
+    for (int side = 0; side < 2; ++side) {
+      int64_t ci = blockOf(clause.args[side], "i");
+      int64_t cj = blockOf(clause.args[1 - side], "j");
+      if (ci > 0 && ci == cj) {
+        out.lower.push_back(KeyBound{1, ScalarExpr::intLit(0), ci});
+        out.upper.push_back(KeyBound{1, ScalarExpr::intLit(ci), ci});
+        return true;
+      }
+    }
+    return false;
+  }
   const std::string &op = clause.op;
   if (op != "lt" && op != "le" && op != "gt" && op != "ge")
     return false;
@@ -136,6 +159,13 @@ KeyBounds attn::analyzeKeyBounds(const std::vector<ScalarExpr> &masks) {
 
 ScalarExpr attn::boundExpr(const KeyBound &bound) {
   ScalarExpr i = ScalarExpr::var("i", ScalarType::Int);
+  if (bound.block > 0) {
+    ScalarExpr c = ScalarExpr::intLit(bound.block);
+    ScalarExpr start = ScalarExpr::make(
+        "mul", ScalarType::Int,
+        {ScalarExpr::make("div", ScalarType::Int, {i, c}), c});
+    return ScalarExpr::make("add", ScalarType::Int, {start, bound.rest});
+  }
   ScalarExpr scaled =
       bound.coefI == 1
           ? i

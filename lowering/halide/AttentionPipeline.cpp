@@ -127,11 +127,11 @@ void AttentionPipeline::define() {
   Expr lo = 0, hi = M;
   for (const KeyBound &kb : bounds.lower) {
     Expr atRow = kb.coefI >= 0 ? firstRow : lastRow;
-    lo = max(lo, int(kb.coefI) * atRow + buildExpr(kb.rest, tileEnv));
+    lo = max(lo, kb.scaledRow(atRow) + buildExpr(kb.rest, tileEnv));
   }
   for (const KeyBound &kb : bounds.upper) {
     Expr atRow = kb.coefI >= 0 ? lastRow : firstRow;
-    hi = min(hi, int(kb.coefI) * atRow + buildExpr(kb.rest, tileEnv));
+    hi = min(hi, kb.scaledRow(atRow) + buildExpr(kb.rest, tileEnv));
   }
 
   // Q tile, transposed (queries innermost) and pre-scaled.

@@ -167,9 +167,9 @@ void PlainAttention::define() {
   KeyBounds bounds = analyzeKeyBounds(desc.masks);
   Expr lo = 0, hi = M;
   for (const KeyBound &kb : bounds.lower)
-    lo = max(lo, int(kb.coefI) * i + buildExpr(kb.rest, env));
+    lo = max(lo, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
   for (const KeyBound &kb : bounds.upper)
-    hi = min(hi, int(kb.coefI) * i + buildExpr(kb.rest, env));
+    hi = min(hi, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
 
   // S = scale * Q.K^T, then the score modifiers.  Query and key indices are
   // clamped (a Halide user's repeat_edge): a schedule may compute a few

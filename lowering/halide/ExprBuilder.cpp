@@ -54,6 +54,17 @@ static void unify(Expr &a, Expr &b) {
     a = cast<float>(a);
 }
 
+/// C's truncating integer division from Halide's Euclidean one (the
+/// remainder r = a - q*b is in [0, |b|)): they differ by one toward zero when
+/// a < 0 and r != 0.  Halide 14's own div_round_to_zero gives wrong results
+/// for vectors divided by a constant that is not a power of two (measured:
+/// a Mega-chunk mask i / 48 == j / 48 kept the wrong keys).
+static Expr truncatingDiv(Expr a, Expr b) {
+  Expr q = a / b;
+  Expr r = a - q * b;
+  return select(a < 0 && r != 0, q + select(b > 0, 1, -1), q);
+}
+
 Expr attn::halide::buildExpr(const ScalarExpr &e, const ExprEnv &env) {
   const std::string &op = e.op;
   // "int" and "float" with no arguments are literals, with one conversions.
@@ -92,10 +103,10 @@ Expr attn::halide::buildExpr(const ScalarExpr &e, const ExprEnv &env) {
   if (op == "mul")
     return a[0] * a[1];
   if (op == "div")
-    return isInt(a[0]) ? div_round_to_zero(a[0], a[1]) : a[0] / a[1];
+    return isInt(a[0]) ? truncatingDiv(a[0], a[1]) : a[0] / a[1];
   if (op == "rem")
-    return isInt(a[0]) ? mod_round_to_zero(a[0], a[1])
-                         : a[0] - a[1] * trunc(a[0] / a[1]);
+    return isInt(a[0]) ? a[0] - truncatingDiv(a[0], a[1]) * a[1]
+                       : a[0] - a[1] * trunc(a[0] / a[1]);
   if (op == "min")
     return min(a[0], a[1]);
   if (op == "max")
