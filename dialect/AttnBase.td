@@ -84,10 +84,12 @@ def Attn_FormChunkedScan : I32EnumAttrCase<"chunked_scan", 2>;
 def Attn_FormFftToeplitz : I32EnumAttrCase<"fft_toeplitz", 3>;
 def Attn_FormPackUnpack : I32EnumAttrCase<"pack_unpack", 4>;
 def Attn_FormLunaScan : I32EnumAttrCase<"luna_scan", 5>;
+def Attn_FormEma : I32EnumAttrCase<"ema", 6>;
 def Attn_KernelForm : I32EnumAttr<"KernelForm",
     "lowering form of a fused attention kernel (docs/LinearFamily.md)",
     [Attn_FormFlash, Attn_FormAssociative, Attn_FormChunkedScan,
-     Attn_FormFftToeplitz, Attn_FormPackUnpack, Attn_FormLunaScan]> {
+     Attn_FormFftToeplitz, Attn_FormPackUnpack, Attn_FormLunaScan,
+     Attn_FormEma]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

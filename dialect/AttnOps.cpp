@@ -513,6 +513,48 @@ LogicalResult UnpackOp::verify() {
   return success();
 }
 
+LogicalResult EmaOp::verify() {
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (x.getRank() != 3 || !isa<FloatType>(x.getElementType()))
+    return emitOpError() << "input must be a float tensor [batch, length, "
+                         << "channels], got " << x;
+  if (out != x)
+    return emitOpError() << "result must have the input's type " << x
+                         << ", got " << out;
+  auto delta = cast<RankedTensorType>(getDelta().getType());
+  for (auto [value, name] :
+       {std::pair<Value, StringRef>{getDelta(), "delta"},
+        {getAlpha(), "alpha"},
+        {getBeta(), "beta"},
+        {getGamma(), "gamma"}}) {
+    auto t = cast<RankedTensorType>(value.getType());
+    if (t.getRank() != 2 || !t.getElementType().isF32())
+      return emitOpError() << name << " must be an f32 tensor [channels, "
+                           << "ema_dim], got " << t;
+    if (failed(expectSameDim(*this, t, 0, name, x, 2, "input", "channels")) ||
+        failed(expectSameDim(*this, t, 1, name, delta, 1, "delta",
+                             "ema_dim")))
+      return failure();
+  }
+  if (getCompat() != "paper" && getCompat() != "code")
+    return emitOpError() << "compat must be \"paper\" or \"code\", got \""
+                         << getCompat() << "\"";
+  if (Value omega = getOmega()) {
+    auto t = cast<RankedTensorType>(omega.getType());
+    if (t.getRank() != 1 || !t.getElementType().isF32())
+      return emitOpError() << "omega must be an f32 tensor [channels], got "
+                           << t;
+    if (failed(expectSameDim(*this, t, 0, "omega", x, 2, "input",
+                             "channels")))
+      return failure();
+  } else if (getCompat() == "code") {
+    return emitOpError() << "compat = \"code\" needs omega (the skip "
+                         << "weight of silu(y + omega * x))";
+  }
+  return success();
+}
+
 LogicalResult AggregateOp::verify() {
   if (failed(verifyScores(*this, getWeights().getType(), "weights")) ||
       failed(verifyRank4Float(*this, getValue().getType(), "value")) ||

@@ -409,6 +409,39 @@ def Attn_UnpackOp : Attn_Op<"unpack", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Attn_EmaOp : Attn_Op<"ema", [Pure]> {
+  let summary = "Mega's multi-dimensional damped EMA along the sequence (P8)";
+  let description = [{
+    `x: [B, L, C]`, `delta, alpha, beta, gamma: [C, n]`, `omega: [C]`
+    (optional; required by `compat = "code"`), result `[B, L, C]`.  With
+    `p = sigmoid(delta)`, `a = sigmoid(alpha)`, `q = 1 - p * a`:
+    `K[c, t] = sum_k gamma[c,k] n^{-1/2} p[c,k] beta[c,k] q[c,k]^t` and
+    `y[b, t, c] = sum_{s <= t} K[c, t - s] x[b, s, c]`; the result is `y`
+    (`compat = "paper"`) or `silu(y + omega[c] x[b, t, c])`
+    (`compat = "code"`, Mega's `MultiHeadEMA.forward`).  The kernel form
+    `ema` lowers it as a chunked scan or, from the `fft_min_length` knob
+    on, as an FFT long convolution (docs/LinearFamily.md §7).
+
+    ```mlir
+    %y = attn.ema %x, %delta, %alpha, %beta, %gamma compat = "paper"
+        : tensor<2x1024x64xf32>, tensor<64x16xf32>, tensor<64x16xf32>,
+          tensor<64x16xf32>, tensor<64x16xf32> -> tensor<2x1024x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$delta,
+                       AnyRankedTensor:$alpha, AnyRankedTensor:$beta,
+                       AnyRankedTensor:$gamma,
+                       Optional<AnyRankedTensor>:$omega, StrAttr:$compat);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $delta `,` $alpha `,` $beta `,` $gamma
+    (`omega` `(` $omega^ `:` type($omega) `)`)? `compat` `=` $compat
+    attr-dict `:` type($input) `,` type($delta) `,` type($alpha) `,`
+    type($beta) `,` type($gamma) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//

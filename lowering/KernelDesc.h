@@ -75,8 +75,16 @@ struct AttentionKernelDesc {
   int lunaMemory = -1;
   int64_t lunaRows = 0;
 
-  bool isLinear() const { return normalize != "softmax"; }
+  // Mega's EMA (form "ema"; docs/LinearFamily.md §7): indices into `args`
+  // (omega -1 when absent); query/key/value are -1 for this kind.
+  int emaInput = -1, emaDelta = -1, emaAlpha = -1, emaBeta = -1,
+      emaGamma = -1, emaOmega = -1;
+  /// "paper" (out = y) or "code" (out = silu(y + omega * x)).
+  std::string emaCompat = "paper";
+
+  bool isLinear() const { return normalize != "softmax" && !isEma(); }
   bool isLuna() const { return lunaMemory >= 0; }
+  bool isEma() const { return emaInput >= 0; }
   /// Declared dims of the signature: name -> extent, -1 when symbolic.
   std::map<std::string, int64_t> dims;
   /// Schedule knobs from the kernel's `schedule` attribute (may be empty).

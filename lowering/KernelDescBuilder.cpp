@@ -363,6 +363,25 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
 
   Block &body = kernel.getBody().front();
   for (Operation &op : body)
+    if (auto ema = dyn_cast<EmaOp>(op)) {
+      desc.emaInput = funcArgOf(ema.getInput());
+      desc.emaDelta = funcArgOf(ema.getDelta());
+      desc.emaAlpha = funcArgOf(ema.getAlpha());
+      desc.emaBeta = funcArgOf(ema.getBeta());
+      desc.emaGamma = funcArgOf(ema.getGamma());
+      if (Value omega = ema.getOmega())
+        desc.emaOmega = funcArgOf(omega);
+      if (desc.emaInput < 0 || desc.emaDelta < 0 || desc.emaAlpha < 0 ||
+          desc.emaBeta < 0 || desc.emaGamma < 0 ||
+          (ema.getOmega() && desc.emaOmega < 0))
+        return kernel.emitOpError() << "the EMA's input and parameters must "
+                                    << "be kernel arguments";
+      desc.emaCompat = ema.getCompat().str();
+      desc.normalize = "none";
+      desc.form = stringifyKernelForm(kernel.getForm()).str();
+      return success();
+    }
+  for (Operation &op : body)
     if (auto unpack = dyn_cast<UnpackOp>(op)) {
       auto pack = unpack.getPacked().getDefiningOp<PackOp>();
       if (!pack)

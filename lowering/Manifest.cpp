@@ -126,6 +126,16 @@ std::string attn::renderManifest(
                            {"key_bounds_exact", bounds.exact}};
     if (k.isLinear())
       reference = linearReference(k, argName);
+    if (k.isEma())
+      reference = json::Object{{"kind", "ema"},
+                               {"input", argName(k.emaInput)},
+                               {"delta", argName(k.emaDelta)},
+                               {"alpha", argName(k.emaAlpha)},
+                               {"beta", argName(k.emaBeta)},
+                               {"gamma", argName(k.emaGamma)},
+                               {"omega", argName(k.emaOmega)},
+                               {"out", argName(k.out)},
+                               {"compat", k.emaCompat}};
     if (k.isLuna())
       reference = json::Object{{"kind", "luna"},
                                {"query", argName(k.query)},

@@ -68,6 +68,25 @@ ScheduleSpace ScheduleSpace::forForm(const std::string &form,
                                      int64_t valueHeadDim) {
   if (form == "two_pass_tiled")
     return twoPassTiled(vectorLanes, vectorRegisters, valueHeadDim);
+  if (form == "ema") {
+    ScheduleSpace s;
+    s.form = form;
+    s.registers = vectorRegisters;
+    s.knobList = {
+        {"vector_width", 1, 64, {vectorLanes}, "float lanes per vector"},
+        {"chunk", 1, 1024, {16, 32, 64, 128},
+         "time steps per chunk of the scan: the direct Toeplitz part is "
+         "quadratic in it, the carried state costs ema_dim per step"},
+        {"fft_min_length", 1, int64_t(1) << 40,
+         {1024, 4096, 16384, 65536, int64_t(1) << 40},
+         "from this sequence length on, the FFT long convolution replaces "
+         "the scan (2^40: never)"},
+    };
+    s.defaultPoint = {{"vector_width", vectorLanes},
+                      {"chunk", 32},
+                      {"fft_min_length", int64_t(1) << 40}};
+    return s;
+  }
   return linearForm(form, vectorLanes, vectorRegisters, valueHeadDim);
 }
 
@@ -139,6 +158,8 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 }
 
 std::vector<std::string> ScheduleSpace::constraints() const {
+  if (form == "ema")
+    return {};
   if (form != "two_pass_tiled")
     return {std::string(form == "associative" || form == "pack_unpack"
                             ? "query_tile"
@@ -167,6 +188,8 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
              " is outside [" + std::to_string(k.minValue) + ", " +
              std::to_string(k.maxValue) + "]: " + k.help;
   }
+  if (form == "ema")
+    return "";
   if (form != "two_pass_tiled")
     return validateLinear(p);
   int64_t vw = p.at("vector_width"), qb = p.at("dot_query_block");

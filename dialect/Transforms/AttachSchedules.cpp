@@ -21,11 +21,14 @@ using namespace mlir::attn;
 
 namespace {
 
-/// The static value head dim of the kernel's aggregate, or -1.
+/// The static value head dim of the kernel's aggregate (or Luna's unpack),
+/// or -1.
 static int64_t valueHeadDim(KernelOp kernel) {
   int64_t dim = -1;
-  kernel.getBody().walk([&](AggregateOp agg) {
-    auto type = cast<RankedTensorType>(agg.getValue().getType());
+  kernel.getBody().walk([&](Operation *op) {
+    if (!isa<AggregateOp, UnpackOp>(op))
+      return;
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
     int64_t d = type.getDimSize(type.getRank() - 1);
     dim = ShapedType::isDynamic(d) ? -1 : d;
   });

@@ -105,6 +105,12 @@ struct FormKernelsPass
                 name);
   }
 
+  /// Mega's EMA: one op.
+  LogicalResult form(EmaOp ema, StringRef name) {
+    SmallVector<Operation *> chain{ema};
+    return form(ema, chain, KernelForm::ema, name);
+  }
+
   LogicalResult form(Operation *root, SmallVector<Operation *> &chainOps,
                      KernelForm kernelForm, StringRef name) {
     SmallVector<Operation *> *chain = &chainOps;
@@ -170,7 +176,7 @@ struct FormKernelsPass
   void runOnOperation() override {
     SmallVector<Operation *> roots;
     getOperation().walk([&](Operation *op) {
-      if (isa<AggregateOp, UnpackOp>(op) &&
+      if (isa<AggregateOp, UnpackOp, EmaOp>(op) &&
           !op->getParentOfType<KernelOp>()) // already formed
         roots.push_back(op);
     });
@@ -185,6 +191,8 @@ struct FormKernelsPass
       LogicalResult formed = failure();
       if (auto agg = dyn_cast<AggregateOp>(root))
         formed = form(agg, name);
+      else if (auto ema = dyn_cast<EmaOp>(root))
+        formed = form(ema, name);
       else
         formed = form(cast<UnpackOp>(root), name);
       if (failed(formed))

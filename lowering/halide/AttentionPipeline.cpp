@@ -75,9 +75,9 @@ attn::halide::makeInputParams(const AttentionKernelDesc &desc) {
         p.dim(int(a.shape.size() - 1 - n)).set_extent(int(a.shape[n]));
     params.push_back(p);
   }
-  if (params[desc.query].dimensions() != 4 ||
-      params[desc.key].dimensions() != 4 ||
-      params[desc.value].dimensions() != 4)
+  if (desc.query >= 0 && (params[desc.query].dimensions() != 4 ||
+                          params[desc.key].dimensions() != 4 ||
+                          params[desc.value].dimensions() != 4))
     throw CompileError("query, key and value must be rank-4 tensors");
   return params;
 }

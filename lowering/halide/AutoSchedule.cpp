@@ -338,7 +338,7 @@ std::string attn::halide::compileObjectAuto(
     const std::map<std::string, int64_t> &estimates,
     const std::string &objectPath, std::vector<AutoScheduleReport> *reports) {
   for (const AttentionKernelDesc &k : kernels)
-    if (k.isLinear() || k.isLuna())
+    if (k.isLinear() || k.isLuna() || k.isEma())
       return "kernel '" + k.name + "' (form " + k.form +
              "): the Halide autoschedulers are wired to the softmax form "
              "only; compile it with attnc's own schedule";
@@ -373,7 +373,7 @@ std::string attn::halide::printHalideAuto(
     const AttentionKernelDesc &desc, const TargetInfo &target,
     const std::string &autoscheduler,
     const std::map<std::string, int64_t> &estimates, std::string &text) {
-  if (desc.isLinear() || desc.isLuna())
+  if (desc.isLinear() || desc.isLuna() || desc.isEma())
     return "kernel '" + desc.name + "' (form " + desc.form +
            "): the Halide autoschedulers are wired to the softmax form only";
   std::string registered;

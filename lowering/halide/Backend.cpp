@@ -8,6 +8,7 @@
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/HalideBackend.h"
 #include "lowering/halide/LinearPipeline.h"
+#include "lowering/halide/EmaPipeline.h"
 #include "lowering/halide/LunaPipeline.h"
 
 #include "lowering/halide/Guarded.h"
@@ -40,6 +41,8 @@ BuiltPipeline buildWith(const AttentionKernelDesc &desc,
 BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
                             const TargetInfo &target,
                             const std::map<std::string, int64_t> &knobs) {
+  if (desc.isEma())
+    return buildWith<EmaPipeline>(desc, target, knobs);
   if (desc.isLuna())
     return buildWith<LunaPipeline>(desc, target, knobs);
   if (desc.isLinear())
@@ -57,8 +60,9 @@ std::string attn::halide::resolveSchedule(
 
 ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
                                      const TargetInfo &target) {
-  const TensorArg &v = desc.args[desc.value];
-  int64_t headDim = v.shape.empty() ? -1 : v.shape.back();
+  int64_t headDim = -1;
+  if (desc.value >= 0 && !desc.args[desc.value].shape.empty())
+    headDim = desc.args[desc.value].shape.back();
   return ScheduleSpace::forForm(desc.form, target.vectorLanes,
                                 target.vectorRegisters, headDim);
 }

@@ -71,7 +71,7 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   std::vector<std::string> libraries;
   bool needsFft = false;
   for (const AttentionKernelDesc &k : request.kernels)
-    needsFft |= k.form == "fft_toeplitz";
+    needsFft |= k.form == "fft_toeplitz" || k.form == "ema";
   if (needsFft) {
     std::string fftObj;
     if (std::string err = compileFftSupportObject(tmpDir.str().str(), fftObj);

@@ -202,3 +202,74 @@ int attn_rpe_toeplitz(halide_buffer_t *phik, halide_buffer_t *v,
   fftw_free(uspec);
   return 0;
 }
+
+/* The causal long convolution of Mega's EMA (form ema, FFT branch):
+ *   y[b, t, c] = sum_{s <= t} K[c, t - s] * x[b, s, c]
+ * x: (c, t, b) = (C, L, B); kern: (c, t) = (C, L); out: (c, t, b).  Per
+ * channel one transform of K (shared by the batch) and, per (b, c), one of
+ * x, both of length >= 2L - 1 (linear, not circular, convolution), in double
+ * precision like attn_rpe_toeplitz. */
+int attn_causal_conv(halide_buffer_t *x, halide_buffer_t *kern, int32_t L,
+                     int32_t C, int32_t B, halide_buffer_t *out) {
+  if (x->host == NULL || kern->host == NULL) {
+    int xe[3] = {C, L, B}, ke[2] = {C, L};
+    if (x->host == NULL)
+      attn_require_all(x, xe);
+    if (kern->host == NULL)
+      attn_require_all(kern, ke);
+    return 0;
+  }
+  if (out->host == NULL)
+    return 0;
+  const halide_dimension_t *od = out->dim;
+  int length = 2;
+  while (length < 2 * L - 1)
+    length <<= 1;
+  const struct attn_fft_plans *plans = attn_fft_plans_for(length, 1);
+  if (!plans)
+    return -1;
+  int spectrum = length / 2 + 1;
+  double *buf = fftw_malloc(sizeof(double) * length);
+  fftw_complex *kspec = fftw_malloc(sizeof(fftw_complex) * spectrum);
+  fftw_complex *xspec = fftw_malloc(sizeof(fftw_complex) * spectrum);
+  if (!buf || !kspec || !xspec) {
+    fftw_free(buf);
+    fftw_free(kspec);
+    fftw_free(xspec);
+    return -1;
+  }
+  const halide_dimension_t *xd = x->dim, *kd = kern->dim;
+  const float *xh = (const float *)x->host, *kh = (const float *)kern->host;
+  float *oh = (float *)out->host;
+  double scale = 1.0 / (double)length;
+  for (int c = od[0].min; c < od[0].min + od[0].extent; ++c) {
+    memset(buf, 0, sizeof(double) * length);
+    for (int t = 0; t < L; ++t)
+      buf[t] = kh[(int64_t)(c - kd[0].min) * kd[0].stride +
+                  (int64_t)(t - kd[1].min) * kd[1].stride];
+    fftw_execute_dft_r2c(plans->forward1, buf, kspec);
+    for (int b = od[2].min; b < od[2].min + od[2].extent; ++b) {
+      memset(buf, 0, sizeof(double) * length);
+      for (int t = 0; t < L; ++t)
+        buf[t] = xh[(int64_t)(c - xd[0].min) * xd[0].stride +
+                    (int64_t)(t - xd[1].min) * xd[1].stride +
+                    (int64_t)(b - xd[2].min) * xd[2].stride];
+      fftw_execute_dft_r2c(plans->forward1, buf, xspec);
+      for (int k = 0; k < spectrum; ++k) {
+        double re = xspec[k][0] * kspec[k][0] - xspec[k][1] * kspec[k][1];
+        double im = xspec[k][0] * kspec[k][1] + xspec[k][1] * kspec[k][0];
+        xspec[k][0] = re * scale;
+        xspec[k][1] = im * scale;
+      }
+      fftw_execute_dft_c2r(plans->inverseMany, xspec, buf);
+      for (int t = od[1].min; t < od[1].min + od[1].extent; ++t)
+        oh[(int64_t)(c - od[0].min) * od[0].stride +
+           (int64_t)(t - od[1].min) * od[1].stride +
+           (int64_t)(b - od[2].min) * od[2].stride] = (float)buf[t];
+    }
+  }
+  fftw_free(buf);
+  fftw_free(kspec);
+  fftw_free(xspec);
+  return 0;
+}

@@ -1,0 +1,56 @@
+//===- EmaPipeline.h - Mega's EMA SeqMix in Halide --------------*- C++ -*-===//
+//
+// Private to lowering/halide.  Form "ema" (docs/LinearFamily.md §7): the
+// multi-dimensional damped EMA y = K * x along the sequence, per channel.
+//
+// * Scan branch: the sequence is cut into chunks of `chunk` steps.  Per
+//   chunk the end state E_k = sum_s q_k^(chunk-1-s) p_k beta_k x_s is a
+//   reduction (chunks in parallel); the carried states follow from an
+//   exclusive prefix H_t = q^chunk H_(t-1) + E_(t-1); each chunk's output is
+//   its direct Toeplitz part sum_{s' <= s} K[s - s'] x_s' plus
+//   sum_k gamma_k n^-1/2 q_k^(s+1) H_k.  O(L C (chunk + n)).
+// * FFT branch (L >= fft_min_length): K[c, t] for every t, then the causal
+//   long convolution by FFT (FFTW extern, tools/attnc/FftSupport.c).
+//
+// The branch is chosen at run time by Halide's specialize on L.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LOWERING_HALIDE_EMAPIPELINE_H
+#define ATTN_LOWERING_HALIDE_EMAPIPELINE_H
+
+#include "lowering/KernelDesc.h"
+#include "lowering/halide/HalideBackend.h"
+
+#include "Halide.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn::halide {
+
+class EmaPipeline {
+public:
+  EmaPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
+              std::map<std::string, int64_t> knobs);
+
+  void build();
+  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
+  std::vector<Halide::Argument> arguments() const;
+  std::string describe() const;
+
+private:
+  const AttentionKernelDesc &desc;
+  TargetInfo target;
+  std::map<std::string, int64_t> knobs;
+  std::vector<Halide::ImageParam> params;
+  Halide::Var c{"c"}, k{"k"}, t{"t"}, s{"s"}, r{"r"}, b{"b"}, tile{"tile"};
+  Halide::Func out{"out"};
+  std::vector<Halide::Func> algorithmOrder;
+  std::vector<std::string> scheduleLog;
+};
+
+} // namespace attn::halide
+
+#endif // ATTN_LOWERING_HALIDE_EMAPIPELINE_H
