@@ -45,21 +45,26 @@ Result<double> maxAbsDiff(const Tensor &a, const Tensor &b, int64_t *worst) {
   return best;
 }
 
-/// max |a - b| over the query rows `rows` marks (dim 2 of a [B,H,N,Dv]
-/// tensor); the flat index of the worst element in `*worst`.
+/// max |a - b| over the rows `rows` marks along axis `rowAxis` (2: the
+/// queries of a [B,H,N,Dv] tensor; 1: the time steps of an "ema" [B,L,C]);
+/// the flat index of the worst element in `*worst`.
 static Result<double> rowMaskedMaxAbsDiff(const Tensor &a, const Tensor &b,
                                           const std::vector<char> &rows,
+                                          int rowAxis,
                                           int64_t *worst = nullptr) {
-  if (a.shape() != b.shape() || a.rank() != 4)
+  if (a.shape() != b.shape() || rowAxis < 0 || rowAxis >= a.rank())
     return Status::error("cannot compare " + a.describe() + " with " +
                          b.describe() + " row by row");
-  const int64_t n = a.shape()[2], dv = a.shape()[3];
+  const int64_t n = a.shape()[size_t(rowAxis)];
+  int64_t inner = 1; // Elements per row: the product of the later extents.
+  for (int64_t d = rowAxis + 1; d < a.rank(); ++d)
+    inner *= a.shape()[size_t(d)];
   if (int64_t(rows.size()) != n)
     return Status::error("row mask has " + std::to_string(rows.size()) +
                          " rows, the output " + std::to_string(n));
   double maxErr = 0;
   for (int64_t f = 0; f < a.numElements(); ++f) {
-    if (!rows[size_t((f / dv) % n)])
+    if (!rows[size_t((f / inner) % n)])
       continue;
     double d = std::fabs(a.getDouble(f) - b.getDouble(f));
     if (std::isnan(d))
@@ -78,11 +83,12 @@ Result<CheckResult> checkAgainstReference(const Tensor &kernelOut,
   if (!ref.rowsEvaluated.empty()) {
     int64_t worst = -1;
     Result<double> err =
-        rowMaskedMaxAbsDiff(kernelOut, ref.ref64, ref.rowsEvaluated, &worst);
+        rowMaskedMaxAbsDiff(kernelOut, ref.ref64, ref.rowsEvaluated,
+                            ref.rowAxis, &worst);
     if (!err)
       return err.status();
-    Result<double> base =
-        rowMaskedMaxAbsDiff(ref.baseline, ref.ref64, ref.rowsEvaluated);
+    Result<double> base = rowMaskedMaxAbsDiff(
+        ref.baseline, ref.ref64, ref.rowsEvaluated, ref.rowAxis);
     if (!base)
       return base.status();
     CheckResult r = applyToleranceRule(*err, *base);

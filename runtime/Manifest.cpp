@@ -533,16 +533,150 @@ Status parseLunaReference(const Json &j, const std::string &field,
   return Status::success();
 }
 
+/// Extent `d` of argument `a` as written in the manifest, with its fixed
+/// value when a named dim has one: "C", "C = 8" or "8".
+std::string extentText(const KernelSpec &kernel, const ArgSpec &a, size_t d) {
+  std::optional<int64_t> e = fixedExtent(kernel, a.shape[d]);
+  return a.shape[d].str() +
+         (a.shape[d].isName() && e ? " = " + std::to_string(*e) : "");
+}
+
+/// The shape of argument `a` as written, fixed values shown: "[B, L = 8, C]".
+std::string shapeText(const KernelSpec &kernel, const ArgSpec &a) {
+  std::string s = "[";
+  for (size_t d = 0; d < a.shape.size(); ++d)
+    s += (d ? ", " : "") + extentText(kernel, a, d);
+  return s + "]";
+}
+
+/// A "ema" reference (docs/LinearFamily.md §7): x [B, L, C], delta, alpha,
+/// beta, gamma [C, n], omega [C] (or null), out [B, L, C], compat.  It is
+/// not an attention: none of the attention fields apply.
+Status parseEmaReference(const Json &j, const std::string &field,
+                         const KernelSpec &kernel, ReferenceSpec &ref) {
+  // Fields of the other kinds would silently change nothing: refuse them.
+  for (const char *key :
+       {"query", "key", "value", "kv_lengths", "memory", "rows", "scale",
+        "normalize", "score_mods", "masks", "key_lower", "key_upper",
+        "feature", "expand", "weight", "eps", "clamp"}) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
+      return fieldError(field + "." + key,
+                        "not allowed for kind ema (not an attention: its "
+                        "arguments are input, delta, alpha, beta, gamma, "
+                        "omega and out)");
+  }
+  auto exact = j.find("key_bounds_exact");
+  if (exact != j.end() && !exact->is_null() &&
+      !(exact->is_boolean() && !exact->get<bool>()))
+    return fieldError(field + ".key_bounds_exact", "not allowed for kind ema");
+  // The EMA is causal by construction: causal may be omitted, null or true.
+  auto causal = j.find("causal");
+  if (causal != j.end() && !causal->is_null()) {
+    if (Status s = expectType(*causal, field + ".causal", causal->is_boolean(),
+                              "a boolean");
+        !s)
+      return s;
+    if (!causal->get<bool>())
+      return fieldError(field + ".causal",
+                        "kind ema is causal by construction (omit causal or "
+                        "set it to true)");
+  }
+
+  struct Role {
+    const char *key;
+    std::string *out;
+    ArgRole role;
+    size_t rank;
+  } roles[] = {{"input", &ref.input, ArgRole::Input, 3},
+               {"delta", &ref.delta, ArgRole::Input, 2},
+               {"alpha", &ref.alpha, ArgRole::Input, 2},
+               {"beta", &ref.beta, ArgRole::Input, 2},
+               {"gamma", &ref.gamma, ArgRole::Input, 2},
+               {"out", &ref.out, ArgRole::Output, 3}};
+  for (const Role &r : roles) {
+    std::string sub = field + "." + r.key;
+    if (Status s = getString(j, r.key, sub, *r.out); !s)
+      return s;
+    if (Status s = checkRefArg(kernel, sub, *r.out, r.role, r.rank, true); !s)
+      return s;
+  }
+  auto omega = j.find("omega");
+  if (omega != j.end() && !omega->is_null()) {
+    std::string name;
+    if (Status s = getString(j, "omega", field + ".omega", name); !s)
+      return s;
+    if (Status s = checkRefArg(kernel, field + ".omega", name, ArgRole::Input,
+                               1, true);
+        !s)
+      return s;
+    ref.omega = name;
+  }
+  ref.compat = "paper";
+  if (Status s = getOptionalString(j, "compat", field + ".compat", ref.compat);
+      !s)
+    return s;
+  if (ref.compat != "paper" && ref.compat != "code")
+    return fieldError(field + ".compat", "unknown compat '" + ref.compat +
+                                             "' (expected paper or code)");
+  if (ref.emaCodeCompat() && !ref.omega)
+    return fieldError(field + ".omega",
+                      "missing (compat = code needs omega [C]: out = silu(y + "
+                      "omega x))");
+
+  // Extents that are fixed must agree: out [B, L, C] like x, delta, alpha,
+  // beta, gamma [C, n] with one n, omega [C].
+  const ArgSpec &x = *kernel.findArg(ref.input), &out = *kernel.findArg(ref.out),
+                &delta = *kernel.findArg(ref.delta);
+  for (size_t d = 0; d < 3; ++d)
+    if (fixedExtentsDiffer(kernel, out.shape[d], x.shape[d]))
+      return fieldError(field + ".out",
+                        "argument '" + ref.out + "' is " +
+                            shapeText(kernel, out) + " but the input '" +
+                            ref.input + "' is " + shapeText(kernel, x) +
+                            " (expected the input's shape [B, L, C])");
+  for (const Role &r : roles) {
+    if (r.rank != 2)
+      continue;
+    const ArgSpec &a = *kernel.findArg(*r.out);
+    if (fixedExtentsDiffer(kernel, a.shape[0], x.shape[2]))
+      return fieldError(field + "." + r.key,
+                        "argument '" + a.name + "' is " + shapeText(kernel, a) +
+                            " but the input '" + ref.input + "' has C = " +
+                            extentText(kernel, x, 2) +
+                            " channels (expected [C, n])");
+    if (fixedExtentsDiffer(kernel, a.shape[1], delta.shape[1]))
+      return fieldError(field + "." + r.key,
+                        "argument '" + a.name + "' is " + shapeText(kernel, a) +
+                            " but delta '" + ref.delta + "' is " +
+                            shapeText(kernel, delta) +
+                            " (expected one order n: [C, n])");
+  }
+  if (ref.omega) {
+    const ArgSpec &w = *kernel.findArg(*ref.omega);
+    if (fixedExtentsDiffer(kernel, w.shape[0], x.shape[2]))
+      return fieldError(field + ".omega",
+                        "argument '" + w.name + "' is " + shapeText(kernel, w) +
+                            " but the input '" + ref.input + "' has C = " +
+                            extentText(kernel, x, 2) +
+                            " channels (expected [C])");
+  }
+  return Status::success();
+}
+
 Status parseReference(const Json &j, const std::string &field,
                       const KernelSpec &kernel, ReferenceSpec &ref) {
   if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
     return s;
   if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
     return s;
-  if (ref.kind != "attention" && ref.kind != "linear" && ref.kind != "luna")
+  if (ref.kind != "attention" && ref.kind != "linear" && ref.kind != "luna" &&
+      ref.kind != "ema")
     return fieldError(field + ".kind",
                       "unknown reference kind '" + ref.kind +
-                          "' (expected attention, linear or luna)");
+                          "' (expected attention, linear, luna or ema)");
+  if (ref.isEma())
+    return parseEmaReference(j, field, kernel, ref);
   struct Role {
     const char *key;
     std::string *out;

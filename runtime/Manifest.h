@@ -69,10 +69,12 @@ struct LinearWeightSpec {
   std::string bias;
 };
 
-/// The `reference` object of a kernel (kind "attention", "linear" or
-/// "luna").
+/// The `reference` object of a kernel (kind "attention", "linear", "luna"
+/// or "ema").
 struct ReferenceSpec {
-  std::string kind; ///< "attention", "linear" or "luna".
+  std::string kind; ///< "attention", "linear", "luna" or "ema".
+  /// `out` is the output argument of every kind; query, key and value are
+  /// empty for kind "ema" (not an attention).
   std::string query, key, value, out;
   std::optional<std::string> kvLengths;
   bool causal = false;
@@ -99,6 +101,23 @@ struct ReferenceSpec {
   /// p: the number of memory rows (the packed length), > 0.
   int64_t rows = 0;
   bool isLuna() const { return kind == "luna"; }
+
+  // Kind "ema" only (docs/LinearFamily.md §7): Mega's multi-dimensional
+  // damped EMA, a causal convolution over time per channel; not an
+  // attention (no query, key, value, kv_lengths or scale).
+  /// The input argument x [B, L, C] (floating point).
+  std::string input;
+  /// The input arguments delta, alpha, beta, gamma, each [C, n] (floating
+  /// point; n = the EMA order).
+  std::string delta, alpha, beta, gamma;
+  /// The input argument omega [C] (floating point); required when compat
+  /// is "code", optional (and unused) when "paper".
+  std::optional<std::string> omega;
+  /// "paper" (out = y, the default) or "code" (out = silu(y + omega x),
+  /// Mega's MultiHeadEMA.forward).
+  std::string compat;
+  bool isEma() const { return kind == "ema"; }
+  bool emaCodeCompat() const { return compat == "code"; }
 
   // Kinds "attention" and "luna": the score scale τ, an expression over
   // dims (and, for attention, b, h, i, j and loads); default rsqrt(D).

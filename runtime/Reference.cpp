@@ -75,6 +75,10 @@ Result<AttentionShape> attentionShape(const KernelSpec &kernel,
     return Status::error("kernel '" + kernel.name +
                          "' has no reference description");
   const ReferenceSpec &ref = *kernel.reference;
+  if (ref.isEma())
+    return Status::error("reference: kernel '" + kernel.name +
+                         "' has kind ema, which is not an attention (no "
+                         "query, key or value)");
   Result<const Tensor *> q = getArg(args, ref.query, "query");
   if (!q)
     return q.status();
@@ -661,21 +665,255 @@ computeLunaReference(const KernelSpec &kernel, const TensorMap &args,
   return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
 }
 
+//===----------------------------------------------------------------------===//
+// Kind "ema" (docs/LinearFamily.md §7)
+//===----------------------------------------------------------------------===//
+
+/// The rows to evaluate out of `n` for `maxRows` (0 or >= n: all, as an
+/// empty mask): evenly spaced, always the first and the last.
+static std::vector<char> sampledRows(int64_t n, int64_t maxRows) {
+  std::vector<char> rows;
+  if (maxRows > 0 && maxRows < n) {
+    rows.assign(size_t(n), 0);
+    int64_t stride = (n + maxRows - 1) / maxRows;
+    for (int64_t i = 0; i < n; i += stride)
+      rows[size_t(i)] = 1;
+    rows[size_t(n - 1)] = 1;
+  }
+  return rows;
+}
+
+Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args) {
+  if (!kernel.reference)
+    return Status::error("kernel '" + kernel.name +
+                         "' has no reference description");
+  const ReferenceSpec &ref = *kernel.reference;
+  if (!ref.isEma())
+    return Status::error("reference: kernel '" + kernel.name +
+                         "' has kind " + ref.kind + ", not ema");
+  auto find = [&](const std::string &name,
+                  const char *role) -> Result<const Tensor *> {
+    auto it = args.find(name);
+    if (it == args.end())
+      return Status::error(std::string("reference: the ") + role +
+                           " argument '" + name + "' is missing");
+    return &it->second;
+  };
+  Result<const Tensor *> x = find(ref.input, "input");
+  if (!x)
+    return x.status();
+  if ((*x)->rank() != 3)
+    return Status::error("reference: the input '" + ref.input +
+                         "' must have rank 3 ([B, L, C]), got " +
+                         (*x)->describe());
+  EmaShape s;
+  s.B = (*x)->shape()[0];
+  s.L = (*x)->shape()[1];
+  s.C = (*x)->shape()[2];
+  Result<const Tensor *> delta = find(ref.delta, "delta");
+  if (!delta)
+    return delta.status();
+  if ((*delta)->rank() != 2 || (*delta)->shape()[0] != s.C)
+    return Status::error("reference: the delta '" + ref.delta + "' is " +
+                         (*delta)->describe() + " but expected [C, n] with C = " +
+                         std::to_string(s.C) + " from the input '" +
+                         ref.input + "' " + (*x)->describe());
+  s.n = (*delta)->shape()[1];
+  for (auto [name, role] : {std::pair{&ref.alpha, "alpha"},
+                            std::pair{&ref.beta, "beta"},
+                            std::pair{&ref.gamma, "gamma"}}) {
+    Result<const Tensor *> t = find(*name, role);
+    if (!t)
+      return t.status();
+    if ((*t)->shape() != std::vector<int64_t>{s.C, s.n})
+      return Status::error(std::string("reference: the ") + role + " '" +
+                           *name + "' is " + (*t)->describe() +
+                           " but the input and delta give [C, n] = " +
+                           formatShape({s.C, s.n}));
+  }
+  if (ref.emaCodeCompat() && !ref.omega)
+    return Status::error("reference: compat code needs omega");
+  if (ref.omega) {
+    auto it = args.find(*ref.omega);
+    if (it == args.end()) {
+      if (ref.emaCodeCompat())
+        return Status::error("reference: the omega argument '" + *ref.omega +
+                             "' is missing");
+    } else if (it->second.shape() != std::vector<int64_t>{s.C}) {
+      return Status::error("reference: the omega '" + *ref.omega + "' is " +
+                           it->second.describe() +
+                           " but the input gives [C] = " +
+                           formatShape({s.C}));
+    }
+  }
+  auto out = args.find(ref.out);
+  if (out != args.end() &&
+      out->second.shape() != std::vector<int64_t>{s.B, s.L, s.C})
+    return Status::error("reference: the output '" + ref.out + "' is " +
+                         out->second.describe() + " but the input gives " +
+                         formatShape({s.B, s.L, s.C}));
+  return s;
+}
+
+double emaFlops(const EmaShape &s) {
+  return 2.0 * double(s.B) * double(s.L) * double(s.C) * double(s.n) * 2.0;
+}
+
+Result<double> referenceFlops(const KernelSpec &kernel, const TensorMap &args) {
+  if (kernel.reference && kernel.reference->isEma()) {
+    Result<EmaShape> s = emaShape(kernel, args);
+    if (!s)
+      return s.status();
+    return emaFlops(*s);
+  }
+  Result<AttentionShape> s = attentionShape(kernel, args);
+  if (!s)
+    return s.status();
+  return visibleFlops(kernel, *s, args);
+}
+
+namespace {
+
+template <typename T> T sigmoid(T z) { return T(1) / (T(1) + std::exp(-z)); }
+
+/// The float64 EMA by its recurrence into y [B, L, C]: per (b, c, k),
+/// h = p·beta·x_t + q·h, y_t = Σ_k gamma n^{-1/2} h; then the code gate.
+void emaRecurrence(const EmaShape &s, bool code, const std::vector<double> &x,
+                   const std::vector<double> &delta,
+                   const std::vector<double> &alpha,
+                   const std::vector<double> &beta,
+                   const std::vector<double> &gamma,
+                   const std::vector<double> &omega, double *y) {
+  const int64_t C = s.C, n = s.n;
+  const double invSqrtN = 1.0 / std::sqrt(double(n));
+  std::vector<double> decay(size_t(C * n)), inScale(size_t(C * n)),
+      outScale(size_t(C * n)), h(static_cast<size_t>(n));
+  for (int64_t ck = 0; ck < C * n; ++ck) {
+    const double p = sigmoid(delta[size_t(ck)]), a = sigmoid(alpha[size_t(ck)]);
+    decay[size_t(ck)] = 1.0 - p * a;
+    inScale[size_t(ck)] = p * beta[size_t(ck)];
+    outScale[size_t(ck)] = gamma[size_t(ck)] * invSqrtN;
+  }
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      std::fill(h.begin(), h.end(), 0.0);
+      const size_t at = size_t(c * n);
+      for (int64_t t = 0; t < s.L; ++t) {
+        const int64_t idx = (b * s.L + t) * C + c;
+        const double xv = x[size_t(idx)];
+        double acc = 0;
+        for (int64_t k = 0; k < n; ++k) {
+          h[size_t(k)] = inScale[at + size_t(k)] * xv +
+                         decay[at + size_t(k)] * h[size_t(k)];
+          acc += outScale[at + size_t(k)] * h[size_t(k)];
+        }
+        if (code) {
+          const double z = acc + omega[size_t(c)] * xv;
+          acc = z * sigmoid(z);
+        }
+        y[idx] = acc;
+      }
+    }
+}
+
+/// The naive float32 EMA: K[c, t] = Σ_k gamma n^{-1/2} p beta pow(q, t) in
+/// float, then y_t = Σ_{s ≤ t} K[t − s] x_s summed in float in order s = 0..t
+/// (O(L^2) per (b, c)), then the code gate in float; only the time steps in
+/// `rows` (empty: all) are written, through `store(flat index, value)`.
+template <typename Store>
+void emaToeplitzFloat(const EmaShape &s, bool code,
+                      const std::vector<float> &x,
+                      const std::vector<float> &delta,
+                      const std::vector<float> &alpha,
+                      const std::vector<float> &beta,
+                      const std::vector<float> &gamma,
+                      const std::vector<float> &omega,
+                      const std::vector<char> &rows, Store store) {
+  const int64_t C = s.C, n = s.n, L = s.L;
+  const float invSqrtN = 1.0f / std::sqrt(float(n));
+  std::vector<float> K(static_cast<size_t>(L)), xc(static_cast<size_t>(L));
+  for (int64_t c = 0; c < C; ++c) {
+    std::fill(K.begin(), K.end(), 0.0f);
+    for (int64_t k = 0; k < n; ++k) {
+      const size_t ck = size_t(c * n + k);
+      const float p = sigmoid(delta[ck]), a = sigmoid(alpha[ck]);
+      const float q = 1.0f - p * a;
+      const float w = gamma[ck] * invSqrtN * p * beta[ck];
+      for (int64_t t = 0; t < L; ++t)
+        K[size_t(t)] += w * std::pow(q, float(t));
+    }
+    for (int64_t b = 0; b < s.B; ++b) {
+      for (int64_t t = 0; t < L; ++t)
+        xc[size_t(t)] = x[size_t((b * L + t) * C + c)];
+      for (int64_t t = 0; t < L; ++t) {
+        if (!rows.empty() && !rows[size_t(t)])
+          continue;
+        float acc = 0.0f;
+        for (int64_t u = 0; u <= t; ++u)
+          acc += K[size_t(t - u)] * xc[size_t(u)];
+        if (code) {
+          const float z = acc + omega[size_t(c)] * xc[size_t(t)];
+          acc = z * sigmoid(z);
+        }
+        store((b * L + t) * C + c, acc);
+      }
+    }
+  }
+}
+
+} // namespace
+
+static Result<ReferenceOutput> computeEmaReference(const KernelSpec &kernel,
+                                                   const TensorMap &args,
+                                                   int64_t maxRows) {
+  Result<EmaShape> shapeOr = emaShape(kernel, args);
+  if (!shapeOr)
+    return shapeOr.status();
+  const EmaShape s = *shapeOr;
+  const ReferenceSpec &ref = *kernel.reference;
+  const bool code = ref.emaCodeCompat();
+  std::vector<char> rows = sampledRows(s.L, maxRows);
+
+  const ArgSpec *outArg = kernel.findArg(ref.out);
+  DType outType = outArg ? outArg->dtype : DType::F32;
+  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.L, s.C});
+  if (!ref64)
+    return ref64.status();
+  Result<Tensor> base = Tensor::create(outType, {s.B, s.L, s.C});
+  if (!base)
+    return base.status();
+
+  const Tensor &xt = args.at(ref.input), &dt = args.at(ref.delta),
+               &at = args.at(ref.alpha), &bt = args.at(ref.beta),
+               &gt = args.at(ref.gamma);
+  // omega is read only by compat code (emaShape checked it is present).
+  const Tensor *ot = code ? &args.at(*ref.omega) : nullptr;
+  emaRecurrence(s, code, toDoubles(xt), toDoubles(dt), toDoubles(at),
+                toDoubles(bt), toDoubles(gt),
+                ot ? toDoubles(*ot) : std::vector<double>(),
+                ref64->dataAs<double>());
+  Tensor &baseline = *base;
+  emaToeplitzFloat(s, code, toFloats(xt), toFloats(dt), toFloats(at),
+                   toFloats(bt), toFloats(gt),
+                   ot ? toFloats(*ot) : std::vector<float>(), rows,
+                   [&](int64_t idx, float v) {
+                     baseline.setDouble(idx, double(v));
+                   });
+  ReferenceOutput r{ref64.take(), base.take(), std::move(rows)};
+  r.rowAxis = 1;
+  return r;
+}
+
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows) {
+  if (kernel.reference && kernel.reference->isEma())
+    return computeEmaReference(kernel, args, maxRows);
   Result<AttentionShape> shapeOr = attentionShape(kernel, args);
   if (!shapeOr)
     return shapeOr.status();
   const AttentionShape s = *shapeOr;
-  std::vector<char> rows;
-  if (maxRows > 0 && maxRows < s.N) {
-    rows.assign(size_t(s.N), 0);
-    int64_t stride = (s.N + maxRows - 1) / maxRows;
-    for (int64_t i = 0; i < s.N; i += stride)
-      rows[size_t(i)] = 1;
-    rows[size_t(s.N - 1)] = 1;
-  }
+  std::vector<char> rows = sampledRows(s.N, maxRows);
   const ReferenceSpec &ref = *kernel.reference;
   if (ref.isLinear())
     return computeLinearReference(kernel, args, s, std::move(rows));

@@ -30,6 +30,27 @@
 // subtract their max; keys j >= kv_lengths[b] contribute nothing (t stays
 // i + 1).
 //
+// Kind "ema" (§7, Mega's EMA SeqMix) is not an attention: x [B, L, C],
+// delta, alpha, beta, gamma [C, n], omega [C], out [B, L, C].  With
+// p = σ(delta), a = σ(alpha), q = 1 − p·a (per c, k):
+//
+//   K[c, t]    = Σ_k gamma[c,k] n^{-1/2} p[c,k] beta[c,k] q[c,k]^t
+//   y[b, t, c] = Σ_{s ≤ t} K[c, t − s] x[b, s, c]
+//   out = y (compat "paper"), silu(y + omega[c] x[b,t,c]) (compat "code"),
+//   silu(z) = z σ(z).
+//
+// The float64 reference runs the recurrence h_t = p·beta·x_t + q·h_{t−1}
+// (h_{−1} = 0), y_t = Σ_k gamma n^{-1/2} h_t per (b, c, k): O(B·L·C·n),
+// mathematically equal to the Toeplitz sum.  The naive float32 baseline is
+// deliberately the other formula: K built in float with pow(q, t), then the
+// direct O(L^2) Toeplitz sum in float, s = 0..t in order (and silu in
+// float).  That is the naive same-precision evaluation a kernel is judged
+// against; its error (pow's rounding, long float sums) is the realistic
+// float error of computing the EMA as a convolution, as the ema_fft form
+// does, rather than the smaller error of a float recurrence.  Its cost
+// grows as L^2 per (b, c), so with maxRows only the sampled time steps of
+// the baseline are computed (the reference itself is computed in full).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_RUNTIME_REFERENCE_H
@@ -51,8 +72,27 @@ struct AttentionShape {
 
 /// Reads and cross-checks the extents from the tensors that the kernel's
 /// reference names (the output is checked only when present in `args`).
+/// An error for kind "ema", which is not an attention (emaShape()).
 Result<AttentionShape> attentionShape(const KernelSpec &kernel,
                                       const TensorMap &args);
+
+/// Extents of an "ema" problem: x [B, L, C], delta/alpha/beta/gamma [C, n].
+struct EmaShape {
+  int64_t B = 0, L = 0, C = 0, n = 0;
+};
+
+/// Reads and cross-checks the extents of an "ema" reference's tensors: x,
+/// delta, alpha, beta and gamma must be present; omega when compat is
+/// "code" (and checked whenever present); out only when present.
+Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args);
+
+/// FLOPs of an "ema" kernel: 2*B*L*C*n*2 = 4*B*L*C*n, as conventionally
+/// counted with multiply-adds: per (b, t, c, k) one multiply-add (2) for the
+/// state update h = q·h + (p·beta)·x_t and one (2) for the readout
+/// y += (gamma n^{-1/2})·h.  The same for either compat (the O(B·L·C)
+/// gate is not counted) and for either lowering form (the direct or FFT
+/// convolution reports this conventional count too).
+double emaFlops(const EmaShape &shape);
 
 /// The feature width F of a "linear" reference after the expansion: (m for
 /// FAVOR+ with m random features, else the head dim D) times the number of
@@ -77,12 +117,23 @@ double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
 Result<double> visibleFlops(const KernelSpec &kernel,
                             const AttentionShape &shape, const TensorMap &args);
 
+/// The FLOPs to report for a call of the kernel with `args`, for every
+/// reference kind: emaFlops(emaShape()) for "ema", visibleFlops(
+/// attentionShape()) otherwise.  Errors when the kernel has no reference or
+/// the shapes disagree.
+Result<double> referenceFlops(const KernelSpec &kernel, const TensorMap &args);
+
 /// The two evaluations of the reference.
 struct ReferenceOutput {
-  Tensor ref64;    ///< f64 [B,H,N,Dv]: the float64 reference.
+  /// f64, the float64 reference: [B,H,N,Dv] ([B,L,C] for kind "ema").
+  Tensor ref64;
   Tensor baseline; ///< The naive float32 evaluation, in the output's dtype.
-  /// Per query row i: 1 when the row was evaluated.  Empty: every row.
+  /// Per row: 1 when the row was evaluated.  Empty: every row.  A row is a
+  /// query i (axis 2 of [B,H,N,Dv]) or, for kind "ema", a time step t
+  /// (axis 1 of [B,L,C]); rowAxis says which.  Rows not evaluated hold
+  /// zeros, except in an "ema" ref64, which is always computed in full.
   std::vector<char> rowsEvaluated;
+  int rowAxis = 2;
 };
 
 /// Evaluates the kernel's reference on `args` (all inputs, by name).  Errors
@@ -94,7 +145,11 @@ struct ReferenceOutput {
 /// spaced and always including the first and last (the tuner checks every
 /// candidate this way: the cost of a check stops growing as N^2 in rows).
 /// A causal "luna" reference still runs its prefix over every row and
-/// skips only the readout of the others.
+/// skips only the readout of the others.  For "ema" the rows are the time
+/// steps t: the float64 recurrence runs over every step, and only the
+/// baseline's Toeplitz sums are limited to the sampled steps.  Errors for
+/// "ema" also when an argument is missing or the shapes disagree (x, out
+/// [B, L, C]; delta, alpha, beta, gamma [C, n]; omega [C]).
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows = 0);
