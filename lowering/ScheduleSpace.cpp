@@ -106,28 +106,43 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
   while (block > 1 && 48 % block != 0)
     --block;
   std::vector<int64_t> unrolls{1, 2, 3, 4, 6, 8};
-  s.knobList = {
-      {"vector_width", 1, 64, {vw}, "float lanes per vector"},
-      {"feature_block", 1, 32, unrolls,
-       "features per register block of the state GEMM (phi_k^T V)"},
-      {"query_unroll", 1, 32, unrolls,
-       "query rows per register block of the readout (phi_q . state)"},
-  };
-  s.defaultPoint = {{"vector_width", vw},
-                    {"feature_block", block},
-                    {"query_unroll", block}};
-  if (form == "associative" || form == "pack_unpack") {
+  // Each form declares only the knobs its lowering reads.
+  bool featureBlock = form == "associative" || form == "chunked_scan" ||
+                      form == "fft_toeplitz";
+  bool queryUnroll = form == "associative" || form == "chunked_scan";
+  bool queryTile = form == "associative" || form == "pack_unpack";
+  bool chunk = form == "chunked_scan" || form == "luna_scan";
+  s.knobList = {{"vector_width", 1, 64, {vw}, "float lanes per vector"}};
+  s.defaultPoint = {{"vector_width", vw}};
+  if (featureBlock) {
+    s.knobList.push_back(
+        {"feature_block", 1, 32, unrolls,
+         form == "fft_toeplitz"
+             ? "features whose (Dv + 1) channels one FFT call convolves"
+             : "features per register block of the state GEMM (phi_k^T V)"});
+    s.defaultPoint["feature_block"] = block;
+  }
+  if (queryUnroll) {
+    s.knobList.push_back(
+        {"query_unroll", 1, 32, unrolls,
+         "query rows per register block of the readout (phi_q . state)"});
+    s.defaultPoint["query_unroll"] = block;
+  }
+  if (form == "associative") {
     s.knobList.push_back({"key_block", 16, 8192, {64, 128, 256, 512, 1024},
                           "keys whose features are computed together while "
                           "the state accumulates"});
-    s.knobList.push_back({"query_tile", 1, 1024, {16, 24, 32, 48, 64, 96, 128,
-                                                   192, 256},
-                          "query rows per task (multiple of query_unroll)"});
     s.defaultPoint["key_block"] = 256;
+  }
+  if (queryTile) {
+    s.knobList.push_back({"query_tile", 1, 1024,
+                          {16, 24, 32, 48, 64, 96, 128, 192, 256},
+                          "query rows per task (multiple of query_unroll)"});
     s.defaultPoint["query_tile"] = 48;
-  } else {
-    s.knobList.push_back({"chunk", 1, 1024, {16, 24, 32, 48, 64, 96, 128, 192,
-                                             256},
+  }
+  if (chunk) {
+    s.knobList.push_back({"chunk", 1, 1024,
+                          {16, 24, 32, 48, 64, 96, 128, 192, 256},
                           "rows per chunk: the intra-chunk part is quadratic "
                           "in it, the carried state is read once per row "
                           "(multiple of query_unroll)"});
@@ -139,16 +154,17 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
 std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
   int64_t vw = p.at("vector_width");
   int64_t vecs = valueHeadDim > 0 ? (valueHeadDim + vw - 1) / vw : 4;
-  int64_t qu = p.at("query_unroll");
   for (const char *knob : {"feature_block", "query_unroll"})
-    if (vecs * p.at(knob) > registers)
+    if (p.count(knob) && vecs * p.at(knob) > registers)
       return std::string("schedule knob '") + knob + "' (" +
              std::to_string(p.at(knob)) + ") needs " +
              std::to_string(vecs * p.at(knob)) +
              " register accumulators; the target has " +
              std::to_string(registers) + " vector registers";
-  const char *rows =
-      form == "associative" || form == "pack_unpack" ? "query_tile" : "chunk";
+  if (!p.count("query_unroll"))
+    return "";
+  int64_t qu = p.at("query_unroll");
+  const char *rows = p.count("query_tile") ? "query_tile" : "chunk";
   if (p.at(rows) % qu != 0)
     return std::string("schedule knob '") + rows + "' (" +
            std::to_string(p.at(rows)) +
@@ -160,15 +176,15 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 std::vector<std::string> ScheduleSpace::constraints() const {
   if (form == "ema")
     return {};
-  if (form != "two_pass_tiled")
-    return {std::string(form == "associative" || form == "pack_unpack"
-                            ? "query_tile"
-                            : "chunk") +
+  if (form == "associative" || form == "chunked_scan")
+    return {std::string(form == "associative" ? "query_tile" : "chunk") +
                 " % query_unroll == 0",
             "ceil(Dv / vector_width) * feature_block <= " +
                 std::to_string(registers) + " (state GEMM accumulators)",
             "ceil(Dv / vector_width) * query_unroll <= " +
                 std::to_string(registers) + " (readout accumulators)"};
+  if (form != "two_pass_tiled")
+    return {};
   return {"dot_query_block % vector_width == 0",
           "query_tile % dot_query_block == 0",
           "unroll_value_dim needs a static value head dim",

@@ -43,10 +43,10 @@ void EmaPipeline::build() {
   pb(k, c) = p * beta(k, c);
   logq(k, c) = log(1.0f - p * a);
   gs(k, c) = gamma(k, c) / sqrt(cast<float>(n));
-  // q^r = exp(r log q) (never q^-r); r >= 0.
-  auto power = [&](Expr rr) {
-    return accurateExp(cast<float>(rr) * logq(k, c));
-  };
+  // q^r = exp(r log q) (never q^-r) for r in [0, chunk], tabulated.
+  Func powTable("pow_table");
+  powTable(k, c, r) = accurateExp(cast<float>(r) * logq(k, c));
+  auto power = [&](Expr rr) { return powTable(k, c, rr); };
   RDom rk(0, n, "rk");
 
   // ---- Scan branch ----------------------------------------------------
@@ -64,8 +64,7 @@ void EmaPipeline::build() {
                        endState(k, c, rt - 1, b);
   // K[c, r] for r in [0, chunk].
   kernelTable(c, r) = 0.0f;
-  kernelTable(c, r) += gs(rk, c) * pb(rk, c) *
-                       accurateExp(cast<float>(r) * logq(rk, c));
+  kernelTable(c, r) += gs(rk, c) * pb(rk, c) * powTable(rk, c, r);
   RDom rd(0, ch, "rd");
   rd.where(rd <= s);
   Func direct("direct"), carried("carried");
@@ -73,8 +72,7 @@ void EmaPipeline::build() {
   direct(c, s, t, b) += kernelTable(c, s - rd) * xc(c, rd, t, b);
   carried(c, s, t, b) = 0.0f;
   carried(c, s, t, b) +=
-      gs(rk, c) * accurateExp(cast<float>(s + 1) * logq(rk, c)) *
-      carry(rk, c, t, b);
+      gs(rk, c) * powTable(rk, c, s + 1) * carry(rk, c, t, b);
   yScan(c, s, t, b) = direct(c, s, t, b) + carried(c, s, t, b);
 
   // ---- FFT branch -----------------------------------------------------
@@ -98,7 +96,7 @@ void EmaPipeline::build() {
   res(c, t, b) = value;
   out(c, t, b) = cast(halideType(desc.args[desc.out].dtype), res(c, t, b));
   constrainOutput(desc, out);
-  algorithmOrder = {pb,     logq,  gs,        xc,    endState,
+  algorithmOrder = {pb,     logq,  gs,   powTable,     xc,    endState,
                     carry,  kernelTable, direct, carried, yScan,
                     kernelFull, res,   out};
 
@@ -107,6 +105,7 @@ void EmaPipeline::build() {
   // (so only the chosen branch runs), the branch's stages.
   for (Func f : {pb, logq, gs})
     f.compute_root();
+  powTable.compute_root().vectorize(k, vw, TailStrategy::GuardWithIf);
   Var tb("tb");
   out.fuse(t, b, tb)
       .vectorize(c, vw, TailStrategy::GuardWithIf);
@@ -124,7 +123,7 @@ void EmaPipeline::build() {
       .parallel(t);
   carry.compute_at(out, Var::outermost())
       .vectorize(k, vw, TailStrategy::GuardWithIf);
-  carry.update().reorder(k, c, rt.x, b)
+  carry.update().reorder(k, rt.x, c, b)
       .vectorize(k, vw, TailStrategy::GuardWithIf)
       .parallel(c);
   yScan.compute_at(out, Var::outermost())

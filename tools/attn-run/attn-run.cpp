@@ -366,9 +366,8 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
   if (opts.bench) {
     double flops = 0;
     if (kernel.reference)
-      if (Result<AttentionShape> shape = attentionShape(kernel, args))
-        if (Result<double> visible = visibleFlops(kernel, *shape, args))
-          flops = *visible;
+      if (Result<double> counted = referenceFlops(kernel, args))
+        flops = *counted;
     PreparedCall &prepared = *call;
     Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); });
     if (!stats)
