@@ -7,7 +7,8 @@
 // constant), and score/mask/feature/expand bodies become arith/math ops.
 // Linear-family variants carry normalize = sum|none, eps, clamp,
 // random_features and weight, Luna's carry pack; tensor parameters become
-// the attention's operands.
+// the attention's operands.  A kernel that returns `ema(...)` holds one
+// `attn.ema` (Mega's EMA SeqMix) instead of an `attn.attention`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -212,6 +213,21 @@ void MLIRGen::genKernel(const KernelInfo &kernel) {
   for (auto [arg, param] : llvm::zip(entry->getArguments(), decl.params))
     arg.setLoc(loc(param.loc));
   builder.setInsertionPointToStart(entry);
+
+  // ema: attn.ema %x, %delta, %alpha, %beta, %gamma [omega(%w : ...)]
+  // compat = "paper" | "code".
+  if (const std::optional<EmaInfo> &ema = kernel.ema) {
+    Value omega;
+    if (ema->omega)
+      omega = entry->getArgument(*ema->omega);
+    auto op = builder.create<mlir::attn::EmaOp>(
+        loc(ema->loc), resultType, entry->getArgument(ema->input),
+        entry->getArgument(ema->delta), entry->getArgument(ema->alpha),
+        entry->getArgument(ema->beta), entry->getArgument(ema->gamma), omega,
+        builder.getStringAttr(ema->compat));
+    builder.create<func::ReturnOp>(loc(decl.returnLoc), op.getResult());
+    return;
+  }
 
   const AttentionInfo &attention = kernel.attention;
   std::string symbol = instantiate(attention);

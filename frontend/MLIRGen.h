@@ -1,8 +1,9 @@
 //===- MLIRGen.h - .attn to the attn dialect --------------------*- C++ -*-===//
 //
 // Generates architecture-level IR from a module Sema has checked: one
-// `func.func` per kernel holding an `attn.attention`, and one `attn.variant`
-// per distinct use of a variant (parameter values and dim roles).
+// `func.func` per kernel holding an `attn.attention` (or an `attn.ema`), and
+// one `attn.variant` per distinct use of a variant (parameter values and dim
+// roles).
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,7 +4,8 @@
 // linear family's feature/expand/weight/require and its normalizers, Luna's
 // pack), kernel signatures and the `attention(...)` call: name resolution,
 // types, shape agreement and each use's parameter values, requirements and
-// tensor arguments (an rpe bias, a Luna memory).
+// tensor arguments (an rpe bias, a Luna memory); and the `ema(...)` call
+// (Mega's EMA SeqMix): its parameters' shapes and compat.
 //
 //===----------------------------------------------------------------------===//
 
@@ -1144,9 +1145,16 @@ void Sema::checkKernel(const KernelDeclAST &kernel) {
   info.resultType = *resultType;
 
   auto *call = dyn_cast<CallExprAST>(kernel.body.get());
+  if (call && call->getCallee() == "ema") {
+    if (!checkEma(*call, info))
+      return;
+    kernels.push_back(std::move(info));
+    return;
+  }
   if (!call || call->getCallee() != "attention") {
     emitError(kernel.body->getLoc())
-        << "a kernel must return 'attention(q, k, v, ...)'"
+        << "a kernel must return 'attention(q, k, v, ...)' or 'ema(x, delta, "
+        << "alpha, beta, gamma, ...)'"
         << (call ? ", got a call to '" + call->getCallee().str() + "'"
                  : std::string());
     return;
@@ -1458,6 +1466,223 @@ bool Sema::checkShapes(const CallExprAST &call, KernelInfo &info,
       return false;
     }
   }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// ema (Mega's EMA SeqMix, docs/LinearFamily.md §7)
+//===----------------------------------------------------------------------===//
+
+bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
+  const KernelDeclAST &kernel = *info.decl;
+  EmaInfo ema;
+  ema.loc = call.getLoc();
+  static const char *const kUsage =
+      "ema(x, delta, alpha, beta, gamma [, omega] [, compat = paper | code])";
+  static const char *const kRoles[] = {"input (x)", "delta", "alpha",
+                                       "beta",      "gamma", "omega"};
+
+  // Positional: x, delta, alpha, beta, gamma and optionally omega; named:
+  // omega and compat.
+  std::vector<const ArgAST *> positional;
+  const ArgAST *omegaArg = nullptr;
+  const ArgAST *compatArg = nullptr;
+  llvm::StringMap<const ArgAST *> named;
+  bool ok = true;
+  for (const ArgAST &arg : call.getArgs()) {
+    if (arg.name.empty()) {
+      if (!named.empty()) {
+        emitError(arg.loc) << "positional argument after named arguments in "
+                           << "ema; x, delta, alpha, beta, gamma and omega "
+                           << "come first";
+        return false;
+      }
+      if (positional.size() == 6) {
+        emitError(arg.loc) << "ema takes at most 6 positional arguments (x, "
+                           << "delta, alpha, beta, gamma, omega), got more";
+        return false;
+      }
+      positional.push_back(&arg);
+      continue;
+    }
+    auto [it, inserted] = named.try_emplace(arg.name, &arg);
+    if (!inserted) {
+      auto diag = emitError(arg.loc) << "argument '" << arg.name
+                                     << "' of ema is given twice";
+      attachNote(diag, it->second->loc, "first given here");
+      ok = false;
+      continue;
+    }
+    if (arg.name == "omega") {
+      omegaArg = &arg;
+    } else if (arg.name == "compat") {
+      auto *value = dyn_cast<NameExprAST>(arg.value.get());
+      if (!value) {
+        emitError(arg.value->getLoc())
+            << "compat of ema must be paper or code";
+        ok = false;
+        continue;
+      }
+      if (value->getName() != "paper" && value->getName() != "code") {
+        emitError(arg.value->getLoc())
+            << "unknown compat '" << value->getName()
+            << "' of ema; expected paper or code";
+        ok = false;
+        continue;
+      }
+      ema.compat = value->getName().str();
+      compatArg = &arg;
+    } else {
+      emitError(arg.loc) << "unknown argument '" << arg.name
+                         << "' of ema; expected omega or compat";
+      ok = false;
+    }
+  }
+  if (positional.size() < 5) {
+    emitError(call.getLoc())
+        << "ema is missing its " << kRoles[positional.size()]
+        << " argument; expected " << kUsage;
+    return false;
+  }
+  if (positional.size() == 6) {
+    if (omegaArg) {
+      auto diag = emitError(omegaArg->loc)
+                  << "argument 'omega' of ema is given twice";
+      attachNote(diag, positional[5]->loc, "first given here");
+      return false;
+    }
+    omegaArg = positional[5];
+  }
+  if (!ok)
+    return false;
+
+  // Each tensor argument names a kernel parameter.
+  auto paramIndex = [&](const ArgAST &arg,
+                        llvm::StringRef role) -> std::optional<unsigned> {
+    auto *name = dyn_cast<NameExprAST>(arg.value.get());
+    if (!name) {
+      emitError(arg.value->getLoc())
+          << "the " << role << " argument of ema must name a parameter of "
+          << "kernel '" << kernel.name << "'";
+      return std::nullopt;
+    }
+    for (auto [i, param] : llvm::enumerate(kernel.params))
+      if (param.name == name->getName())
+        return i;
+    emitError(arg.value->getLoc())
+        << "unknown name '" << name->getName() << "': the " << role
+        << " argument of ema must name a parameter of kernel '" << kernel.name
+        << "'";
+    return std::nullopt;
+  };
+  std::vector<std::optional<unsigned>> indices;
+  for (unsigned i = 0; i < 5; ++i)
+    indices.push_back(paramIndex(*positional[i], i == 0 ? "input" : kRoles[i]));
+  std::optional<unsigned> omega;
+  if (omegaArg) {
+    omega = paramIndex(*omegaArg, "omega");
+    ok &= omega.has_value();
+  }
+  for (const std::optional<unsigned> &index : indices)
+    ok &= index.has_value();
+  if (!ok)
+    return false;
+  ema.input = *indices[0];
+  ema.delta = *indices[1];
+  ema.alpha = *indices[2];
+  ema.beta = *indices[3];
+  ema.gamma = *indices[4];
+  ema.omega = omega;
+
+  // compat = code adds the skip term omega * x.
+  if (ema.compat == "code" && !omegaArg) {
+    emitError(compatArg->value->getLoc())
+        << "compat = code needs omega: silu(y + omega * x)";
+    return false;
+  }
+
+  // Shapes: x [B, L, C]; delta, alpha, beta, gamma [C, n]; omega [C]; all
+  // f32.
+  const ResolvedType &x = info.paramTypes[ema.input];
+  llvm::StringRef xName = kernel.params[ema.input].name;
+  if (x.dims.size() != 3 || x.dtype != DType::F32) {
+    emitError(positional[0]->value->getLoc())
+        << "the input '" << xName << "' of ema must be an f32 tensor [B, L, "
+        << "C] (batch, length, channels), got " << printType(x);
+    return false;
+  }
+  const ResolvedDim &channels = x.dims[2];
+  const ResolvedType &delta = info.paramTypes[ema.delta];
+  llvm::StringRef deltaName = kernel.params[ema.delta].name;
+  for (unsigned i = 1; i < 5; ++i) {
+    const ResolvedType &t = info.paramTypes[*indices[i]];
+    llvm::StringRef name = kernel.params[*indices[i]].name;
+    const Location &argLoc = positional[i]->value->getLoc();
+    if (t.dims.size() != 2 || t.dtype != DType::F32) {
+      emitError(argLoc) << "the " << kRoles[i] << " '" << name
+                        << "' of ema must be an f32 tensor [C, n] (channels, "
+                        << "ema_dim), got " << printType(t);
+      ok = false;
+      continue;
+    }
+    if (!sameDim(t.dims[0], channels)) {
+      emitError(argLoc) << "channel mismatch: the " << kRoles[i] << " '"
+                        << name << "' of ema has " << printDim(t.dims[0])
+                        << " channels but the input '" << xName << "' has "
+                        << printDim(channels);
+      ok = false;
+      continue;
+    }
+    if (i > 1 && delta.dims.size() == 2 &&
+        !sameDim(t.dims[1], delta.dims[1])) {
+      emitError(argLoc) << "ema_dim mismatch: the " << kRoles[i] << " '"
+                        << name << "' of ema has " << printDim(t.dims[1])
+                        << " columns but the delta '" << deltaName << "' has "
+                        << printDim(delta.dims[1]);
+      ok = false;
+    }
+  }
+  if (omega) {
+    const ResolvedType &t = info.paramTypes[*omega];
+    llvm::StringRef name = kernel.params[*omega].name;
+    const Location &argLoc = omegaArg->value->getLoc();
+    if (t.dims.size() != 1 || t.dtype != DType::F32) {
+      emitError(argLoc) << "the omega '" << name << "' of ema must be an f32 "
+                        << "tensor [C] (one weight per channel), got "
+                        << printType(t);
+      ok = false;
+    } else if (!sameDim(t.dims[0], channels)) {
+      emitError(argLoc) << "channel mismatch: the omega '" << name
+                        << "' of ema has " << printDim(t.dims[0])
+                        << " channels but the input '" << xName << "' has "
+                        << printDim(channels);
+      ok = false;
+    }
+  }
+  if (!ok)
+    return false;
+
+  // The result has x's type.
+  const ResolvedType &r = info.resultType;
+  if (r.dims.size() != 3 || r.dtype != x.dtype) {
+    emitError(kernel.resultType.loc)
+        << "the result type " << printType(r) << " does not match the ema "
+        << "result " << printType(x) << " (the type of the input '" << xName
+        << "')";
+    return false;
+  }
+  static const char *const kResultDims[] = {"batch", "length", "channels"};
+  for (unsigned i = 0; i < 3; ++i) {
+    if (!sameDim(r.dims[i], x.dims[i])) {
+      emitError(kernel.resultType.dims[i].loc)
+          << "the result type " << printType(r) << " does not match the ema "
+          << "result " << printType(x) << ": dim " << i << " ("
+          << kResultDims[i] << ") is " << printDim(r.dims[i]) << " but '"
+          << xName << "' gives " << printDim(x.dims[i]);
+      return false;
+    }
+  }
+  info.ema = std::move(ema);
   return true;
 }
 

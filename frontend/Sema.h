@@ -2,7 +2,7 @@
 //
 // Resolves names, types and shapes of a parsed module (plus the prelude) and
 // records what MLIRGen needs: dim values, the checked signature of each
-// kernel, the resolved `attention` call, the type of every variant
+// kernel, the resolved `attention` (or `ema`) call, the type of every variant
 // expression and what each name in a variant body refers to.  Errors are
 // MLIR diagnostics at the offending token.
 //
@@ -241,12 +241,25 @@ struct AttentionInfo {
   std::vector<unsigned> variantOperands;
 };
 
-/// A checked kernel.
+/// A checked `ema(...)` call: Mega's EMA SeqMix (docs/LinearFamily.md §7).
+struct EmaInfo {
+  Location loc;
+  /// The kernel parameters: x [B, L, C], delta/alpha/beta/gamma [C, n] and
+  /// the optional omega [C].
+  unsigned input = 0, delta = 0, alpha = 0, beta = 0, gamma = 0;
+  std::optional<unsigned> omega;
+  /// `paper` (the default) or `code`.
+  std::string compat = "paper";
+};
+
+/// A checked kernel: its body is `attention(...)` or, when `ema` is set,
+/// `ema(...)`.
 struct KernelInfo {
   const KernelDeclAST *decl = nullptr;
   std::vector<ResolvedType> paramTypes;
   ResolvedType resultType;
   AttentionInfo attention;
+  std::optional<EmaInfo> ema;
 };
 
 /// Checks a module; on success its accessors describe it.
@@ -326,6 +339,9 @@ private:
   bool checkAttention(const CallExprAST &call, KernelInfo &info);
   bool checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
                        const KernelInfo &kernel);
+  /// Checks `ema(x, delta, alpha, beta, gamma [, omega] [, compat = ...])`
+  /// and records it in `info.ema`.
+  bool checkEma(const CallExprAST &call, KernelInfo &info);
   bool checkShapes(const CallExprAST &call, KernelInfo &info,
                    const std::vector<const ArgAST *> &qkv);
 
