@@ -130,6 +130,8 @@ Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
   if (isKey && desc.kvLengths >= 0)
     value = select(t < params[desc.kvLengths](b), value, 0.0f);
   phi(f, t, g, b) = value;
+  if (isKey)
+    phiKNorm(f, t, g, b) = value;
   return phi;
 }
 
@@ -158,7 +160,7 @@ void LinearPipeline::defineAssociative() {
   kv(e, f, g, b) = 0.0f;
   kv(e, f, g, b) += phiK(f, rk, g, b) * cast<float>(v(e, rk, g, b));
   z(f, g, b) = 0.0f;
-  z(f, g, b) += phiK(f, rk, g, b);
+  z(f, g, b) += phiKNorm(f, rk, g, b);
 
   rf = RDom(0, featureWidth, "rf");
   num(e, i, h, b) = 0.0f;
@@ -207,19 +209,13 @@ void LinearPipeline::scheduleAssociative() {
       .unroll(fi);
   if (unrollE)
     kv.update().unroll(eo);
-  Var tb("tb"), tj("tj");
-  phiK.compute_root()
-      .split(t, tb, tj, kb, TailStrategy::GuardWithIf)
-      .fuse(tb, g, tb)
-      .fuse(tb, b, tb)
-      .parallel(tb)
-      .vectorize(f, vw, TailStrategy::GuardWithIf);
+  phiK.compute_at(kv, ro).vectorize(f, vw, TailStrategy::GuardWithIf);
   note("kv.compute_root().split(f, fo, fi, " + str(fb) +
        ").parallel(fo x g x b); kv.update().split(rk, rko, rki, " + str(kb) +
        ").reorder(e, fi, rki, fo, rko).parallel(g x b).vectorize(e, " + str(vw) + ").unroll(fi)" +
        (unrollE ? ".unroll(e / " + str(vw) + ")" : "") + ";");
-  note("phi_k.compute_root().split(t, tb, tj, " + str(kb) +
-       ").parallel(tb x g x b).vectorize(f, " + str(vw) + ");");
+  note("phi_k.compute_at(kv, rko).vectorize(f, " + str(vw) +
+       ");  // z recomputes the features inline (phi_k_norm)");
   z.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
   z.update().reorder(f, rk.x).vectorize(f, vw, TailStrategy::GuardWithIf)
       .parallel(b);

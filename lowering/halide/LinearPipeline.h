@@ -74,7 +74,10 @@ private:
   Halide::RDom rdQ, rdK;
 
   // Features (FAVOR+ helpers are only defined when used).
-  Halide::Func phiQ{"phi_q"}, phiK{"phi_k"}, projQ{"proj_q"},
+  /// phi_k_norm: the key features again, inlined into the normalizer z so
+  /// that phi_k can live in the state GEMM's key blocks.
+  Halide::Func phiQ{"phi_q"}, phiK{"phi_k"}, phiKNorm{"phi_k_norm"},
+      projQ{"proj_q"},
       projK{"proj_k"}, keyMax{"key_max"};
   // Associative.
   Halide::Func kv{"kv"}, z{"z"}, num{"num"}, den{"den"};
