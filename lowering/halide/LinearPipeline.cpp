@@ -156,11 +156,22 @@ void LinearPipeline::defineAssociative() {
   defineFeature(k, /*isKey=*/true);
   defineFeature(q, /*isKey=*/false);
 
-  rk = RDom(0, M, "rk");
+  // Per block of key_block keys, then the sum of the blocks.
+  const int kb = int(knobs.at("key_block"));
+  rb = RDom(0, kb, "rb");
+  Expr key = blk * kb + rb;
+  rb.where(key < M);
+  // The where clause does not narrow bounds inference: clamp the row.
+  key = min(key, M - 1);
+  kvBlock(e, f, blk, g, b) = 0.0f;
+  kvBlock(e, f, blk, g, b) += phiK(f, key, g, b) * cast<float>(v(e, key, g, b));
+  zBlock(f, blk, g, b) = 0.0f;
+  zBlock(f, blk, g, b) += phiKNorm(f, key, g, b);
+  rblk = RDom(0, (M + kb - 1) / kb, "rblk");
   kv(e, f, g, b) = 0.0f;
-  kv(e, f, g, b) += phiK(f, rk, g, b) * cast<float>(v(e, rk, g, b));
+  kv(e, f, g, b) += kvBlock(e, f, rblk, g, b);
   z(f, g, b) = 0.0f;
-  z(f, g, b) += phiKNorm(f, rk, g, b);
+  z(f, g, b) += zBlock(f, rblk, g, b);
 
   rf = RDom(0, featureWidth, "rf");
   num(e, i, h, b) = 0.0f;
@@ -171,7 +182,7 @@ void LinearPipeline::defineAssociative() {
   out(e, i, h, b) =
       cast(outType, normalizeRow(desc, num(e, i, h, b), den(i, h, b)));
   constrainOutput(desc, out);
-  algorithmOrder = {phiK, kv, z, phiQ, num, den, out};
+  algorithmOrder = {phiK, kvBlock, zBlock, kv, z, phiQ, num, den, out};
 }
 
 void LinearPipeline::scheduleAssociative() {
@@ -184,43 +195,44 @@ void LinearPipeline::scheduleAssociative() {
   int64_t dv = desc.args[desc.value].shape[3];
   bool unrollE = dv > 0 && dv % vw == 0;
 
-  // The state KV: one task per (feature block, g, b); a register block of
-  // feature_block features x the value dim accumulates over the keys.
+  // The state per key block: one task per (g, b); within it, feature blocks
+  // inside key blocks (a key block of V stays in cache while every feature
+  // block accumulates over it), register blocks of feature_block features x
+  // the value dim.
   Var fo("fo"), fi("fi"), eo("eo"), ei("ei"), kvTile("kv_tile");
-  Func kvOut = kv;
-  kv.compute_root()
-      .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
-      .reorder(e, fi, fo, g, b)
-      .fuse(fo, g, kvTile)
-      .fuse(kvTile, b, kvTile)
+  kvBlock.compute_root()
+      .fuse(g, b, kvTile)
       .parallel(kvTile)
       .vectorize(e, vw, TailStrategy::GuardWithIf);
-  RVar ro("rko"), ri("rki");
-  // Feature blocks inside key blocks: a key block of V stays in cache
-  // while every feature block accumulates over it.
-  kv.update()
-      .split(rk.x, ro, ri, kb, TailStrategy::GuardWithIf)
+  kvBlock.update()
       .split(f, fo, fi, fb, TailStrategy::GuardWithIf)
       .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
-      .reorder(ei, eo, fi, ri, fo, ro, g, b)
+      .reorder(ei, eo, fi, rb.x, fo, blk, g, b)
       .vectorize(ei)
       .fuse(g, b, kvTile)
       .parallel(kvTile)
       .unroll(fi);
   if (unrollE)
-    kv.update().unroll(eo);
-  phiK.compute_at(kv, ro).vectorize(f, vw, TailStrategy::GuardWithIf);
-  note("kv.compute_root().split(f, fo, fi, " + str(fb) +
-       ").parallel(fo x g x b); kv.update().split(rk, rko, rki, " + str(kb) +
-       ").reorder(e, fi, rki, fo, rko).parallel(g x b).vectorize(e, " + str(vw) + ").unroll(fi)" +
-       (unrollE ? ".unroll(e / " + str(vw) + ")" : "") + ";");
-  note("phi_k.compute_at(kv, rko).vectorize(f, " + str(vw) +
-       ");  // z recomputes the features inline (phi_k_norm)");
-  z.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
-  z.update().reorder(f, rk.x).vectorize(f, vw, TailStrategy::GuardWithIf)
+    kvBlock.update().unroll(eo);
+  phiK.compute_at(kvBlock, blk).vectorize(f, vw, TailStrategy::GuardWithIf);
+  zBlock.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  zBlock.update().reorder(f, rb.x, blk, g, b)
+      .vectorize(f, vw, TailStrategy::GuardWithIf)
       .parallel(b);
-  note("z.compute_root(); z.update().reorder(f, rk).vectorize(f, " + str(vw) +
-       ");");
+  for (Func *sum : {&kv, &z}) {
+    sum->compute_root().vectorize(sum == &kv ? e : f, vw,
+                                  TailStrategy::GuardWithIf);
+    sum->update().vectorize(sum == &kv ? e : f, vw,
+                            TailStrategy::GuardWithIf);
+  }
+  note("kv_block.compute_root().parallel(g x b); kv_block.update().split(f, "
+       "fo, fi, " + str(fb) + ").reorder(e, fi, rb, fo, blk).vectorize(e, " +
+       str(vw) + ").unroll(fi)" +
+       (unrollE ? ".unroll(e / " + str(vw) + ")" : "") + ";  // key_block " +
+       str(kb));
+  note("phi_k.compute_at(kv_block, blk).vectorize(f, " + str(vw) +
+       "); z_block recomputes the features inline (phi_k_norm); kv and z "
+       "sum the blocks");
   if (desc.randomFeatures > 0) {
     // The key stabilizer needs every key's projection first.
     projK.compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf)

@@ -80,7 +80,13 @@ private:
       projQ{"proj_q"},
       projK{"proj_k"}, keyMax{"key_max"};
   // Associative.
-  Halide::Func kv{"kv"}, z{"z"}, num{"num"}, den{"den"};
+  /// kv_block/z_block: the state of one block of `key_block` keys; kv and z
+  /// sum the blocks (two-level summation: the rounding error grows with
+  /// key_block + M / key_block instead of M).
+  Halide::Func kvBlock{"kv_block"}, zBlock{"z_block"}, kv{"kv"}, z{"z"},
+      num{"num"}, den{"den"};
+  Halide::Var blk{"blk"};
+  Halide::RDom rb, rblk;
   // Chunked scan.
   Halide::Func dA{"d_state"}, dB{"d_decayed"}, dZ{"d_norm"}, stA{"state"},
       stB{"decayed"}, stZ{"norm_state"}, intra{"intra"}, numC{"num_chunk"},
