@@ -75,7 +75,7 @@ Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
     RDom &rd = isKey ? rdK : rdQ;
     rd = RDom(0, int(dim), "rd_" + side);
     Func &proj = isKey ? projK : projQ;
-    Func sq("half_sq_" + side), u("u_" + side);
+    Func &sq = isKey ? sqK : sqQ, u("u_" + side);
     proj(f0, t, g, b) = 0.0f;
     proj(f0, t, g, b) += omega(f0, rd) * (cast<float>(x(rd, t, g, b)) * scale);
     sq(t, g, b) = 0.0f;
@@ -83,17 +83,15 @@ Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
     sq(t, g, b) += xs * xs * 0.5f;
     u(f0, t, g, b) = proj(f0, t, g, b) - sq(t, g, b);
     RDom rm(0, int(m), "rm_" + side);
-    Expr shift;
+    Func &rowMax = isKey ? rowMaxK : rowMaxQ;
+    rowMax(t, g, b) = Float(32).min();
+    rowMax(t, g, b) = max(rowMax(t, g, b), u(rm, t, g, b));
+    Expr shift = rowMax(t, g, b);
     if (isKey) {
-      RDom all(0, int(m), 0, rows, "rall");
+      RDom all(0, rows, "rall");
       keyMax(g, b) = Float(32).min();
-      keyMax(g, b) = max(keyMax(g, b), u(all.x, all.y, g, b));
+      keyMax(g, b) = max(keyMax(g, b), rowMaxK(all, g, b));
       shift = keyMax(g, b);
-    } else {
-      Func rowMax("row_max_q");
-      rowMax(t, g, b) = Float(32).min();
-      rowMax(t, g, b) = max(rowMax(t, g, b), u(rm, t, g, b));
-      shift = rowMax(t, g, b);
     }
     base(f0, t, g, b) =
         (accurateExp(u(f0, t, g, b) - shift) + float(kFavorPlusEpsilon)) *
@@ -142,6 +140,43 @@ static Expr normalizeRow(const AttentionKernelDesc &desc, Expr num, Expr den) {
   if (desc.clampDenominator)
     return num / max(den, float(desc.eps));
   return num / (den + float(desc.eps));
+}
+
+void LinearPipeline::scheduleRandomFeatures(Func queryConsumer,
+                                            Var queryLevel) {
+  if (desc.randomFeatures <= 0)
+    return;
+  const int vw = int(knobs.at("vector_width"));
+  // Keys: every projection before the stabilizer (the max over the whole
+  // (b, g) slice); blocks of 64 rows in parallel, features in vector lanes.
+  Var tb("tb"), tj("tj");
+  projK.compute_root()
+      .split(t, tb, tj, 64, TailStrategy::GuardWithIf)
+      .fuse(tb, g, tb)
+      .fuse(tb, b, tb)
+      .parallel(tb)
+      .vectorize(f0, vw, TailStrategy::GuardWithIf);
+  projK.update()
+      .split(t, tb, tj, 64, TailStrategy::GuardWithIf)
+      .reorder(f0, rdK.x, tj, tb, g, b)
+      .fuse(tb, g, tb)
+      .fuse(tb, b, tb)
+      .parallel(tb)
+      .vectorize(f0, vw, TailStrategy::GuardWithIf);
+  for (Func fn : {sqK, rowMaxK}) {
+    fn.compute_root().parallel(t, 64);
+    fn.update().parallel(t, 64);
+  }
+  keyMax.compute_root();
+  // Queries: where phi_q is computed.
+  for (Func fn : {projQ, sqQ, rowMaxQ})
+    fn.compute_at(queryConsumer, queryLevel);
+  projQ.vectorize(f0, vw, TailStrategy::GuardWithIf);
+  projQ.update().reorder(f0, rdQ.x, t).vectorize(f0, vw,
+                                               TailStrategy::GuardWithIf);
+  note("// FAVOR+: proj_k.compute_root() (blocks of 64 rows in parallel, "
+       "features vectorized), half_sq_k, row_max_k, key_max at the root; "
+       "proj_q, half_sq_q, row_max_q where phi_q is computed");
 }
 
 //===----------------------------------------------------------------------===//
@@ -233,14 +268,6 @@ void LinearPipeline::scheduleAssociative() {
   note("phi_k.compute_at(kv_block, blk).vectorize(f, " + str(vw) +
        "); z_block recomputes the features inline (phi_k_norm); kv and z "
        "sum the blocks");
-  if (desc.randomFeatures > 0) {
-    // The key stabilizer needs every key's projection first.
-    projK.compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf)
-        .parallel(b);
-    projK.update().reorder(f0, rdK.x).vectorize(f0, vw,
-                                                TailStrategy::GuardWithIf);
-    keyMax.compute_root();
-  }
 
   // The readout: one task per (query tile, h, b); blocks of query_unroll
   // rows x the value dim accumulate over the features.
@@ -270,12 +297,7 @@ void LinearPipeline::scheduleAssociative() {
   note("phi_q.compute_at(out, tile); num.compute_at(out, iio); "
        "num.update().reorder(e, i, rf).vectorize(e).unroll(i); "
        "den.compute_at(out, iio);");
-  if (desc.randomFeatures > 0) {
-    projQ.compute_at(out, tile).vectorize(f0, vw,
-                                          TailStrategy::GuardWithIf);
-    projQ.update().reorder(f0, rdQ.x).vectorize(f0, vw,
-                                                TailStrategy::GuardWithIf);
-  }
+  scheduleRandomFeatures(out, tile);
 }
 
 //===----------------------------------------------------------------------===//
@@ -399,13 +421,6 @@ void LinearPipeline::scheduleChunkedScan() {
       .vectorize(f, vw, TailStrategy::GuardWithIf);
   note("phi_k.compute_root().split(t, tile, jj, " + str(c) +
        ").parallel(tile x g x b).vectorize(f, " + str(vw) + ");");
-  if (desc.randomFeatures > 0) {
-    projK.compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf)
-        .parallel(b);
-    projK.update().reorder(f0, rdK.x).vectorize(f0, vw,
-                                                TailStrategy::GuardWithIf);
-    keyMax.compute_root();
-  }
   if (desc.weightKind == "momentum")
     weightTable.compute_root();
 
@@ -518,11 +533,7 @@ void LinearPipeline::scheduleChunkedScan() {
   note("num_chunk.compute_at(normalized, rio); num_chunk.update(0|1)"
        ".reorder(e, ii, rc|rf).vectorize(e).unroll(ii); "
        "den_chunk.compute_at(normalized, rio);");
-  if (desc.randomFeatures > 0) {
-    projQ.compute_at(phiQ, tile).vectorize(f0, vw, TailStrategy::GuardWithIf);
-    projQ.update().reorder(f0, rdQ.x).vectorize(f0, vw,
-                                                TailStrategy::GuardWithIf);
-  }
+  scheduleRandomFeatures(phiQ, tile);
   phiQ.compute_root()
       .split(t, tile, ii, c, TailStrategy::GuardWithIf)
       .fuse(tile, g, tile)
@@ -570,15 +581,7 @@ void LinearPipeline::scheduleFftToeplitz() {
   auto str = [](int x) { return std::to_string(x); };
   phiK.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
   phiQ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
-  if (desc.randomFeatures > 0) {
-    for (Func *proj : {&projK, &projQ}) {
-      RDom &rd = proj == &projK ? rdK : rdQ;
-      proj->compute_root().vectorize(f0, vw, TailStrategy::GuardWithIf);
-      proj->update().reorder(f0, rd.x).vectorize(f0, vw,
-                                                 TailStrategy::GuardWithIf);
-    }
-    keyMax.compute_root();
-  }
+  scheduleRandomFeatures(phiQ, Var::outermost());
   // One task per (h, b); per block of feature_block features one extern
   // call convolves their (Dv + 1) channels, then phi_q accumulates them.
   Var hb("hb");

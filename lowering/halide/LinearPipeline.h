@@ -57,6 +57,11 @@ private:
   void defineFftToeplitz();
   void scheduleFftToeplitz();
   void scheduleAssociative();
+  /// FAVOR+ (when used): the key projections, squared norms and the
+  /// stabilizer at the root (parallel); the query ones at `queryLevel`, the
+  /// loop that computes phi_q.
+  void scheduleRandomFeatures(Halide::Func queryConsumer,
+                              Halide::Var queryLevel);
   void scheduleChunkedScan();
   void note(const std::string &line) { scheduleLog.push_back(line); }
 
@@ -77,7 +82,8 @@ private:
   /// phi_k_norm: the key features again, inlined into the normalizer z so
   /// that phi_k can live in the state GEMM's key blocks.
   Halide::Func phiQ{"phi_q"}, phiK{"phi_k"}, phiKNorm{"phi_k_norm"},
-      projQ{"proj_q"},
+      sqQ{"half_sq_q"}, sqK{"half_sq_k"}, rowMaxQ{"row_max_q"},
+      rowMaxK{"row_max_k"}, projQ{"proj_q"},
       projK{"proj_k"}, keyMax{"key_max"};
   // Associative.
   /// kv_block/z_block: the state of one block of `key_block` keys; kv and z
