@@ -164,8 +164,8 @@ void LinearPipeline::scheduleRandomFeatures(Func queryConsumer,
       .parallel(tb)
       .vectorize(f0, vw, TailStrategy::GuardWithIf);
   for (Func fn : {sqK, rowMaxK}) {
-    fn.compute_root().parallel(t, 64);
-    fn.update().parallel(t, 64);
+    fn.compute_root().parallel(t, 64, TailStrategy::GuardWithIf);
+    fn.update().parallel(t, 64, TailStrategy::GuardWithIf);
   }
   keyMax.compute_root();
   // Queries: where phi_q is computed.
