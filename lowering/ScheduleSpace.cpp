@@ -102,9 +102,10 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
   // the default uses about three quarters of the registers.
   int64_t vecs = valueHeadDim > 0 ? (valueHeadDim + vw - 1) / vw : 4;
   int64_t budget = vectorRegisters * 3 / 4;
-  int64_t block = std::min<int64_t>(6, std::max<int64_t>(1, budget / vecs));
-  while (block > 1 && 48 % block != 0)
-    --block;
+  // A power of two (at most 8), so it divides the default tiles (48, 64).
+  int64_t block = 1;
+  while (block * 2 <= std::min<int64_t>(8, budget / vecs))
+    block *= 2;
   std::vector<int64_t> unrolls{1, 2, 3, 4, 6, 8};
   // Each form declares only the knobs its lowering reads.
   bool featureBlock = form == "associative" || form == "chunked_scan" ||
@@ -146,7 +147,7 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
                           "rows per chunk: the intra-chunk part is quadratic "
                           "in it, the carried state is read once per row "
                           "(multiple of query_unroll)"});
-    s.defaultPoint["chunk"] = 48;
+    s.defaultPoint["chunk"] = 64;
   }
   return s;
 }

@@ -234,6 +234,10 @@ void LunaPipeline::defineScan() {
                                                 TailStrategy::GuardWithIf)
       .parallel(b);
   memT.compute_root();
+  // The pack weights once per key (softplus is not cheap), read by the
+  // chunk states and by every chunk's scores.
+  pi.compute_root().fuse(t, h, tile).fuse(tile, b, tile).parallel(tile)
+      .vectorize(l, vw, TailStrategy::GuardWithIf);
   dS.compute_root().fuse(t, h, tile).fuse(tile, b, tile).parallel(tile)
       .vectorize(e, vw, TailStrategy::GuardWithIf);
   dS.update().reorder(e, l, rc.x, t, h, b).fuse(t, h, tile)
@@ -253,13 +257,20 @@ void LunaPipeline::defineScan() {
   auto perChunk = [&](Func f) {
     f.compute_at(out, tile).bound_extent(t, 1);
   };
-  Func piT = pi.in(w), vT = vc.in(acc);
-  for (Func f : {qc, piT, vT, qv, qS, score, scaled, alpha, w, acc, res})
+  // Per chunk: values stored key-innermost for q.v (vectorized over keys),
+  // and key-major for the output.
+  Func piT = pi.in(w), vT = vc.in(acc), vKeys = vc.in(qv), sT = S.in(qS);
+  for (Func f : {qc, piT, vT, vKeys, sT, qv, qS, score, scaled, alpha, w,
+                 acc, res})
     perChunk(f);
+  sT.reorder_storage(l, e).vectorize(l, vw, TailStrategy::GuardWithIf);
+  vKeys.bound(jj, 0, c).reorder_storage(jj, e)
+      .vectorize(jj, vw, TailStrategy::GuardWithIf);
   for (Func f : {smax, asum})
     perChunk(f);
   qc.bound(ii, 0, c).vectorize(d, vw, TailStrategy::GuardWithIf);
-  piT.bound(jj, 0, c).vectorize(jj, vw, TailStrategy::GuardWithIf);
+  piT.bound(jj, 0, c).reorder_storage(jj, l)
+      .vectorize(jj, vw, TailStrategy::GuardWithIf);
   vT.bound(jj, 0, c).vectorize(e, vw, TailStrategy::GuardWithIf);
   qv.bound(ii, 0, c).bound(jj, 0, c);
   qv.update().reorder(jj, rd.x, ii).vectorize(jj, vw,
