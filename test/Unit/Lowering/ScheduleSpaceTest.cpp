@@ -105,3 +105,47 @@ TEST(ScheduleSpaceTest, JsonRoundTripIsCanonical) {
 
 } // namespace
 
+
+// The efficient forms declare only the knobs their lowering reads, and their
+// defaults are valid for every target shape.
+TEST(ScheduleSpaceTest, EfficientFormsDeclareTheirKnobs) {
+  const std::map<std::string, std::vector<std::string>> expected = {
+      {"associative",
+       {"vector_width", "feature_block", "query_unroll", "key_block",
+        "query_tile"}},
+      {"chunked_scan",
+       {"vector_width", "feature_block", "query_unroll", "chunk"}},
+      {"fft_toeplitz", {"vector_width", "feature_block"}},
+      {"pack_unpack", {"vector_width", "query_tile"}},
+      {"luna_scan", {"vector_width", "chunk"}},
+      {"ema", {"vector_width", "chunk", "fft_min_length"}},
+  };
+  for (const auto &[form, knobs] : expected) {
+    for (auto [lanes, regs] : {std::pair{16, 32}, {8, 16}, {4, 32}}) {
+      for (int64_t dv : {-1, 16, 64, 128}) {
+        ScheduleSpace s = ScheduleSpace::forForm(form, lanes, regs, dv);
+        std::vector<std::string> names;
+        for (const KnobSpec &k : s.knobs())
+          names.push_back(k.name);
+        EXPECT_EQ(names, knobs) << form;
+        EXPECT_EQ(s.validate(s.heuristic()), "")
+            << form << " lanes=" << lanes << " dv=" << dv;
+        std::mt19937_64 rng(7);
+        for (int n = 0; n < 20; ++n)
+          EXPECT_EQ(s.validate(s.sample(rng)), "") << form;
+      }
+    }
+  }
+}
+
+TEST(ScheduleSpaceTest, ChunkedScanRejectsUnevenUnroll) {
+  ScheduleSpace s = ScheduleSpace::forForm("chunked_scan", 16, 32, 64);
+  SchedulePoint p = s.heuristic();
+  p["chunk"] = 64;
+  p["query_unroll"] = 6;
+  EXPECT_NE(s.validate(p).find("must be a multiple of 'query_unroll'"),
+            std::string::npos);
+  p["query_unroll"] = 8;
+  p["feature_block"] = 12;
+  EXPECT_NE(s.validate(p).find("register accumulators"), std::string::npos);
+}
