@@ -26,17 +26,24 @@ Type attn::halide::halideType(const std::string &dtype) {
   throw CompileError("unsupported dtype '" + dtype + "'");
 }
 
-AttentionPipeline::AttentionPipeline(const AttentionKernelDesc &desc,
-                                     const TargetInfo &target,
-                                     std::map<std::string, int64_t> knobs)
-    : desc(desc), target(target), knobs(std::move(knobs)) {}
-
 void AttentionPipeline::build() {
   define();
   schedule();
 }
 
-std::vector<Argument> AttentionPipeline::arguments() const {
+Var PipelineBase::splitRowsIntoTasks(Var e, Var i, Var h, Var b, Var tile,
+                                     int rows, int vectorWidth) {
+  Var io("io"), iin("iin");
+  out.split(i, io, iin, rows, TailStrategy::GuardWithIf)
+      .reorder(e, iin, io, h, b)
+      .fuse(io, h, tile)
+      .fuse(tile, b, tile)
+      .parallel(tile)
+      .vectorize(e, vectorWidth, TailStrategy::GuardWithIf);
+  return iin;
+}
+
+std::vector<Argument> PipelineBase::arguments() const {
   std::vector<Argument> args;
   for (const ImageParam &p : params)
     args.push_back(p);
@@ -344,6 +351,6 @@ std::string attn::halide::describePipeline(
   return os.str();
 }
 
-std::string AttentionPipeline::describe() const {
+std::string PipelineBase::describe() const {
   return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
 }

@@ -19,6 +19,7 @@
 
 #include "lowering/KernelDesc.h"
 #include "lowering/halide/HalideBackend.h"
+#include "lowering/halide/PipelineBase.h"
 
 #include "Halide.h"
 
@@ -43,39 +44,21 @@ std::function<Halide::Expr(const std::string &,
 argumentLoader(const AttentionKernelDesc &desc,
                const std::vector<Halide::ImageParam> &params);
 
-class AttentionPipeline {
+class AttentionPipeline : public PipelineBase {
 public:
-  AttentionPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
-                    std::map<std::string, int64_t> knobs);
-
-  /// Builds the algorithm and applies the schedule.
-  void build();
-
-  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
-  /// The entry's arguments in ABI order (outputs are added by Halide).
-  std::vector<Halide::Argument> arguments() const;
-  /// Generator-style text: one line per definition, then the schedule.
-  std::string describe() const;
+  using PipelineBase::PipelineBase;
+  void build() override;
 
 private:
   void define();
   void schedule();
-  /// Records a schedule directive for describe().
-  void note(const std::string &line) { scheduleLog.push_back(line); }
 
-  const AttentionKernelDesc &desc;
-  TargetInfo target;
-  std::map<std::string, int64_t> knobs;
-
-  std::vector<Halide::ImageParam> params;
   Halide::Var d{"d"}, dv{"dv"}, ii{"ii"}, io{"io"}, j{"j"}, h{"h"}, b{"b"},
       i{"i"}, g{"g"}, tile{"tile"};
   Halide::RDom rd, r;
   Halide::Func qTile{"q_tile"}, dot{"dot"}, score{"score"},
       rowMax{"row_max"}, prob{"prob"}, rowSum{"row_sum"}, acc{"acc"},
-      normed{"normed"}, out{"out"};
-  std::vector<Halide::Func> algorithmOrder;
-  std::vector<std::string> scheduleLog;
+      normed{"normed"};
 };
 
 /// Constrains `out`'s output buffer: every dim starts at 0, and the static

@@ -9,18 +9,6 @@ using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
 
-EmaPipeline::EmaPipeline(const AttentionKernelDesc &desc,
-                         const TargetInfo &target,
-                         std::map<std::string, int64_t> knobs)
-    : desc(desc), target(target), knobs(std::move(knobs)) {}
-
-std::vector<Argument> EmaPipeline::arguments() const {
-  std::vector<Argument> args;
-  for (const ImageParam &p : params)
-    args.push_back(p);
-  return args;
-}
-
 static Expr sigmoid(Expr x) { return 1.0f / (1.0f + accurateExp(-x)); }
 
 void EmaPipeline::build() {
@@ -154,6 +142,3 @@ void EmaPipeline::build() {
       "kernel_full.parallel(t); y_fft = attn_causal_conv (FFTW extern)"};
 }
 
-std::string EmaPipeline::describe() const {
-  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
-}

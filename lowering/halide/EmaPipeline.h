@@ -20,7 +20,7 @@
 #define ATTN_LOWERING_HALIDE_EMAPIPELINE_H
 
 #include "lowering/KernelDesc.h"
-#include "lowering/halide/HalideBackend.h"
+#include "lowering/halide/PipelineBase.h"
 
 #include "Halide.h"
 
@@ -30,25 +30,13 @@
 
 namespace attn::halide {
 
-class EmaPipeline {
+class EmaPipeline : public PipelineBase {
 public:
-  EmaPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
-              std::map<std::string, int64_t> knobs);
-
-  void build();
-  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
-  std::vector<Halide::Argument> arguments() const;
-  std::string describe() const;
+  using PipelineBase::PipelineBase;
+  void build() override;
 
 private:
-  const AttentionKernelDesc &desc;
-  TargetInfo target;
-  std::map<std::string, int64_t> knobs;
-  std::vector<Halide::ImageParam> params;
   Halide::Var c{"c"}, k{"k"}, t{"t"}, s{"s"}, r{"r"}, b{"b"}, tile{"tile"};
-  Halide::Func out{"out"};
-  std::vector<Halide::Func> algorithmOrder;
-  std::vector<std::string> scheduleLog;
 };
 
 } // namespace attn::halide

@@ -13,11 +13,6 @@ using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
 
-LinearPipeline::LinearPipeline(const AttentionKernelDesc &desc,
-                               const TargetInfo &target,
-                               std::map<std::string, int64_t> knobs)
-    : desc(desc), target(target), knobs(std::move(knobs)) {}
-
 void LinearPipeline::build() {
   params = makeInputParams(desc);
   if (desc.form == "associative") {
@@ -33,13 +28,6 @@ void LinearPipeline::build() {
     throw CompileError("the attnc backend has no lowering for form '" +
                        desc.form + "' yet");
   }
-}
-
-std::vector<Argument> LinearPipeline::arguments() const {
-  std::vector<Argument> args;
-  for (const ImageParam &p : params)
-    args.push_back(p);
-  return args;
 }
 
 //===----------------------------------------------------------------------===//
@@ -471,13 +459,7 @@ void LinearPipeline::scheduleChunkedScan() {
   // Output: one task per (chunk, h, b).  Every per-chunk Func covers
   // exactly one chunk (bounds inference cannot see through out's i % chunk
   // and i / chunk by itself).
-  Var io("io"), iin("iin");
-  out.split(i, io, iin, c, TailStrategy::GuardWithIf)
-      .reorder(e, iin, io, h, b)
-      .fuse(io, h, tile)
-      .fuse(tile, b, tile)
-      .parallel(tile)
-      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  splitRowsIntoTasks(e, i, h, b, tile, c, vw);
   auto perChunk = [&](Func fn) {
     fn.compute_at(out, tile).bound_extent(t, 1);
   };
@@ -605,6 +587,3 @@ void LinearPipeline::scheduleFftToeplitz() {
 // Text
 //===----------------------------------------------------------------------===//
 
-std::string LinearPipeline::describe() const {
-  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
-}

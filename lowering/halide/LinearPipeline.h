@@ -24,7 +24,7 @@
 #define ATTN_LOWERING_HALIDE_LINEARPIPELINE_H
 
 #include "lowering/KernelDesc.h"
-#include "lowering/halide/HalideBackend.h"
+#include "lowering/halide/PipelineBase.h"
 
 #include "Halide.h"
 
@@ -34,19 +34,10 @@
 
 namespace attn::halide {
 
-class LinearPipeline {
+class LinearPipeline : public PipelineBase {
 public:
-  LinearPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
-                 std::map<std::string, int64_t> knobs);
-
-  /// Builds the algorithm and applies the schedule.
-  void build();
-
-  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
-  /// The entry's arguments in ABI order (outputs are added by Halide).
-  std::vector<Halide::Argument> arguments() const;
-  /// Generator-style text: one line per definition, then the schedule.
-  std::string describe() const;
+  using PipelineBase::PipelineBase;
+  void build() override;
 
 private:
   /// The feature Func of `input` (Halide dims f, t, head, b), masked to zero
@@ -63,13 +54,8 @@ private:
   void scheduleRandomFeatures(Halide::Func queryConsumer,
                               Halide::Var queryLevel);
   void scheduleChunkedScan();
-  void note(const std::string &line) { scheduleLog.push_back(line); }
 
-  const AttentionKernelDesc &desc;
-  TargetInfo target;
-  std::map<std::string, int64_t> knobs;
 
-  std::vector<Halide::ImageParam> params;
   /// Feature width after expansion, and before (base map width).
   Halide::Expr featureWidth, baseWidth;
   Halide::Var f0{"f0"}, f{"f"}, e{"e"}, i{"i"}, j{"j"}, t{"t"}, h{"h"}, g{"g"},
@@ -99,11 +85,9 @@ private:
       denC{"den_chunk"}, weightTable{"weight_table"};
   // FFT Toeplitz (the extern stage of tools/attnc/FftSupport.c).
   Halide::Func toeplitz{"toeplitz"};
-  Halide::Func res{"normalized"}, out{"out"};
+  Halide::Func res{"normalized"};
   /// phi_k_chunk, v_chunk, phi_q_chunk, intra_masked.
   std::vector<Halide::Func> chunkViews;
-  std::vector<Halide::Func> algorithmOrder;
-  std::vector<std::string> scheduleLog;
   Halide::Buffer<float> omega;
 };
 

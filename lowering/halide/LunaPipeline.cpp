@@ -11,11 +11,6 @@ using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
 
-LunaPipeline::LunaPipeline(const AttentionKernelDesc &desc,
-                           const TargetInfo &target,
-                           std::map<std::string, int64_t> knobs)
-    : desc(desc), target(target), knobs(std::move(knobs)) {}
-
 void LunaPipeline::build() {
   params = makeInputParams(desc);
   if (params[desc.lunaMemory].dimensions() != 3)
@@ -26,13 +21,6 @@ void LunaPipeline::build() {
     defineScan();
   else
     throw CompileError("no Luna lowering for form '" + desc.form + "'");
-}
-
-std::vector<Argument> LunaPipeline::arguments() const {
-  std::vector<Argument> args;
-  for (const ImageParam &p : params)
-    args.push_back(p);
-  return args;
 }
 
 /// Numerically stable log2(1 + 2^x): max(x, 0) + log2(1 + 2^-|x|).
@@ -120,13 +108,7 @@ void LunaPipeline::definePackUnpack() {
   memT.compute_at(packed, hb);
   packedT.compute_root().vectorize(l, vw, TailStrategy::GuardWithIf);
 
-  Var io("io"), iin("iin");
-  out.split(i, io, iin, qt, TailStrategy::GuardWithIf)
-      .reorder(e, iin, io, h, b)
-      .fuse(io, h, tile)
-      .fuse(tile, b, tile)
-      .parallel(tile)
-      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  Var iin = splitRowsIntoTasks(e, i, h, b, tile, qt, vw);
   for (Func f : {us, ue})
     f.compute_at(out, tile).vectorize(l, vw, TailStrategy::GuardWithIf);
   us.update().reorder(l, rd.x, i).vectorize(l, vw, TailStrategy::GuardWithIf);
@@ -247,13 +229,7 @@ void LunaPipeline::defineScan() {
   S.update().reorder(e, rt.x, l, h, b).parallel(l)
       .vectorize(e, vw, TailStrategy::GuardWithIf);
 
-  Var io("io"), iin("iin");
-  out.split(i, io, iin, c, TailStrategy::GuardWithIf)
-      .reorder(e, iin, io, h, b)
-      .fuse(io, h, tile)
-      .fuse(tile, b, tile)
-      .parallel(tile)
-      .vectorize(e, vw, TailStrategy::GuardWithIf);
+  splitRowsIntoTasks(e, i, h, b, tile, c, vw);
   auto perChunk = [&](Func f) {
     f.compute_at(out, tile).bound_extent(t, 1);
   };
@@ -300,6 +276,3 @@ void LunaPipeline::defineScan() {
 // Text
 //===----------------------------------------------------------------------===//
 
-std::string LunaPipeline::describe() const {
-  return describePipeline(desc, target, knobs, algorithmOrder, scheduleLog);
-}

@@ -17,7 +17,7 @@
 #define ATTN_LOWERING_HALIDE_LUNAPIPELINE_H
 
 #include "lowering/KernelDesc.h"
-#include "lowering/halide/HalideBackend.h"
+#include "lowering/halide/PipelineBase.h"
 
 #include "Halide.h"
 
@@ -27,30 +27,17 @@
 
 namespace attn::halide {
 
-class LunaPipeline {
+class LunaPipeline : public PipelineBase {
 public:
-  LunaPipeline(const AttentionKernelDesc &desc, const TargetInfo &target,
-               std::map<std::string, int64_t> knobs);
-
-  void build();
-  Halide::Pipeline pipeline() const { return Halide::Pipeline(out); }
-  std::vector<Halide::Argument> arguments() const;
-  std::string describe() const;
+  using PipelineBase::PipelineBase;
+  void build() override;
 
 private:
   void definePackUnpack();
   void defineScan();
-  void note(const std::string &line) { scheduleLog.push_back(line); }
 
-  const AttentionKernelDesc &desc;
-  TargetInfo target;
-  std::map<std::string, int64_t> knobs;
-  std::vector<Halide::ImageParam> params;
   Halide::Var d{"d"}, e{"e"}, l{"l"}, i{"i"}, j{"j"}, t{"t"}, h{"h"},
       b{"b"}, ii{"ii"}, jj{"jj"}, tile{"tile"};
-  Halide::Func out{"out"};
-  std::vector<Halide::Func> algorithmOrder;
-  std::vector<std::string> scheduleLog;
 };
 
 } // namespace attn::halide
