@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -15,30 +17,50 @@ namespace attn::rt {
 
 namespace {
 
-Result<const Tensor *> getArg(const TensorMap &args, const std::string &name,
-                              const char *role) {
+/// The argument `name` of the reference, whose role (`query`, `memory`, ...)
+/// names it in the error when it is missing.
+Result<const Tensor *> findTensor(const TensorMap &args,
+                                  const std::string &name, const char *role) {
   auto it = args.find(name);
   if (it == args.end())
     return Status::error(std::string("reference: the ") + role + " argument '" +
                          name + "' is missing");
-  if (it->second.rank() != 4 && std::string(role) != "kv_lengths")
-    return Status::error(std::string("reference: the ") + role + " '" + name +
-                         "' must have rank 4, got " + it->second.describe());
   return &it->second;
 }
 
-std::vector<double> toDoubles(const Tensor &t) {
-  std::vector<double> out(size_t(t.numElements()));
+Result<const Tensor *> getArg(const TensorMap &args, const std::string &name,
+                              const char *role) {
+  Result<const Tensor *> t = findTensor(args, name, role);
+  if (!t)
+    return t;
+  if ((*t)->rank() != 4 && std::string(role) != "kv_lengths")
+    return Status::error(std::string("reference: the ") + role + " '" + name +
+                         "' must have rank 4, got " + (*t)->describe());
+  return t;
+}
+
+/// The elements of `t` (flat, in order) in precision T.
+template <typename T>
+std::vector<T> elementsAs(const Tensor &t) {
+  std::vector<T> out(size_t(t.numElements()));
   for (int64_t i = 0; i < t.numElements(); ++i)
-    out[size_t(i)] = t.getDouble(i);
+    out[size_t(i)] = T(t.getDouble(i));
   return out;
 }
 
-std::vector<float> toFloats(const Tensor &t) {
-  std::vector<float> out(size_t(t.numElements()));
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    out[size_t(i)] = float(t.getDouble(i));
-  return out;
+/// Evaluates `e`, which must give a number, into `out`; errors name the
+/// reference field `field` ("reference.scale: ...").
+Status evalNumber(const Expr &e, const EvalContext &ctx, std::string_view field,
+                  double &out) {
+  Result<Value> v = evaluate(e, ctx);
+  if (!v)
+    return Status::error("reference." + std::string(field) + ": " +
+                         v.message());
+  if (!v->isNumber())
+    return Status::error("reference." + std::string(field) + ": " + e.str() +
+                         " gives a boolean, expected a number");
+  out = v->asDouble();
+  return Status::success();
 }
 
 /// Numerically stable softmax-weighted sum of value rows; zeros when no key
@@ -122,13 +144,12 @@ Result<AttentionShape> attentionShape(const KernelSpec &kernel,
                            formatShape(want));
   }
   if (ref.kvLengths) {
-    auto kv = args.find(*ref.kvLengths);
-    if (kv == args.end())
-      return Status::error("reference: the kv_lengths argument '" +
-                           *ref.kvLengths + "' is missing");
-    if (kv->second.shape() != std::vector<int64_t>{s.B})
+    Result<const Tensor *> kv = findTensor(args, *ref.kvLengths, "kv_lengths");
+    if (!kv)
+      return kv.status();
+    if ((*kv)->shape() != std::vector<int64_t>{s.B})
       return Status::error("reference: kv_lengths '" + *ref.kvLengths +
-                           "' is " + kv->second.describe() +
+                           "' is " + (*kv)->describe() +
                            " but B = " + std::to_string(s.B));
   }
   return s;
@@ -175,17 +196,6 @@ Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
     return attentionFlops(kernel, s);
   const ReferenceSpec &ref = *kernel.reference;
   EvalContext ctx = problemContext(s, args);
-  auto bound = [&](const Expr &e, const std::string &what,
-                   int64_t &out) -> Status {
-    Result<Value> v = evaluate(e, ctx);
-    if (!v)
-      return Status::error("reference." + what + ": " + v.message());
-    if (!v->isNumber())
-      return Status::error("reference." + what + ": " + e.str() +
-                           " gives a boolean, expected a number");
-    out = int64_t(v->asDouble());
-    return Status::success();
-  };
   double pairs = 0;
   for (int64_t b = 0; b < s.B; ++b)
     for (int64_t h = 0; h < s.H; ++h)
@@ -193,20 +203,79 @@ Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
         ctx.b = b;
         ctx.h = h;
         ctx.i = i;
-        int64_t lo = 0, hi = s.M, v;
+        int64_t lo = 0, hi = s.M;
+        double v;
         for (const Expr &e : ref.keyLower) {
-          if (Status st = bound(e, "key_lower", v); !st)
+          if (Status st = evalNumber(e, ctx, "key_lower", v); !st)
             return st;
-          lo = std::max(lo, v);
+          lo = std::max(lo, int64_t(v));
         }
         for (const Expr &e : ref.keyUpper) {
-          if (Status st = bound(e, "key_upper", v); !st)
+          if (Status st = evalNumber(e, ctx, "key_upper", v); !st)
             return st;
-          hi = std::min(hi, v);
+          hi = std::min(hi, int64_t(v));
         }
         pairs += double(std::max<int64_t>(0, hi - lo));
       }
   return 4.0 * double(s.D) * pairs;
+}
+
+/// Per batch, the number of keys a query may see: the kv_lengths entry
+/// clamped to [0, M], or M without kv_lengths.
+static std::vector<int64_t> visibleKeyCounts(const ReferenceSpec &ref,
+                                             const TensorMap &args,
+                                             const AttentionShape &s) {
+  std::vector<int64_t> counts(size_t(s.B), s.M);
+  if (ref.kvLengths) {
+    const Tensor &len = args.at(*ref.kvLengths); // Checked by attentionShape.
+    for (int64_t b = 0; b < s.B; ++b)
+      counts[size_t(b)] =
+          std::clamp<int64_t>(int64_t(len.getDouble(b)), 0, s.M);
+  }
+  return counts;
+}
+
+/// The outputs of a reference of `shape`, as Tensor::create makes them: the
+/// float64 reference and the baseline in the dtype of the kernel's output
+/// argument (f32 when the manifest has none); every row evaluated.
+static Result<ReferenceOutput>
+createOutputs(const KernelSpec &kernel, const std::vector<int64_t> &shape) {
+  const ArgSpec *outArg = kernel.findArg(kernel.reference->out);
+  DType outType = outArg ? outArg->dtype : DType::F32;
+  Result<Tensor> ref64 = Tensor::create(DType::F64, shape);
+  if (!ref64)
+    return ref64.status();
+  Result<Tensor> base = Tensor::create(outType, shape);
+  if (!base)
+    return base.status();
+  return ReferenceOutput{ref64.take(), base.take(), {}};
+}
+
+/// Evaluates a reference of `shape` on the rows in `rows` (empty: all) in
+/// both precisions: `run(out)` fills `out` (flat, in order) with the float64
+/// reference when given a std::vector<double> and with the naive float32
+/// baseline when given a std::vector<float>.
+template <typename RunFn>
+static Result<ReferenceOutput>
+evaluateInBothPrecisions(const KernelSpec &kernel,
+                         const std::vector<int64_t> &shape,
+                         const std::vector<char> &rows, RunFn run) {
+  Result<ReferenceOutput> outputs = createOutputs(kernel, shape);
+  if (!outputs)
+    return outputs;
+  {
+    std::vector<double> out;
+    if (Status st = run(out); !st)
+      return st;
+    std::copy(out.begin(), out.end(), outputs->ref64.dataAs<double>());
+  }
+  std::vector<float> out;
+  if (Status st = run(out); !st)
+    return st;
+  for (size_t n = 0; n < out.size(); ++n)
+    outputs->baseline.setDouble(int64_t(n), double(out[n]));
+  outputs->rowsEvaluated = rows;
+  return outputs;
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,14 +407,12 @@ private:
     if (!ref.feature.isRandom()) {
       for (int64_t n = 0; n < count * D; ++n) {
         ctx.x = double(x[n]);
-        Result<Value> r = evaluate(ref.feature.pointwise, ctx);
-        if (!r)
-          return Status::error("reference.feature.pointwise: " + r.message());
-        if (!r->isNumber())
-          return Status::error("reference.feature.pointwise: " +
-                               ref.feature.pointwise.str() +
-                               " gives a boolean, expected a number");
-        base[size_t(n)] = T(r->asDouble());
+        double r;
+        if (Status st =
+                evalNumber(ref.feature.pointwise, ctx, "feature.pointwise", r);
+            !st)
+          return st;
+        base[size_t(n)] = T(r);
       }
     } else {
       // u_r = Ω_r · x̃ - |x̃|^2 / 2, x̃ = x D^(-1/4).
@@ -410,14 +477,11 @@ computeLinearReference(const KernelSpec &kernel, const TensorMap &args,
     for (int64_t pos = 0; pos < count; ++pos)
       for (size_t e = 0; e < ref.expand.size(); ++e) {
         ctx.i = pos;
-        std::string field = "reference.expand[" + std::to_string(e) + "]";
-        Result<Value> v = evaluate(ref.expand[e], ctx);
-        if (!v)
-          return Status::error(field + ": " + v.message());
-        if (!v->isNumber())
-          return Status::error(field + ": " + ref.expand[e].str() +
-                               " gives a boolean, expected a number");
-        g[size_t(pos * in.E) + e] = v->asDouble();
+        std::string field = "expand[" + std::to_string(e) + "]";
+        if (Status st = evalNumber(ref.expand[e], ctx, field,
+                                   g[size_t(pos * in.E) + e]);
+            !st)
+          return st;
       }
     return Status::success();
   };
@@ -427,60 +491,32 @@ computeLinearReference(const KernelSpec &kernel, const TensorMap &args,
     return st;
   ctx.i = 0;
 
-  in.visibleKeys.assign(size_t(s.B), s.M);
-  if (ref.kvLengths) {
-    const Tensor &len = args.at(*ref.kvLengths); // Checked by attentionShape.
-    for (int64_t b = 0; b < s.B; ++b)
-      in.visibleKeys[size_t(b)] = std::clamp<int64_t>(
-          int64_t(len.getDouble(b)), 0, s.M);
-  }
+  in.visibleKeys = visibleKeyCounts(ref, args, s);
 
   if (ref.weight.kind == LinearWeightKind::Rpe) {
-    auto it = args.find(ref.weight.bias);
-    if (it == args.end())
-      return Status::error("reference: the rpe bias argument '" +
-                           ref.weight.bias + "' is missing");
-    const Tensor &bias = it->second;
+    Result<const Tensor *> biasArg =
+        findTensor(args, ref.weight.bias, "rpe bias");
+    if (!biasArg)
+      return biasArg.status();
+    const Tensor &bias = **biasArg;
     const std::vector<int64_t> &bs = bias.shape();
     if (bs.size() != 2 || bs[0] != s.H || bs[1] % 2 == 0)
       return Status::error("reference: the rpe bias '" + ref.weight.bias +
                            "' is " + bias.describe() + " but expected [H = " +
                            std::to_string(s.H) + ", R] with R = 2W + 1 odd");
     in.R = bs[1];
-    in.bias = toDoubles(bias);
+    in.bias = elementsAs<double>(bias);
   }
-
-  const ArgSpec *outArg = kernel.findArg(ref.out);
-  DType outType = outArg ? outArg->dtype : DType::F32;
-  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.H, s.N, s.Dv});
-  if (!ref64)
-    return ref64.status();
-  Result<Tensor> base = Tensor::create(outType, {s.B, s.H, s.N, s.Dv});
-  if (!base)
-    return base.status();
 
   const Tensor &qt = args.at(ref.query), &kt = args.at(ref.key),
                &vt = args.at(ref.value);
-  {
-    std::vector<double> out;
-    LinearEvaluator<double> eval(ref, s, in, ctx);
-    if (Status st = eval.run(toDoubles(qt), toDoubles(kt), toDoubles(vt), rows,
-                             out);
-        !st)
-      return st;
-    std::copy(out.begin(), out.end(), ref64->dataAs<double>());
-  }
-  {
-    std::vector<float> out;
-    LinearEvaluator<float> eval(ref, s, in, ctx);
-    if (Status st =
-            eval.run(toFloats(qt), toFloats(kt), toFloats(vt), rows, out);
-        !st)
-      return st;
-    for (size_t n = 0; n < out.size(); ++n)
-      base->setDouble(int64_t(n), double(out[n]));
-  }
-  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
+  return evaluateInBothPrecisions(
+      kernel, {s.B, s.H, s.N, s.Dv}, rows, [&](auto &out) {
+        using T = typename std::decay_t<decltype(out)>::value_type;
+        LinearEvaluator<T> eval(ref, s, in, ctx);
+        return eval.run(elementsAs<T>(qt), elementsAs<T>(kt), elementsAs<T>(vt),
+                        rows, out);
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -598,11 +634,10 @@ static Result<ReferenceOutput>
 computeLunaReference(const KernelSpec &kernel, const TensorMap &args,
                      const AttentionShape &s, std::vector<char> rows) {
   const ReferenceSpec &ref = *kernel.reference;
-  auto it = args.find(ref.memory);
-  if (it == args.end())
-    return Status::error("reference: the memory argument '" + ref.memory +
-                         "' is missing");
-  const Tensor &mem = it->second;
+  Result<const Tensor *> memArg = findTensor(args, ref.memory, "memory");
+  if (!memArg)
+    return memArg.status();
+  const Tensor &mem = **memArg;
   if (mem.shape() != std::vector<int64_t>{s.H, ref.rows, s.D})
     return Status::error("reference: the memory '" + ref.memory + "' is " +
                          mem.describe() + " but expected [H, rows, D] = " +
@@ -616,53 +651,26 @@ computeLunaReference(const KernelSpec &kernel, const TensorMap &args,
     return Status::error("reference: causal luna needs N == M, but q has N = " +
                          std::to_string(s.N) +
                          " and k M = " + std::to_string(s.M));
-  EvalContext ctx = problemContext(s, args);
-  Result<Value> scale = evaluate(ref.scale, ctx);
-  if (!scale)
-    return Status::error("reference.scale: " + scale.message());
-  if (!scale->isNumber())
-    return Status::error("reference.scale: " + ref.scale.str() +
-                         " gives a boolean, expected a number");
-  const double tau = scale->asDouble();
+  double tau;
+  if (Status st = evalNumber(ref.scale, problemContext(s, args), "scale", tau);
+      !st)
+    return st;
   if (!std::isfinite(tau))
     return Status::error("reference.scale: " + ref.scale.str() + " gives " +
                          std::to_string(tau) + ", expected a finite number");
 
-  std::vector<int64_t> visibleKeys(size_t(s.B), s.M);
-  if (ref.kvLengths) {
-    const Tensor &len = args.at(*ref.kvLengths); // Checked by attentionShape.
-    for (int64_t b = 0; b < s.B; ++b)
-      visibleKeys[size_t(b)] =
-          std::clamp<int64_t>(int64_t(len.getDouble(b)), 0, s.M);
-  }
-
-  const ArgSpec *outArg = kernel.findArg(ref.out);
-  DType outType = outArg ? outArg->dtype : DType::F32;
-  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.H, s.N, s.Dv});
-  if (!ref64)
-    return ref64.status();
-  Result<Tensor> base = Tensor::create(outType, {s.B, s.H, s.N, s.Dv});
-  if (!base)
-    return base.status();
+  std::vector<int64_t> visibleKeys = visibleKeyCounts(ref, args, s);
 
   const Tensor &qt = args.at(ref.query), &kt = args.at(ref.key),
                &vt = args.at(ref.value);
-  {
-    std::vector<double> out;
-    evaluateLuna<double>(s, ref.rows, ref.causal, tau, visibleKeys,
-                         toDoubles(qt), toDoubles(kt), toDoubles(vt),
-                         toDoubles(mem), rows, out);
-    std::copy(out.begin(), out.end(), ref64->dataAs<double>());
-  }
-  {
-    std::vector<float> out;
-    evaluateLuna<float>(s, ref.rows, ref.causal, float(tau), visibleKeys,
-                        toFloats(qt), toFloats(kt), toFloats(vt),
-                        toFloats(mem), rows, out);
-    for (size_t n = 0; n < out.size(); ++n)
-      base->setDouble(int64_t(n), double(out[n]));
-  }
-  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
+  return evaluateInBothPrecisions(
+      kernel, {s.B, s.H, s.N, s.Dv}, rows, [&](auto &out) {
+        using T = typename std::decay_t<decltype(out)>::value_type;
+        evaluateLuna<T>(s, ref.rows, ref.causal, T(tau), visibleKeys,
+                        elementsAs<T>(qt), elementsAs<T>(kt), elementsAs<T>(vt),
+                        elementsAs<T>(mem), rows, out);
+        return Status::success();
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -691,15 +699,7 @@ Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args) {
   if (!ref.isEma())
     return Status::error("reference: kernel '" + kernel.name +
                          "' has kind " + ref.kind + ", not ema");
-  auto find = [&](const std::string &name,
-                  const char *role) -> Result<const Tensor *> {
-    auto it = args.find(name);
-    if (it == args.end())
-      return Status::error(std::string("reference: the ") + role +
-                           " argument '" + name + "' is missing");
-    return &it->second;
-  };
-  Result<const Tensor *> x = find(ref.input, "input");
+  Result<const Tensor *> x = findTensor(args, ref.input, "input");
   if (!x)
     return x.status();
   if ((*x)->rank() != 3)
@@ -710,7 +710,7 @@ Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args) {
   s.B = (*x)->shape()[0];
   s.L = (*x)->shape()[1];
   s.C = (*x)->shape()[2];
-  Result<const Tensor *> delta = find(ref.delta, "delta");
+  Result<const Tensor *> delta = findTensor(args, ref.delta, "delta");
   if (!delta)
     return delta.status();
   if ((*delta)->rank() != 2 || (*delta)->shape()[0] != s.C)
@@ -722,7 +722,7 @@ Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args) {
   for (auto [name, role] : {std::pair{&ref.alpha, "alpha"},
                             std::pair{&ref.beta, "beta"},
                             std::pair{&ref.gamma, "gamma"}}) {
-    Result<const Tensor *> t = find(*name, role);
+    Result<const Tensor *> t = findTensor(args, *name, role);
     if (!t)
       return t.status();
     if ((*t)->shape() != std::vector<int64_t>{s.C, s.n})
@@ -733,18 +733,15 @@ Result<EmaShape> emaShape(const KernelSpec &kernel, const TensorMap &args) {
   }
   if (ref.emaCodeCompat() && !ref.omega)
     return Status::error("reference: compat code needs omega");
-  if (ref.omega) {
-    auto it = args.find(*ref.omega);
-    if (it == args.end()) {
-      if (ref.emaCodeCompat())
-        return Status::error("reference: the omega argument '" + *ref.omega +
-                             "' is missing");
-    } else if (it->second.shape() != std::vector<int64_t>{s.C}) {
+  // Compat code reads omega; with paper a named omega may be absent.
+  if (ref.omega && (ref.emaCodeCompat() || args.count(*ref.omega))) {
+    Result<const Tensor *> w = findTensor(args, *ref.omega, "omega");
+    if (!w)
+      return w.status();
+    if ((*w)->shape() != std::vector<int64_t>{s.C})
       return Status::error("reference: the omega '" + *ref.omega + "' is " +
-                           it->second.describe() +
-                           " but the input gives [C] = " +
-                           formatShape({s.C}));
-    }
+                           (*w)->describe() +
+                           " but the input gives [C] = " + formatShape({s.C}));
   }
   auto out = args.find(ref.out);
   if (out != args.end() &&
@@ -874,34 +871,29 @@ static Result<ReferenceOutput> computeEmaReference(const KernelSpec &kernel,
   const bool code = ref.emaCodeCompat();
   std::vector<char> rows = sampledRows(s.L, maxRows);
 
-  const ArgSpec *outArg = kernel.findArg(ref.out);
-  DType outType = outArg ? outArg->dtype : DType::F32;
-  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.L, s.C});
-  if (!ref64)
-    return ref64.status();
-  Result<Tensor> base = Tensor::create(outType, {s.B, s.L, s.C});
-  if (!base)
-    return base.status();
+  Result<ReferenceOutput> outputs = createOutputs(kernel, {s.B, s.L, s.C});
+  if (!outputs)
+    return outputs;
 
   const Tensor &xt = args.at(ref.input), &dt = args.at(ref.delta),
                &at = args.at(ref.alpha), &bt = args.at(ref.beta),
                &gt = args.at(ref.gamma);
   // omega is read only by compat code (emaShape checked it is present).
   const Tensor *ot = code ? &args.at(*ref.omega) : nullptr;
-  emaRecurrence(s, code, toDoubles(xt), toDoubles(dt), toDoubles(at),
-                toDoubles(bt), toDoubles(gt),
-                ot ? toDoubles(*ot) : std::vector<double>(),
-                ref64->dataAs<double>());
-  Tensor &baseline = *base;
-  emaToeplitzFloat(s, code, toFloats(xt), toFloats(dt), toFloats(at),
-                   toFloats(bt), toFloats(gt),
-                   ot ? toFloats(*ot) : std::vector<float>(), rows,
-                   [&](int64_t idx, float v) {
-                     baseline.setDouble(idx, double(v));
-                   });
-  ReferenceOutput r{ref64.take(), base.take(), std::move(rows)};
-  r.rowAxis = 1;
-  return r;
+  emaRecurrence(s, code, elementsAs<double>(xt), elementsAs<double>(dt),
+                elementsAs<double>(at), elementsAs<double>(bt),
+                elementsAs<double>(gt),
+                ot ? elementsAs<double>(*ot) : std::vector<double>(),
+                outputs->ref64.dataAs<double>());
+  Tensor &baseline = outputs->baseline;
+  emaToeplitzFloat(
+      s, code, elementsAs<float>(xt), elementsAs<float>(dt),
+      elementsAs<float>(at), elementsAs<float>(bt), elementsAs<float>(gt),
+      ot ? elementsAs<float>(*ot) : std::vector<float>(), rows,
+      [&](int64_t idx, float v) { baseline.setDouble(idx, double(v)); });
+  outputs->rowsEvaluated = std::move(rows);
+  outputs->rowAxis = 1;
+  return outputs;
 }
 
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
@@ -923,40 +915,25 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
     return Status::error(
         "reference: normalize '" + ref.normalize +
         "' is not supported (the reference evaluates softmax)");
-  const ArgSpec *outArg = kernel.findArg(ref.out);
-  DType outType = outArg ? outArg->dtype : DType::F32;
-
-  Result<Tensor> ref64 = Tensor::create(DType::F64, {s.B, s.H, s.N, s.Dv});
-  if (!ref64)
-    return ref64.status();
-  Result<Tensor> base = Tensor::create(outType, {s.B, s.H, s.N, s.Dv});
-  if (!base)
-    return base.status();
+  Result<ReferenceOutput> outputs =
+      createOutputs(kernel, {s.B, s.H, s.N, s.Dv});
+  if (!outputs)
+    return outputs;
 
   const Tensor &qt = args.at(ref.query), &kt = args.at(ref.key),
                &vt = args.at(ref.value);
-  std::vector<double> q64 = toDoubles(qt), k64 = toDoubles(kt),
-                      v64 = toDoubles(vt);
-  std::vector<float> q32 = toFloats(qt), k32 = toFloats(kt), v32 = toFloats(vt);
+  std::vector<double> q64 = elementsAs<double>(qt),
+                      k64 = elementsAs<double>(kt),
+                      v64 = elementsAs<double>(vt);
+  std::vector<float> q32 = elementsAs<float>(qt), k32 = elementsAs<float>(kt),
+                     v32 = elementsAs<float>(vt);
 
   EvalContext ctx = problemContext(s, args);
-
-  auto evalNumber = [&](const Expr &e, const std::string &field,
-                        double &out) -> Status {
-    Result<Value> v = evaluate(e, ctx);
-    if (!v)
-      return Status::error("reference." + field + ": " + v.message());
-    if (!v->isNumber())
-      return Status::error("reference." + field + ": " + e.str() +
-                           " gives a boolean, expected a number");
-    out = v->asDouble();
-    return Status::success();
-  };
 
   bool constantScale = ref.scale.isConstant();
   double scale64 = 0;
   if (constantScale)
-    if (Status st = evalNumber(ref.scale, "scale", scale64); !st)
+    if (Status st = evalNumber(ref.scale, ctx, "scale", scale64); !st)
       return st;
 
   const int64_t groupSize = s.H / s.G;
@@ -1007,7 +984,7 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
           }
           double sc = scale64;
           if (!constantScale)
-            if (Status st = evalNumber(ref.scale, "scale", sc); !st)
+            if (Status st = evalNumber(ref.scale, ctx, "scale", sc); !st)
               return st;
           double x64 = sc * dot64;
           float x32 = float(sc) * dot32;
@@ -1015,11 +992,11 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
             std::string field = "score_mods[" + std::to_string(m) + "]";
             double r;
             ctx.s = x64;
-            if (Status st = evalNumber(ref.scoreMods[m], field, r); !st)
+            if (Status st = evalNumber(ref.scoreMods[m], ctx, field, r); !st)
               return st;
             x64 = r;
             ctx.s = double(x32);
-            if (Status st = evalNumber(ref.scoreMods[m], field, r); !st)
+            if (Status st = evalNumber(ref.scoreMods[m], ctx, field, r); !st)
               return st;
             x32 = float(r);
           }
@@ -1030,13 +1007,14 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
         softmaxRow(kept, s32, v32.data() + kvBase * s.Dv, s.Dv, row32.data());
         int64_t outRow = ((b * s.H + h) * s.N + i) * s.Dv;
         for (int64_t d = 0; d < s.Dv; ++d) {
-          ref64->dataAs<double>()[outRow + d] = row64[size_t(d)];
-          base->setDouble(outRow + d, double(row32[size_t(d)]));
+          outputs->ref64.dataAs<double>()[outRow + d] = row64[size_t(d)];
+          outputs->baseline.setDouble(outRow + d, double(row32[size_t(d)]));
         }
       }
     }
   }
-  return ReferenceOutput{ref64.take(), base.take(), std::move(rows)};
+  outputs->rowsEvaluated = std::move(rows);
+  return outputs;
 }
 
 } // namespace attn::rt
