@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <set>
 
@@ -70,6 +71,12 @@ const char *jsonTypeName(const Json &j) {
   if (j.is_array())
     return "an array";
   return "an object";
+}
+
+/// True when `j` is an integer that fits in int64_t.
+bool isInt64(const Json &j) {
+  return j.is_number_integer() &&
+         !(j.is_number_unsigned() && j.get<uint64_t>() > uint64_t(INT64_MAX));
 }
 
 Status fieldError(const std::string &field, const std::string &msg) {
@@ -232,6 +239,59 @@ Status checkRefArg(const KernelSpec &kernel, const std::string &field,
   return Status::success();
 }
 
+/// Reads the required reference field `key` of `j` (reported as
+/// `field.key`) into `out`: the name of an argument of the kernel with the
+/// given role and rank, checked as by checkRefArg.
+Status getRefArg(const Json &j, const char *key, const std::string &field,
+                 const KernelSpec &kernel, ArgRole role, size_t rank,
+                 bool wantFloat, std::string &out) {
+  std::string sub = field + "." + key;
+  if (Status s = getString(j, key, sub, out); !s)
+    return s;
+  return checkRefArg(kernel, sub, out, role, rank, wantFloat);
+}
+
+/// Reads the optional reference field `key` as getRefArg does; absent or
+/// null leaves `out` unchanged.
+Status getOptionalRefArg(const Json &j, const char *key,
+                         const std::string &field, const KernelSpec &kernel,
+                         ArgRole role, size_t rank, bool wantFloat,
+                         std::optional<std::string> &out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null())
+    return Status::success();
+  std::string name;
+  if (Status s = getRefArg(j, key, field, kernel, role, rank, wantFloat, name);
+      !s)
+    return s;
+  out = name;
+  return Status::success();
+}
+
+/// Refuses the fields `keys`, which belong to other kinds and would silently
+/// change nothing: one that is present, not null and not an empty array is
+/// an error with message `why`.
+Status refuseFields(const Json &j, const std::string &field,
+                    std::initializer_list<const char *> keys, const char *why) {
+  for (const char *key : keys) {
+    auto it = j.find(key);
+    if (it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
+      return fieldError(field + "." + key, why);
+  }
+  return Status::success();
+}
+
+/// Refuses key_bounds_exact (other than null or false) for `kind`.
+Status refuseKeyBoundsExact(const Json &j, const std::string &field,
+                            const std::string &kind) {
+  auto exact = j.find("key_bounds_exact");
+  if (exact != j.end() && !exact->is_null() &&
+      !(exact->is_boolean() && !exact->get<bool>()))
+    return fieldError(field + ".key_bounds_exact",
+                      "not allowed for kind " + kind);
+  return Status::success();
+}
+
 /// Reads a number member: `required` makes absence (or null) an error;
 /// otherwise absence leaves `out` unchanged.  NaN and infinities are errors.
 Status getNumber(const Json &obj, const std::string &key,
@@ -272,6 +332,7 @@ Status parseFeatureMap(const Json &j, const std::string &field,
                        FeatureMapSpec &feature) {
   if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
     return s;
+  static const std::vector<ExprVar> vars = {ExprVar::X};
   auto pw = j.find("pointwise");
   bool hasPointwise = pw != j.end() && !pw->is_null();
   if (hasPointwise) {
@@ -279,7 +340,6 @@ Status parseFeatureMap(const Json &j, const std::string &field,
                              feature.pointwiseText);
         !s)
       return s;
-    static const std::vector<ExprVar> vars = {ExprVar::X};
     if (Status s = parseExprField(feature.pointwiseText, field + ".pointwise",
                                   feature.pointwise, &vars);
         !s)
@@ -287,8 +347,7 @@ Status parseFeatureMap(const Json &j, const std::string &field,
   }
   auto rf = j.find("random_features");
   if (rf != j.end() && !rf->is_null()) {
-    if (!rf->is_number_integer() ||
-        (rf->is_number_unsigned() && rf->get<uint64_t>() > uint64_t(INT64_MAX)))
+    if (!isInt64(*rf))
       return fieldError(field + ".random_features",
                         std::string("expected a non-negative integer, found ") +
                             jsonTypeName(*rf));
@@ -315,7 +374,6 @@ Status parseFeatureMap(const Json &j, const std::string &field,
   if (!hasPointwise && !feature.isRandom()) {
     // Neither: the identity map (docs/LinearFamily.md §4).
     feature.pointwiseText = "x";
-    static const std::vector<ExprVar> vars = {ExprVar::X};
     if (Status s = parseExprField(feature.pointwiseText, field + ".pointwise",
                                   feature.pointwise, &vars);
         !s)
@@ -350,10 +408,8 @@ Status parseLinearWeight(const Json &ref, const std::string &field,
   }
   if (kind == "rpe") {
     weight.kind = LinearWeightKind::Rpe;
-    if (Status s = getString(j, "bias", field + ".bias", weight.bias); !s)
-      return s;
-    if (Status s = checkRefArg(kernel, field + ".bias", weight.bias,
-                               ArgRole::Input, 2, true);
+    if (Status s = getRefArg(j, "bias", field, kernel, ArgRole::Input, 2, true,
+                             weight.bias);
         !s)
       return s;
     const ArgSpec *bias = kernel.findArg(weight.bias);
@@ -401,17 +457,9 @@ Status parseLinearReference(const Json &j, const std::string &field,
     return fieldError(field + ".eps", "must not be negative");
   if (Status s = getOptionalBool(j, "clamp", field + ".clamp", ref.clamp); !s)
     return s;
-  // The softmax-only fields would silently change nothing: refuse them.
-  for (const char *key : {"scale", "score_mods", "masks"}) {
-    auto it = j.find(key);
-    if (it != j.end() && !it->is_null() &&
-        !(it->is_array() && it->empty()))
-      return fieldError(field + "." + key,
-                        "not allowed for kind linear (its masks are causal "
-                        "and kv_lengths; the feature map sees q and k "
-                        "unscaled)");
-  }
-  return Status::success();
+  return refuseFields(j, field, {"scale", "score_mods", "masks"},
+                      "not allowed for kind linear (its masks are causal and "
+                      "kv_lengths; the feature map sees q and k unscaled)");
 }
 
 /// `reference.scale` of kinds "attention" and "luna": a string (an
@@ -435,104 +483,6 @@ Status parseScale(const Json &j, const std::string &field, ReferenceSpec &ref,
   return parseExprField(ref.scaleText, field + ".scale", ref.scale, vars);
 }
 
-/// True when shape entries `a` and `b` both have fixed extents and these
-/// differ (a symbolic one is checked when the reference is evaluated).
-bool fixedExtentsDiffer(const KernelSpec &kernel, const ShapeEntry &a,
-                        const ShapeEntry &b) {
-  std::optional<int64_t> x = fixedExtent(kernel, a), y = fixedExtent(kernel, b);
-  return x && y && *x != *y;
-}
-
-/// The fields of a "luna" reference after the common ones (query, key,
-/// value, out, kv_lengths, causal): docs/LinearFamily.md §6.
-Status parseLunaReference(const Json &j, const std::string &field,
-                          const KernelSpec &kernel, ReferenceSpec &ref) {
-  if (Status s = getString(j, "memory", field + ".memory", ref.memory); !s)
-    return s;
-  if (Status s = checkRefArg(kernel, field + ".memory", ref.memory,
-                             ArgRole::Input, 3, true);
-      !s)
-    return s;
-  auto rows = j.find("rows");
-  if (rows == j.end() || rows->is_null())
-    return fieldError(field + ".rows", "missing");
-  if (!rows->is_number_integer() ||
-      (rows->is_number_unsigned() && rows->get<uint64_t>() > uint64_t(INT64_MAX)))
-    return fieldError(field + ".rows",
-                      std::string("expected a positive integer, found ") +
-                          jsonTypeName(*rows));
-  ref.rows = rows->get<int64_t>();
-  if (ref.rows <= 0)
-    return fieldError(field + ".rows",
-                      "must be positive, found " + std::to_string(ref.rows));
-
-  // Extents that are fixed must agree: memory [H, rows, D] with q [B, H, N,
-  // D], D == Dv, and N == M when causal.
-  const ArgSpec *q = kernel.findArg(ref.query), *k = kernel.findArg(ref.key),
-                *v = kernel.findArg(ref.value),
-                *mem = kernel.findArg(ref.memory);
-  auto extentText = [&](const ArgSpec *a, size_t d) {
-    std::optional<int64_t> e = fixedExtent(kernel, a->shape[d]);
-    return a->shape[d].str() +
-           (a->shape[d].isName() && e ? " = " + std::to_string(*e) : "");
-  };
-  if (std::optional<int64_t> p = fixedExtent(kernel, mem->shape[1]);
-      p && *p != ref.rows)
-    return fieldError(field + ".memory",
-                      "argument '" + ref.memory + "' has " +
-                          extentText(mem, 1) + " rows but rows = " +
-                          std::to_string(ref.rows));
-  if (fixedExtentsDiffer(kernel, mem->shape[0], q->shape[1]))
-    return fieldError(field + ".memory",
-                      "argument '" + ref.memory + "' is [" +
-                          extentText(mem, 0) + ", ...] but the query has H = " +
-                          extentText(q, 1) + " heads (expected [H, rows, D])");
-  if (fixedExtentsDiffer(kernel, mem->shape[2], q->shape[3]))
-    return fieldError(field + ".memory",
-                      "argument '" + ref.memory + "' is [..., " +
-                          extentText(mem, 2) + "] but the query has D = " +
-                          extentText(q, 3) + " (expected [H, rows, D])");
-  if (fixedExtentsDiffer(kernel, v->shape[3], q->shape[3]))
-    return fieldError(field + ".value",
-                      "luna needs Dv == D (the packed sequence is both keys "
-                      "and values), but the value has Dv = " +
-                          extentText(v, 3) + " and the query D = " +
-                          extentText(q, 3));
-  if (ref.causal && fixedExtentsDiffer(kernel, q->shape[2], k->shape[2]))
-    return fieldError(field + ".causal",
-                      "causal luna needs N == M, but the query has N = " +
-                          extentText(q, 2) + " and the key M = " +
-                          extentText(k, 2));
-
-  static const std::vector<ExprVar> noVars = {};
-  if (Status s = parseScale(j, field, ref, &noVars); !s)
-    return s;
-  ref.normalize = "softmax";
-  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
-                                   ref.normalize);
-      !s)
-    return s;
-  if (ref.normalize != "softmax")
-    return fieldError(field + ".normalize",
-                      "unknown normalization '" + ref.normalize +
-                          "' for kind luna (expected softmax)");
-  // Fields of the other kinds would silently change nothing: refuse them.
-  for (const char *key : {"score_mods", "masks", "key_lower", "key_upper",
-                          "feature", "expand", "weight", "eps", "clamp"}) {
-    auto it = j.find(key);
-    if (it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
-      return fieldError(field + "." + key,
-                        "not allowed for kind luna (its masks are causal and "
-                        "kv_lengths; its scores are fixed by the memory)");
-  }
-  auto exact = j.find("key_bounds_exact");
-  if (exact != j.end() && !exact->is_null() &&
-      !(exact->is_boolean() && !exact->get<bool>()))
-    return fieldError(field + ".key_bounds_exact",
-                      "not allowed for kind luna");
-  return Status::success();
-}
-
 /// Extent `d` of argument `a` as written in the manifest, with its fixed
 /// value when a named dim has one: "C", "C = 8" or "8".
 std::string extentText(const KernelSpec &kernel, const ArgSpec &a, size_t d) {
@@ -549,39 +499,116 @@ std::string shapeText(const KernelSpec &kernel, const ArgSpec &a) {
   return s + "]";
 }
 
+/// True when shape entries `a` and `b` both have fixed extents and these
+/// differ (a symbolic one is checked when the reference is evaluated).
+bool fixedExtentsDiffer(const KernelSpec &kernel, const ShapeEntry &a,
+                        const ShapeEntry &b) {
+  std::optional<int64_t> x = fixedExtent(kernel, a), y = fixedExtent(kernel, b);
+  return x && y && *x != *y;
+}
+
+/// The fields of a "luna" reference after the common ones (query, key,
+/// value, out, kv_lengths, causal): docs/LinearFamily.md §6.
+Status parseLunaReference(const Json &j, const std::string &field,
+                          const KernelSpec &kernel, ReferenceSpec &ref) {
+  if (Status s = getRefArg(j, "memory", field, kernel, ArgRole::Input, 3, true,
+                           ref.memory);
+      !s)
+    return s;
+  auto rows = j.find("rows");
+  if (rows == j.end() || rows->is_null())
+    return fieldError(field + ".rows", "missing");
+  if (!isInt64(*rows))
+    return fieldError(field + ".rows",
+                      std::string("expected a positive integer, found ") +
+                          jsonTypeName(*rows));
+  ref.rows = rows->get<int64_t>();
+  if (ref.rows <= 0)
+    return fieldError(field + ".rows",
+                      "must be positive, found " + std::to_string(ref.rows));
+
+  // Extents that are fixed must agree: memory [H, rows, D] with q [B, H, N,
+  // D], D == Dv, and N == M when causal.
+  const ArgSpec &q = *kernel.findArg(ref.query), &k = *kernel.findArg(ref.key),
+                &v = *kernel.findArg(ref.value),
+                &mem = *kernel.findArg(ref.memory);
+  if (std::optional<int64_t> p = fixedExtent(kernel, mem.shape[1]);
+      p && *p != ref.rows)
+    return fieldError(field + ".memory",
+                      "argument '" + ref.memory + "' has " +
+                          extentText(kernel, mem, 1) +
+                          " rows but rows = " + std::to_string(ref.rows));
+  if (fixedExtentsDiffer(kernel, mem.shape[0], q.shape[1]))
+    return fieldError(
+        field + ".memory",
+        "argument '" + ref.memory + "' is [" + extentText(kernel, mem, 0) +
+            ", ...] but the query has H = " + extentText(kernel, q, 1) +
+            " heads (expected [H, rows, D])");
+  if (fixedExtentsDiffer(kernel, mem.shape[2], q.shape[3]))
+    return fieldError(
+        field + ".memory",
+        "argument '" + ref.memory + "' is [..., " + extentText(kernel, mem, 2) +
+            "] but the query has D = " + extentText(kernel, q, 3) +
+            " (expected [H, rows, D])");
+  if (fixedExtentsDiffer(kernel, v.shape[3], q.shape[3]))
+    return fieldError(field + ".value",
+                      "luna needs Dv == D (the packed sequence is both keys "
+                      "and values), but the value has Dv = " +
+                          extentText(kernel, v, 3) +
+                          " and the query D = " + extentText(kernel, q, 3));
+  if (ref.causal && fixedExtentsDiffer(kernel, q.shape[2], k.shape[2]))
+    return fieldError(field + ".causal",
+                      "causal luna needs N == M, but the query has N = " +
+                          extentText(kernel, q, 2) +
+                          " and the key M = " + extentText(kernel, k, 2));
+
+  static const std::vector<ExprVar> noVars = {};
+  if (Status s = parseScale(j, field, ref, &noVars); !s)
+    return s;
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "softmax")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind luna (expected softmax)");
+  if (Status s = refuseFields(j, field,
+                              {"score_mods", "masks", "key_lower", "key_upper",
+                               "feature", "expand", "weight", "eps", "clamp"},
+                              "not allowed for kind luna (its masks are causal "
+                              "and kv_lengths; its scores are fixed by the "
+                              "memory)");
+      !s)
+    return s;
+  return refuseKeyBoundsExact(j, field, "luna");
+}
+
 /// A "ema" reference (docs/LinearFamily.md §7): x [B, L, C], delta, alpha,
 /// beta, gamma [C, n], omega [C] (or null), out [B, L, C], compat.  It is
 /// not an attention: none of the attention fields apply.
 Status parseEmaReference(const Json &j, const std::string &field,
                          const KernelSpec &kernel, ReferenceSpec &ref) {
-  // Fields of the other kinds would silently change nothing: refuse them.
-  for (const char *key :
-       {"query", "key", "value", "kv_lengths", "memory", "rows", "scale",
-        "normalize", "score_mods", "masks", "key_lower", "key_upper",
-        "feature", "expand", "weight", "eps", "clamp"}) {
-    auto it = j.find(key);
-    if (it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
-      return fieldError(field + "." + key,
-                        "not allowed for kind ema (not an attention: its "
-                        "arguments are input, delta, alpha, beta, gamma, "
-                        "omega and out)");
-  }
-  auto exact = j.find("key_bounds_exact");
-  if (exact != j.end() && !exact->is_null() &&
-      !(exact->is_boolean() && !exact->get<bool>()))
-    return fieldError(field + ".key_bounds_exact", "not allowed for kind ema");
+  if (Status s = refuseFields(
+          j, field,
+          {"query", "key", "value", "kv_lengths", "memory", "rows", "scale",
+           "normalize", "score_mods", "masks", "key_lower", "key_upper",
+           "feature", "expand", "weight", "eps", "clamp"},
+          "not allowed for kind ema (not an attention: its arguments are "
+          "input, delta, alpha, beta, gamma, omega and out)");
+      !s)
+    return s;
+  if (Status s = refuseKeyBoundsExact(j, field, "ema"); !s)
+    return s;
   // The EMA is causal by construction: causal may be omitted, null or true.
-  auto causal = j.find("causal");
-  if (causal != j.end() && !causal->is_null()) {
-    if (Status s = expectType(*causal, field + ".causal", causal->is_boolean(),
-                              "a boolean");
-        !s)
-      return s;
-    if (!causal->get<bool>())
-      return fieldError(field + ".causal",
-                        "kind ema is causal by construction (omit causal or "
-                        "set it to true)");
-  }
+  bool causal = true;
+  if (Status s = getOptionalBool(j, "causal", field + ".causal", causal); !s)
+    return s;
+  if (!causal)
+    return fieldError(field + ".causal",
+                      "kind ema is causal by construction (omit causal or set "
+                      "it to true)");
 
   struct Role {
     const char *key;
@@ -594,24 +621,15 @@ Status parseEmaReference(const Json &j, const std::string &field,
                {"beta", &ref.beta, ArgRole::Input, 2},
                {"gamma", &ref.gamma, ArgRole::Input, 2},
                {"out", &ref.out, ArgRole::Output, 3}};
-  for (const Role &r : roles) {
-    std::string sub = field + "." + r.key;
-    if (Status s = getString(j, r.key, sub, *r.out); !s)
-      return s;
-    if (Status s = checkRefArg(kernel, sub, *r.out, r.role, r.rank, true); !s)
-      return s;
-  }
-  auto omega = j.find("omega");
-  if (omega != j.end() && !omega->is_null()) {
-    std::string name;
-    if (Status s = getString(j, "omega", field + ".omega", name); !s)
-      return s;
-    if (Status s = checkRefArg(kernel, field + ".omega", name, ArgRole::Input,
-                               1, true);
+  for (const Role &r : roles)
+    if (Status s =
+            getRefArg(j, r.key, field, kernel, r.role, r.rank, true, *r.out);
         !s)
       return s;
-    ref.omega = name;
-  }
+  if (Status s = getOptionalRefArg(j, "omega", field, kernel, ArgRole::Input, 1,
+                                   true, ref.omega);
+      !s)
+    return s;
   ref.compat = "paper";
   if (Status s = getOptionalString(j, "compat", field + ".compat", ref.compat);
       !s)
@@ -685,32 +703,17 @@ Status parseReference(const Json &j, const std::string &field,
                {"key", &ref.key, ArgRole::Input},
                {"value", &ref.value, ArgRole::Input},
                {"out", &ref.out, ArgRole::Output}};
-  for (const Role &r : roles) {
-    std::string sub = field + "." + r.key;
-    if (Status s = getString(j, r.key, sub, *r.out); !s)
-      return s;
-    if (Status s = checkRefArg(kernel, sub, *r.out, r.role, 4, true); !s)
-      return s;
-  }
-  auto kv = j.find("kv_lengths");
-  if (kv != j.end() && !kv->is_null()) {
-    std::string name;
-    if (Status s = getString(j, "kv_lengths", field + ".kv_lengths", name); !s)
-      return s;
-    if (Status s = checkRefArg(kernel, field + ".kv_lengths", name,
-                               ArgRole::Input, 1, false);
+  for (const Role &r : roles)
+    if (Status s = getRefArg(j, r.key, field, kernel, r.role, 4, true, *r.out);
         !s)
       return s;
-    ref.kvLengths = name;
-  }
-  auto causal = j.find("causal");
-  if (causal != j.end() && !causal->is_null()) {
-    if (Status s = expectType(*causal, field + ".causal", causal->is_boolean(),
-                              "a boolean");
-        !s)
-      return s;
-    ref.causal = causal->get<bool>();
-  }
+  if (Status s = getOptionalRefArg(j, "kv_lengths", field, kernel,
+                                   ArgRole::Input, 1, false, ref.kvLengths);
+      !s)
+    return s;
+  if (Status s = getOptionalBool(j, "causal", field + ".causal", ref.causal);
+      !s)
+    return s;
   if (ref.isLinear())
     return parseLinearReference(j, field, kernel, ref);
   if (ref.isLuna())
@@ -741,15 +744,8 @@ Status parseReference(const Json &j, const std::string &field,
                                ref.keyUpperTexts, ref.keyUpper);
       !s)
     return s;
-  auto exact = j.find("key_bounds_exact");
-  if (exact != j.end() && !exact->is_null()) {
-    if (Status s = expectType(*exact, field + ".key_bounds_exact",
-                              exact->is_boolean(), "a boolean");
-        !s)
-      return s;
-    ref.keyBoundsExact = exact->get<bool>();
-  }
-  return Status::success();
+  return getOptionalBool(j, "key_bounds_exact", field + ".key_bounds_exact",
+                         ref.keyBoundsExact);
 }
 
 Status parseKernel(const Json &j, const std::string &field,
@@ -790,8 +786,7 @@ Status parseKernel(const Json &j, const std::string &field,
       kernel.dims.emplace_back(it.key(), std::nullopt);
       continue;
     }
-    if (!it->is_number_integer() ||
-        (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)))
+    if (!isInt64(*it))
       return fieldError(
           sub, std::string("expected a positive integer or null, found ") +
                    jsonTypeName(*it));
