@@ -11,18 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Check.h"
-#include "runtime/Reference.h"
-
-#include "TestUtil.h"
-
-#include <nlohmann/json.hpp>
+#include "ReferenceTestUtil.h"
 
 #include <cmath>
 
 using namespace attn::rt;
 using namespace attn::rt::test;
-using Json = nlohmann::ordered_json;
 
 namespace {
 
@@ -55,20 +49,14 @@ Json emaManifest(const Json &ref, const Json &dims = Json::object(),
       {"name": "q4", "role": "input", "dtype": "f32", "shape": ["B", "L", "C", "C"]},
       {"name": "out", "role": "output", "dtype": "f32", "shape": ["B", "L", "C"]}
     ]}]})J");
-  Json &k = m["kernels"][0];
-  for (auto it = dims.begin(); it != dims.end(); ++it)
-    k["dims"][it.key()] = it.value();
-  for (Json &arg : k["args"])
+  for (Json &arg : m["kernels"][0]["args"])
     if (shapes.contains(arg["name"].get<std::string>()))
       arg["shape"] = shapes[arg["name"].get<std::string>()];
-  k["reference"] = ref;
-  return m;
+  return withReference(std::move(m), ref, dims);
 }
 
 KernelSpec emaKernel(const Json &ref, const Json &dims = Json::object()) {
-  Result<Manifest> m = parseManifest(emaManifest(ref, dims).dump(), "ema.json");
-  EXPECT_TRUE(m.ok()) << m.message();
-  return m.ok() ? m->kernels[0] : KernelSpec();
+  return parseKernel(emaManifest(ref, dims), "ema.json");
 }
 
 /// Expects the manifest with `ref` to be rejected with a message containing
@@ -76,27 +64,12 @@ KernelSpec emaKernel(const Json &ref, const Json &dims = Json::object()) {
 void expectManifestError(const Json &ref, const std::string &needle,
                          const Json &dims = Json::object(),
                          const Json &shapes = Json::object()) {
-  Result<Manifest> m =
-      parseManifest(emaManifest(ref, dims, shapes).dump(), "ema.json");
-  ASSERT_FALSE(m.ok()) << "expected an error containing: " << needle;
-  EXPECT_NE(m.message().find(needle), std::string::npos) << m.message();
+  expectManifestRejected(emaManifest(ref, dims, shapes), "ema.json", needle);
 }
 
 struct Shape {
   int64_t B, L, C, n;
 };
-
-double pseudo(int64_t seed, int64_t n) {
-  return std::sin(double(seed * 7919 + n) * 0.6180339887) * 1.3;
-}
-
-Tensor filled(std::vector<int64_t> shape, int64_t seed, double factor = 1,
-              double offset = 0) {
-  Tensor t = Tensor::create(DType::F32, shape).take();
-  for (int64_t n = 0; n < t.numElements(); ++n)
-    t.setDouble(n, offset + factor * pseudo(seed, n));
-  return t;
-}
 
 /// Inputs with a spread of decays: delta and alpha in about [-4, 4], so
 /// q = 1 - σ(delta)σ(alpha) ranges from about 0.0004 (fast decay) to
@@ -502,34 +475,32 @@ TEST(EmaReferenceTest, Flops) {
 TEST(EmaReferenceTest, EvaluationErrors) {
   const Shape s{1, 5, 3, 2};
   KernelSpec k = emaKernel(emaRef());
-  auto expectError = [&](const KernelSpec &kernel, const TensorMap &args,
-                         const std::string &message) {
-    Result<ReferenceOutput> r = computeReference(kernel, args);
-    ASSERT_FALSE(r.ok()) << "expected: " << message;
-    EXPECT_EQ(r.message(), message);
-  };
   TensorMap args = makeInputs(s);
   args.erase("x");
-  expectError(k, args, "reference: the input argument 'x' is missing");
+  expectReferenceError(k, args, "reference: the input argument 'x' is missing");
   args = makeInputs(s);
   args.erase("be");
-  expectError(k, args, "reference: the beta argument 'be' is missing");
+  expectReferenceError(k, args, "reference: the beta argument 'be' is missing");
 
   args = makeInputs(s);
   args["x"] = filled({5, 3}, 1);
-  expectError(k, args, "reference: the input 'x' must have rank 3 ([B, L, "
+  expectReferenceError(k, args,
+                       "reference: the input 'x' must have rank 3 ([B, L, "
                        "C]), got f32[5, 3]");
   args = makeInputs(s);
   args["d"] = filled({4, 2}, 2);
-  expectError(k, args, "reference: the delta 'd' is f32[4, 2] but expected "
+  expectReferenceError(k, args,
+                       "reference: the delta 'd' is f32[4, 2] but expected "
                        "[C, n] with C = 3 from the input 'x' f32[1, 5, 3]");
   args = makeInputs(s);
   args["g"] = filled({3, 3}, 5);
-  expectError(k, args, "reference: the gamma 'g' is f32[3, 3] but the input "
+  expectReferenceError(k, args,
+                       "reference: the gamma 'g' is f32[3, 3] but the input "
                        "and delta give [C, n] = [3, 2]");
   args = makeInputs(s);
   args.emplace("out", Tensor::create(DType::F32, {1, 6, 3}).take());
-  expectError(k, args, "reference: the output 'out' is f32[1, 6, 3] but the "
+  expectReferenceError(k, args,
+                       "reference: the output 'out' is f32[1, 6, 3] but the "
                        "input gives [1, 5, 3]");
 
   Json ref = emaRef();
@@ -538,11 +509,13 @@ TEST(EmaReferenceTest, EvaluationErrors) {
   KernelSpec code = emaKernel(ref);
   args = makeInputs(s);
   args.erase("w");
-  expectError(code, args, "reference: the omega argument 'w' is missing");
+  expectReferenceError(code, args,
+                       "reference: the omega argument 'w' is missing");
   args = makeInputs(s);
   args["w"] = filled({4}, 6);
-  expectError(code, args, "reference: the omega 'w' is f32[4] but the input "
-                          "gives [C] = [3]");
+  expectReferenceError(code, args,
+                       "reference: the omega 'w' is f32[4] but the input "
+                       "gives [C] = [3]");
   // Paper: a named omega is unused, so its absence is fine.
   ref["compat"] = "paper";
   args = makeInputs(s);

@@ -8,13 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Check.h"
-#include "runtime/Reference.h"
 #include "support/RandomFeatures.h"
 
-#include "TestUtil.h"
-
-#include <nlohmann/json.hpp>
+#include "ReferenceTestUtil.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +18,6 @@
 
 using namespace attn::rt;
 using namespace attn::rt::test;
-using Json = nlohmann::ordered_json;
 
 namespace {
 
@@ -60,43 +55,23 @@ Json linearManifest(const Json &ref, const Json &dims = Json::object()) {
       {"name": "bias", "role": "input", "dtype": "f32", "shape": ["H", "R"]},
       {"name": "out", "role": "output", "dtype": "f32", "shape": ["B", "H", "N", "Dv"]}
     ]}]})J");
-  Json &k = m["kernels"][0];
-  for (auto it = dims.begin(); it != dims.end(); ++it)
-    k["dims"][it.key()] = it.value();
-  k["reference"] = ref;
-  return m;
+  return withReference(std::move(m), ref, dims);
 }
 
 KernelSpec linearKernel(const Json &ref) {
-  Result<Manifest> m = parseManifest(linearManifest(ref).dump(), "lin.json");
-  EXPECT_TRUE(m.ok()) << m.message();
-  return m.ok() ? m->kernels[0] : KernelSpec();
+  return parseKernel(linearManifest(ref), "lin.json");
 }
 
 /// Expects the manifest with `ref` to be rejected with a message containing
 /// `needle`.
 void expectManifestError(const Json &ref, const std::string &needle,
                          const Json &dims = Json::object()) {
-  Result<Manifest> m =
-      parseManifest(linearManifest(ref, dims).dump(), "lin.json");
-  ASSERT_FALSE(m.ok()) << "expected an error containing: " << needle;
-  EXPECT_NE(m.message().find(needle), std::string::npos) << m.message();
+  expectManifestRejected(linearManifest(ref, dims), "lin.json", needle);
 }
 
 struct Shape {
   int64_t B, H, G, N, M, D, Dv;
 };
-
-double pseudo(int64_t seed, int64_t n) {
-  return std::sin(double(seed * 7919 + n) * 0.6180339887) * 1.3;
-}
-
-Tensor filled(std::vector<int64_t> shape, int64_t seed) {
-  Tensor t = Tensor::create(DType::F32, shape).take();
-  for (int64_t n = 0; n < t.numElements(); ++n)
-    t.setDouble(n, pseudo(seed, n));
-  return t;
-}
 
 TensorMap makeInputs(const Shape &s) {
   TensorMap args;
@@ -104,22 +79,6 @@ TensorMap makeInputs(const Shape &s) {
   args.emplace("k", filled({s.B, s.G, s.M, s.D}, 2));
   args.emplace("v", filled({s.B, s.G, s.M, s.Dv}, 3));
   return args;
-}
-
-/// The last-dim row [a, b, c, :] of a rank-4 tensor.
-std::vector<double> row(const Tensor &t, int64_t a, int64_t b, int64_t c) {
-  int64_t d = t.shape()[3];
-  std::vector<double> out(static_cast<size_t>(d));
-  for (int64_t e = 0; e < d; ++e)
-    out[size_t(e)] = t.getDouble(t.flatIndex({a, b, c, e}));
-  return out;
-}
-
-double dotv(const std::vector<double> &a, const std::vector<double> &b) {
-  double s = 0;
-  for (size_t n = 0; n < a.size(); ++n)
-    s += a[n] * b[n];
-  return s;
 }
 
 std::vector<double> pointwise(const std::vector<double> &x,
@@ -132,6 +91,27 @@ std::vector<double> pointwise(const std::vector<double> &x,
 
 double elu1(double x) { return x > 0 ? x + 1 : std::exp(x); }
 double relu(double x) { return std::max(x, 0.0); }
+
+/// The quadratic form's row Σ_j κ_j v_j / den over the keys j < `count` of
+/// the value v [B,G,M,Dv] at (b, g), with κ_j = kappa(j) and den = Σ_j κ_j +
+/// 1e-6, or max(Σ_j κ_j, 1e-6) when `clamp`.
+std::vector<double> weightedRow(const Tensor &v, int64_t b, int64_t g,
+                                int64_t count,
+                                const std::function<double(int64_t)> &kappa,
+                                bool clamp = false) {
+  std::vector<double> num(size_t(v.shape()[3]), 0.0);
+  double den = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    double kap = kappa(j);
+    std::vector<double> vj = row(v, {b, g, j});
+    for (size_t d = 0; d < num.size(); ++d)
+      num[d] += kap * vj[d];
+    den += kap;
+  }
+  for (double &x : num)
+    x /= clamp ? std::max(den, 1e-6) : den + 1e-6;
+  return num;
+}
 
 /// Expects `got` [B,H,N,Dv] to equal `want(b, h, i)` (a Dv row) to ~1e-12.
 void expectRows(const Tensor &got, const Shape &s,
@@ -159,12 +139,14 @@ void expectSame(const Tensor &a, const Tensor &b, double tol = 1e-12) {
         << "element " << n;
 }
 
-/// The float32 baseline is close to (but not a copy of) the reference.
-void expectBaselineClose(const ReferenceOutput &r, double tol = 1e-4) {
-  EXPECT_EQ(r.baseline.dtype(), DType::F32);
-  for (int64_t n = 0; n < r.ref64.numElements(); ++n)
-    EXPECT_NEAR(r.baseline.getDouble(n), r.ref64.getDouble(n),
-                tol * (1 + std::fabs(r.ref64.getDouble(n))));
+/// Expects the references `a` and `b` to agree on `args`: the float64
+/// references to ~1e-12 and the baselines to ~1e-6.
+void expectSameReference(const Json &a, const Json &b, const TensorMap &args) {
+  Result<ReferenceOutput> ra = computeReference(linearKernel(a), args);
+  Result<ReferenceOutput> rb = computeReference(linearKernel(b), args);
+  ASSERT_TRUE(ra.ok() && rb.ok()) << ra.message() << rb.message();
+  expectSame(rb->ref64, ra->ref64);
+  expectSame(rb->baseline, ra->baseline, 1e-6);
 }
 
 TEST(LinearReferenceTest, ManifestFields) {
@@ -332,15 +314,15 @@ TEST(LinearReferenceTest, Elu1EqualsAssociativeForm) {
       int64_t g = h / (s.H / s.G);
       std::vector<double> S(size_t(s.D * s.Dv), 0.0), z(size_t(s.D), 0.0);
       for (int64_t j = 0; j < len[size_t(b)]; ++j) {
-        std::vector<double> fk = pointwise(row(kt, b, g, j), elu1);
-        std::vector<double> vj = row(v, b, g, j);
+        std::vector<double> fk = pointwise(row(kt, {b, g, j}), elu1);
+        std::vector<double> vj = row(v, {b, g, j});
         for (int64_t f = 0; f < s.D; ++f) {
           z[size_t(f)] += fk[size_t(f)];
           for (int64_t d = 0; d < s.Dv; ++d)
             S[size_t(f * s.Dv + d)] += fk[size_t(f)] * vj[size_t(d)];
         }
       }
-      std::vector<double> fq = pointwise(row(q, b, h, i), elu1);
+      std::vector<double> fq = pointwise(row(q, {b, h, i}), elu1);
       std::vector<double> o(size_t(s.Dv));
       double den = dotv(fq, z) + 1e-6;
       for (int64_t d = 0; d < s.Dv; ++d) {
@@ -370,13 +352,13 @@ TEST(LinearReferenceTest, CausalEqualsPrefixScan) {
       int64_t g = h / (s.H / s.G);
       std::vector<double> S(size_t(s.D * s.Dv), 0.0);
       for (int64_t j = 0; j <= i + s.M - s.N; ++j) {
-        std::vector<double> fk = pointwise(row(kt, b, g, j), elu1);
-        std::vector<double> vj = row(v, b, g, j);
+        std::vector<double> fk = pointwise(row(kt, {b, g, j}), elu1);
+        std::vector<double> vj = row(v, {b, g, j});
         for (int64_t f = 0; f < s.D; ++f)
           for (int64_t d = 0; d < s.Dv; ++d)
             S[size_t(f * s.Dv + d)] += fk[size_t(f)] * vj[size_t(d)];
       }
-      std::vector<double> fq = pointwise(row(q, b, h, i), elu1);
+      std::vector<double> fq = pointwise(row(q, {b, h, i}), elu1);
       std::vector<double> o(size_t(s.Dv), 0.0);
       for (int64_t d = 0; d < s.Dv; ++d)
         for (int64_t f = 0; f < s.D; ++f)
@@ -397,11 +379,7 @@ TEST(LinearReferenceTest, MomentumReducesToCausalAndFollowsTheRecurrence) {
   plain["causal"] = true;
   Json mom = plain;
   mom["weight"] = Json::parse(R"({"kind": "momentum", "beta": 0.0, "gamma": 1.0})");
-  Result<ReferenceOutput> a = computeReference(linearKernel(plain), args);
-  Result<ReferenceOutput> b = computeReference(linearKernel(mom), args);
-  ASSERT_TRUE(a.ok() && b.ok()) << a.message() << b.message();
-  expectSame(b->ref64, a->ref64);
-  expectSame(b->baseline, a->baseline, 1e-6);
+  expectSameReference(plain, mom, args);
 
   mom["weight"] = Json::parse(R"({"kind": "momentum", "beta": 0.6, "gamma": 0.7})");
   Result<ReferenceOutput> r = computeReference(linearKernel(mom), args);
@@ -411,8 +389,8 @@ TEST(LinearReferenceTest, MomentumReducesToCausalAndFollowsTheRecurrence) {
   expectRows(r->ref64, s, [&](int64_t bb, int64_t h, int64_t i) {
     std::vector<double> P(size_t(s.D * s.Dv), 0.0), S = P, z(size_t(s.D), 0.0);
     for (int64_t j = 0; j <= i; ++j) {
-      std::vector<double> fk = pointwise(row(kt, bb, 0, j), elu1);
-      std::vector<double> vj = row(v, bb, 0, j);
+      std::vector<double> fk = pointwise(row(kt, {bb, 0, j}), elu1);
+      std::vector<double> vj = row(v, {bb, 0, j});
       for (int64_t f = 0; f < s.D; ++f) {
         z[size_t(f)] += fk[size_t(f)];
         for (int64_t d = 0; d < s.Dv; ++d) {
@@ -422,7 +400,7 @@ TEST(LinearReferenceTest, MomentumReducesToCausalAndFollowsTheRecurrence) {
         }
       }
     }
-    std::vector<double> fq = pointwise(row(q, bb, h, i), elu1);
+    std::vector<double> fq = pointwise(row(q, {bb, h, i}), elu1);
     std::vector<double> o(size_t(s.Dv), 0.0);
     for (int64_t d = 0; d < s.Dv; ++d) {
       for (int64_t f = 0; f < s.D; ++f)
@@ -466,20 +444,14 @@ TEST(LinearReferenceTest, CosformerExpansion) {
   };
   expectRows(r->ref64, s, [&](int64_t bb, int64_t h, int64_t i) {
     int64_t g = h / (s.H / s.G);
-    std::vector<double> num(size_t(s.Dv), 0.0);
-    double den = 0;
-    std::vector<double> fq = pointwise(row(q, bb, h, i), relu);
-    for (int64_t j = 0; j < s.M; ++j) {
-      double kap = dotv(fq, pointwise(row(kt, bb, g, j), relu)) *
-                   std::cos(th(i) - th(j));
-      std::vector<double> vj = row(v, bb, g, j);
-      for (int64_t d = 0; d < s.Dv; ++d)
-        num[size_t(d)] += kap * vj[size_t(d)];
-      den += kap;
-    }
-    for (double &x : num)
-      x /= std::max(den, 1e-6);
-    return num;
+    std::vector<double> fq = pointwise(row(q, {bb, h, i}), relu);
+    return weightedRow(
+        v, bb, g, s.M,
+        [&](int64_t j) {
+          return dotv(fq, pointwise(row(kt, {bb, g, j}), relu)) *
+                 std::cos(th(i) - th(j));
+        },
+        /*clamp=*/true);
   });
   // F = D * E for the FLOP count: 2 B H (N + M) F (Dv + 1).
   AttentionShape shape{1, 2, 2, 5, 7, 4, 3};
@@ -538,22 +510,12 @@ TEST(LinearReferenceTest, FavorPlusMatchesDirectComputation) {
   expectRows(r->ref64, s, [&](int64_t b, int64_t h, int64_t i) {
     std::vector<std::vector<double>> keys;
     for (int64_t j = 0; j < s.M; ++j)
-      keys.push_back(row(kt, b, 0, j));
+      keys.push_back(row(kt, {b, 0, j}));
     std::vector<std::vector<double>> fk = favorFeatures(keys, omega, m);
-    std::vector<double> fq = favorFeatures({row(q, b, h, i)}, omega, m)[0];
+    std::vector<double> fq = favorFeatures({row(q, {b, h, i})}, omega, m)[0];
     int64_t len = b == 0 ? 4 : s.M; // 9 is clamped to M.
-    std::vector<double> num(size_t(s.Dv), 0.0);
-    double den = 0;
-    for (int64_t j = 0; j < len; ++j) {
-      double kap = dotv(fq, fk[size_t(j)]);
-      std::vector<double> vj = row(v, b, 0, j);
-      for (int64_t d = 0; d < s.Dv; ++d)
-        num[size_t(d)] += kap * vj[size_t(d)];
-      den += kap;
-    }
-    for (double &x : num)
-      x /= den + 1e-6;
-    return num;
+    return weightedRow(v, b, 0, len,
+                       [&](int64_t j) { return dotv(fq, fk[size_t(j)]); });
   });
   AttentionShape shape{2, 2, 1, 4, 6, 5, 2};
   EXPECT_DOUBLE_EQ(attentionFlops(k, shape), 2.0 * 2 * 2 * 10 * 12 * 3);
@@ -578,11 +540,7 @@ TEST(LinearReferenceTest, RpeWeights) {
     plain["causal"] = causal;
     Json rpe = plain;
     rpe["weight"] = Json::parse(R"({"kind": "rpe", "bias": "bias"})");
-    Result<ReferenceOutput> a = computeReference(linearKernel(plain), args);
-    Result<ReferenceOutput> b = computeReference(linearKernel(rpe), args);
-    ASSERT_TRUE(a.ok() && b.ok()) << a.message() << b.message();
-    expectSame(b->ref64, a->ref64);
-    expectSame(b->baseline, a->baseline, 1e-6);
+    expectSameReference(plain, rpe, args);
   }
 
   // bias [H, 3] (W = 1): offsets beyond ±1 share the edge weights.
@@ -597,21 +555,12 @@ TEST(LinearReferenceTest, RpeWeights) {
   expectBaselineClose(*r);
   const Tensor &q = args.at("q"), &kt = args.at("k"), &v = args.at("v");
   expectRows(r->ref64, s, [&](int64_t b, int64_t h, int64_t i) {
-    std::vector<double> fq = pointwise(row(q, b, h, i), relu);
-    std::vector<double> num(size_t(s.Dv), 0.0);
-    double den = 0;
-    for (int64_t j = 0; j <= i; ++j) {
+    std::vector<double> fq = pointwise(row(q, {b, h, i}), relu);
+    return weightedRow(v, b, 0, i + 1, [&](int64_t j) {
       int64_t off = std::clamp<int64_t>(j - i, -1, 1) + 1;
       double w = std::exp(double(float(bias[size_t(h * 3 + off)])));
-      double kap = w * dotv(fq, pointwise(row(kt, b, 0, j), relu));
-      std::vector<double> vj = row(v, b, 0, j);
-      for (int64_t d = 0; d < s.Dv; ++d)
-        num[size_t(d)] += kap * vj[size_t(d)];
-      den += kap;
-    }
-    for (double &x : num)
-      x /= den + 1e-6;
-    return num;
+      return w * dotv(fq, pointwise(row(kt, {b, 0, j}), relu));
+    });
   });
 }
 
@@ -619,24 +568,8 @@ TEST(LinearReferenceTest, SampledRowsMatchTheFullReference) {
   const Shape s{1, 2, 1, 10, 10, 3, 2};
   Json ref = linearRef();
   ref["causal"] = true;
-  KernelSpec k = linearKernel(ref);
-  TensorMap args = makeInputs(s);
-  Result<ReferenceOutput> full = computeReference(k, args);
-  Result<ReferenceOutput> some = computeReference(k, args, /*maxRows=*/3);
-  ASSERT_TRUE(full.ok() && some.ok()) << full.message() << some.message();
-  std::vector<char> expected{1, 0, 0, 0, 1, 0, 0, 0, 1, 1};
-  EXPECT_EQ(some->rowsEvaluated, expected);
-  for (int64_t h = 0; h < 2; ++h)
-    for (int64_t i : {0, 4, 8, 9})
-      for (int64_t d = 0; d < 2; ++d) {
-        std::vector<int64_t> at = {0, h, i, d};
-        EXPECT_EQ(some->ref64.getDouble(some->ref64.flatIndex(at)),
-                  full->ref64.getDouble(full->ref64.flatIndex(at)));
-      }
-  // The check passes a kernel equal to the reference on the sampled rows.
-  Result<CheckResult> c = checkAgainstReference(full->ref64, *some);
-  ASSERT_TRUE(c.ok()) << c.message();
-  EXPECT_TRUE(c->pass);
+  expectSampledRowsMatch(linearKernel(ref), makeInputs(s), s.H, s.Dv,
+                         /*compareBaseline=*/false);
 }
 
 TEST(LinearReferenceTest, EvaluationErrors) {
@@ -645,26 +578,23 @@ TEST(LinearReferenceTest, EvaluationErrors) {
   Json ref = linearRef();
   ref["weight"] = Json::parse(R"({"kind": "rpe", "bias": "bias"})");
   KernelSpec k = linearKernel(ref); // R symbolic: checked at evaluation.
-  Result<ReferenceOutput> r = computeReference(k, args);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: the rpe bias argument 'bias' is missing");
+  expectReferenceError(k, args,
+                       "reference: the rpe bias argument 'bias' is missing");
   args.emplace("bias", makeTensor(DType::F32, {2, 4}, std::vector<double>(8)));
-  r = computeReference(k, args);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: the rpe bias 'bias' is f32[2, 4] but "
-                         "expected [H = 2, R] with R = 2W + 1 odd");
+  expectReferenceError(k, args,
+                       "reference: the rpe bias 'bias' is f32[2, 4] but "
+                       "expected [H = 2, R] with R = 2W + 1 odd");
   args["bias"] = makeTensor(DType::F32, {3, 3}, std::vector<double>(9));
-  r = computeReference(k, args);
+  Result<ReferenceOutput> r = computeReference(k, args);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("expected [H = 2, R]"), std::string::npos)
       << r.message();
 
   ref = linearRef();
   ref["feature"]["pointwise"] = "(gt x 0.0)";
-  r = computeReference(linearKernel(ref), args);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference.feature.pointwise: (gt x 0.0) gives a "
-                         "boolean, expected a number");
+  expectReferenceError(linearKernel(ref), args,
+                       "reference.feature.pointwise: (gt x 0.0) gives a "
+                       "boolean, expected a number");
   ref = linearRef();
   ref["expand"] = Json::array({"(div 1 (sub i 1))"});
   r = computeReference(linearKernel(ref), args);

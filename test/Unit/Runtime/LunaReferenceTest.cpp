@@ -8,12 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Check.h"
-#include "runtime/Reference.h"
-
-#include "TestUtil.h"
-
-#include <nlohmann/json.hpp>
+#include "ReferenceTestUtil.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,7 +16,6 @@
 
 using namespace attn::rt;
 using namespace attn::rt::test;
-using Json = nlohmann::ordered_json;
 
 namespace {
 
@@ -54,20 +48,13 @@ Json lunaManifest(const Json &ref, const Json &dims = Json::object(),
       {"name": "Pi", "role": "input", "dtype": "i32", "shape": ["H", "L", "D"]},
       {"name": "out", "role": "output", "dtype": "f32", "shape": ["B", "H", "N", "Dv"]}
     ]}]})J");
-  Json &k = m["kernels"][0];
-  for (auto it = dims.begin(); it != dims.end(); ++it)
-    k["dims"][it.key()] = it.value();
   if (!memoryShape.is_null())
-    k["args"][4]["shape"] = memoryShape;
-  k["reference"] = ref;
-  return m;
+    m["kernels"][0]["args"][4]["shape"] = memoryShape;
+  return withReference(std::move(m), ref, dims);
 }
 
 KernelSpec lunaKernel(const Json &ref, const Json &dims = Json::object()) {
-  Result<Manifest> m =
-      parseManifest(lunaManifest(ref, dims).dump(), "luna.json");
-  EXPECT_TRUE(m.ok()) << m.message();
-  return m.ok() ? m->kernels[0] : KernelSpec();
+  return parseKernel(lunaManifest(ref, dims), "luna.json");
 }
 
 /// Expects the manifest with `ref` to be rejected with a message containing
@@ -75,26 +62,13 @@ KernelSpec lunaKernel(const Json &ref, const Json &dims = Json::object()) {
 void expectManifestError(const Json &ref, const std::string &needle,
                          const Json &dims = Json::object(),
                          const Json &memoryShape = nullptr) {
-  Result<Manifest> m =
-      parseManifest(lunaManifest(ref, dims, memoryShape).dump(), "luna.json");
-  ASSERT_FALSE(m.ok()) << "expected an error containing: " << needle;
-  EXPECT_NE(m.message().find(needle), std::string::npos) << m.message();
+  expectManifestRejected(lunaManifest(ref, dims, memoryShape), "luna.json",
+                         needle);
 }
 
 struct Shape {
   int64_t B, H, G, N, M, D, p;
 };
-
-double pseudo(int64_t seed, int64_t n) {
-  return std::sin(double(seed * 7919 + n) * 0.6180339887) * 1.3;
-}
-
-Tensor filled(std::vector<int64_t> shape, int64_t seed, double factor = 1) {
-  Tensor t = Tensor::create(DType::F32, shape).take();
-  for (int64_t n = 0; n < t.numElements(); ++n)
-    t.setDouble(n, factor * pseudo(seed, n));
-  return t;
-}
 
 TensorMap makeInputs(const Shape &s, double memoryFactor = 1) {
   TensorMap args;
@@ -106,25 +80,6 @@ TensorMap makeInputs(const Shape &s, double memoryFactor = 1) {
 }
 
 using Vec = std::vector<double>;
-
-/// The last-dim row [idx..., :] of a tensor.
-Vec row(const Tensor &t, std::vector<int64_t> idx) {
-  int64_t d = t.shape().back();
-  Vec out(static_cast<size_t>(d));
-  idx.push_back(0);
-  for (int64_t e = 0; e < d; ++e) {
-    idx.back() = e;
-    out[size_t(e)] = t.getDouble(t.flatIndex(idx));
-  }
-  return out;
-}
-
-double dotv(const Vec &a, const Vec &b) {
-  double s = 0;
-  for (size_t n = 0; n < a.size(); ++n)
-    s += a[n] * b[n];
-  return s;
-}
 
 /// softmax(x), max subtracted.
 Vec softmax(Vec x) {
@@ -226,18 +181,6 @@ void expectRows(const Tensor &got, const Shape &s,
               << "b " << b << " h " << h << " i " << i << " d " << d;
         }
       }
-}
-
-/// The float32 baseline is close to (but not a copy of) the reference, and
-/// everything is finite.
-void expectBaselineClose(const ReferenceOutput &r, double tol = 1e-4) {
-  EXPECT_EQ(r.baseline.dtype(), DType::F32);
-  for (int64_t n = 0; n < r.ref64.numElements(); ++n) {
-    ASSERT_TRUE(std::isfinite(r.ref64.getDouble(n))) << "element " << n;
-    EXPECT_NEAR(r.baseline.getDouble(n), r.ref64.getDouble(n),
-                tol * (1 + std::fabs(r.ref64.getDouble(n))))
-        << "element " << n;
-  }
 }
 
 TEST(LunaReferenceTest, ManifestFields) {
@@ -519,24 +462,8 @@ TEST(LunaReferenceTest, SampledRowsMatchTheFullReference) {
     Json ref = lunaRef();
     ref["rows"] = 2;
     ref["causal"] = causal;
-    KernelSpec k = lunaKernel(ref);
-    Result<ReferenceOutput> full = computeReference(k, args);
-    Result<ReferenceOutput> some = computeReference(k, args, /*maxRows=*/3);
-    ASSERT_TRUE(full.ok() && some.ok()) << full.message() << some.message();
-    std::vector<char> expected{1, 0, 0, 0, 1, 0, 0, 0, 1, 1};
-    EXPECT_EQ(some->rowsEvaluated, expected);
-    for (int64_t h = 0; h < 2; ++h)
-      for (int64_t i : {0, 4, 8, 9})
-        for (int64_t d = 0; d < 3; ++d) {
-          std::vector<int64_t> at = {0, h, i, d};
-          EXPECT_EQ(some->ref64.getDouble(some->ref64.flatIndex(at)),
-                    full->ref64.getDouble(full->ref64.flatIndex(at)));
-          EXPECT_EQ(some->baseline.getDouble(some->baseline.flatIndex(at)),
-                    full->baseline.getDouble(full->baseline.flatIndex(at)));
-        }
-    Result<CheckResult> c = checkAgainstReference(full->ref64, *some);
-    ASSERT_TRUE(c.ok()) << c.message();
-    EXPECT_TRUE(c->pass);
+    expectSampledRowsMatch(lunaKernel(ref), args, s.H, s.D,
+                           /*compareBaseline=*/true);
   }
 }
 
@@ -567,18 +494,16 @@ TEST(LunaReferenceTest, EvaluationErrors) {
   KernelSpec k = lunaKernel(lunaRef());
   TensorMap noMemory = makeInputs(s);
   noMemory.erase("P");
-  Result<ReferenceOutput> r = computeReference(k, noMemory);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: the memory argument 'P' is missing");
+  expectReferenceError(k, noMemory,
+                       "reference: the memory argument 'P' is missing");
 
   TensorMap bad = makeInputs(s);
   bad["P"] = filled({2, 4, 3}, 4); // 4 rows, the reference says 3.
-  r = computeReference(k, bad);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: the memory 'P' is f32[2, 4, 3] but "
-                         "expected [H, rows, D] = [2, 3, 3]");
+  expectReferenceError(k, bad,
+                       "reference: the memory 'P' is f32[2, 4, 3] but "
+                       "expected [H, rows, D] = [2, 3, 3]");
   bad["P"] = filled({3, 3, 3}, 4);
-  r = computeReference(k, bad);
+  Result<ReferenceOutput> r = computeReference(k, bad);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("expected [H, rows, D] = [2, 3, 3]"),
             std::string::npos)
@@ -587,32 +512,28 @@ TEST(LunaReferenceTest, EvaluationErrors) {
   bad = makeInputs(s);
   bad["v"] = filled({1, 1, 4, 2}, 3);
   bad.emplace("out", Tensor::create(DType::F32, {1, 2, 4, 2}).take());
-  r = computeReference(k, bad);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: luna needs Dv == D (the packed sequence "
-                         "is both keys and values), but v has Dv = 2 and q "
-                         "D = 3");
+  expectReferenceError(k, bad,
+                       "reference: luna needs Dv == D (the packed sequence "
+                       "is both keys and values), but v has Dv = 2 and q "
+                       "D = 3");
 
   Json causal = lunaRef();
   causal["causal"] = true;
   bad = makeInputs(s);
   bad["k"] = filled({1, 1, 5, 3}, 2);
   bad["v"] = filled({1, 1, 5, 3}, 3);
-  r = computeReference(lunaKernel(causal), bad);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(), "reference: causal luna needs N == M, but q has "
-                         "N = 4 and k M = 5");
+  expectReferenceError(lunaKernel(causal), bad,
+                       "reference: causal luna needs N == M, but q has "
+                       "N = 4 and k M = 5");
   // Not causal: cross attention is fine.
   r = computeReference(k, bad);
   EXPECT_TRUE(r.ok()) << r.message();
 
   Json ref = lunaRef();
   ref["scale"] = "(gt (dim D) 1)";
-  r = computeReference(lunaKernel(ref), args);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.message(),
-            "reference.scale: (gt (dim D) 1) gives a boolean, expected a "
-            "number");
+  expectReferenceError(lunaKernel(ref), args,
+                       "reference.scale: (gt (dim D) 1) gives a boolean, "
+                       "expected a number");
   ref["scale"] = "(div 1.0 (float (sub (dim D) 3)))";
   r = computeReference(lunaKernel(ref), args);
   ASSERT_FALSE(r.ok());
