@@ -423,17 +423,8 @@ void Sema::checkVariant(VariantInfo &info) {
   if (info.scale && allDefaults) {
     ConstScope scope{"the scale of " + what, &decl, &values};
     std::optional<ConstValue> v = evalConst(*info.scale->value, scope);
-    info.badScale = !v || v->kind == ScalarKind::Bool ||
-                    !(v->asDouble() > 0) || !std::isfinite(v->asDouble());
-    if (v) {
-      if (v->kind == ScalarKind::Bool)
-        emitError(info.scale->value->getLoc())
-            << "the scale of " << what << " must be a number, got a boolean";
-      else if (!(v->asDouble() > 0.0) || !std::isfinite(v->asDouble()))
-        emitError(info.scale->value->getLoc())
-            << "the scale of " << what << " must be positive and finite, got "
-            << formatNumber(v->asDouble());
-    }
+    info.badScale =
+        !v || !checkScaleValue(*v, info.scale->value->getLoc(), what);
   }
 }
 
@@ -588,6 +579,21 @@ void Sema::checkExpandItem(VariantInfo &info, const VariantItemAST &item) {
   info.expand = &item;
 }
 
+/// The tensor parameter of the variant of `info` that `expr` names (the last
+/// parameter of that name), if any.
+static std::optional<unsigned> findTensorParam(const VariantInfo &info,
+                                               const ExprAST &expr) {
+  auto *name = dyn_cast<NameExprAST>(&expr);
+  std::optional<unsigned> param;
+  if (name)
+    for (auto [i, p] : llvm::enumerate(info.decl->params))
+      if (p.name == name->getName())
+        param = i;
+  if (!param || info.paramTypes[*param].form != ConstValue::Form::Tensor)
+    return std::nullopt;
+  return param;
+}
+
 /// weight = momentum(beta[, gamma]) | rpe(P)
 void Sema::checkWeightItem(VariantInfo &info, const VariantItemAST &item) {
   const VariantDeclAST &decl = *info.decl;
@@ -611,15 +617,7 @@ void Sema::checkWeightItem(VariantInfo &info, const VariantItemAST &item) {
     info.weight = &item;
     return;
   }
-  auto *name = args.size() == 1 && !named
-                   ? dyn_cast<NameExprAST>(args[0].value.get())
-                   : nullptr;
-  std::optional<unsigned> param;
-  if (name)
-    for (auto [i, p] : llvm::enumerate(decl.params))
-      if (p.name == name->getName())
-        param = i;
-  if (!param || info.paramTypes[*param].form != ConstValue::Form::Tensor) {
+  if (args.size() != 1 || named || !findTensorParam(info, *args[0].value)) {
     emitError(args.size() == 1 ? args[0].value->getLoc() : call->getLoc())
         << "rpe takes a tensor parameter of variant '" << decl.name
         << "' (declared as 'bias: tensor'), as in rpe(bias)";
@@ -648,13 +646,8 @@ void Sema::checkPackItem(VariantInfo &info, const VariantItemAST &item) {
     info.bad = true;
     return;
   }
-  auto *name = dyn_cast<NameExprAST>(args[0].value.get());
-  std::optional<unsigned> param;
-  if (name)
-    for (auto [i, p] : llvm::enumerate(decl.params))
-      if (p.name == name->getName())
-        param = i;
-  if (!param || info.paramTypes[*param].form != ConstValue::Form::Tensor) {
+  std::optional<unsigned> param = findTensorParam(info, *args[0].value);
+  if (!param) {
     emitError(args[0].value->getLoc())
         << "luna takes a tensor parameter of variant '" << decl.name
         << "' (declared as 'memory: tensor') as the memory, as in "
@@ -830,9 +823,17 @@ bool Sema::resolveLinear(const VariantInfo &info,
     });
     return readsGiven ? useLoc : e.getLoc();
   };
-  auto eval = [&](const ExprAST &e,
-                  const std::string &context) -> std::optional<ConstValue> {
-    return evalConst(e, ConstScope{context + " of " + what, &decl, &values});
+  // Evaluates `e` (`context` names it in messages) and checks the value
+  // with `valid`; reports `message` and the value where(e) otherwise.
+  auto eval = [&](const ExprAST &e, const std::string &context, auto valid,
+                  const std::string &message) -> std::optional<ConstValue> {
+    std::optional<ConstValue> v =
+        evalConst(e, ConstScope{context + " of " + what, &decl, &values});
+    if (v && !valid(*v)) {
+      emitOnce(where(e), message + v->str());
+      return std::nullopt;
+    }
+    return v;
   };
 
   out.normalize = info.normalizer;
@@ -840,16 +841,15 @@ bool Sema::resolveLinear(const VariantInfo &info,
     out.eps = 1e-6;
     if (auto *call = dyn_cast<CallExprAST>(info.normalize->value.get())) {
       const ArgAST &arg = call->getArgs()[0];
-      std::optional<ConstValue> v = eval(*arg.value, "the " + arg.name);
+      std::optional<ConstValue> v = eval(
+          *arg.value, "the " + arg.name,
+          [](const ConstValue &c) {
+            return c.kind != ScalarKind::Bool && c.asDouble() > 0.0 &&
+                   std::isfinite(c.asDouble());
+          },
+          arg.name + " of normalize = sum must be a positive number, got ");
       if (!v)
         return false;
-      if (v->kind == ScalarKind::Bool || !(v->asDouble() > 0.0) ||
-          !std::isfinite(v->asDouble())) {
-        emitOnce(where(*arg.value),
-                 arg.name + " of normalize = sum must be a positive number, "
-                            "got " + v->str());
-        return false;
-      }
       out.eps = v->asDouble();
       out.clamp = arg.name == "clamp";
     }
@@ -871,24 +871,24 @@ bool Sema::resolveLinear(const VariantInfo &info,
       }
     } else {
       const auto &args = cast<CallExprAST>(value).getArgs();
-      std::optional<ConstValue> m = eval(*args[0].value, "the features");
+      std::optional<ConstValue> m = eval(
+          *args[0].value, "the features",
+          [](const ConstValue &c) {
+            return c.kind == ScalarKind::Int && c.intValue > 0;
+          },
+          "features must be a positive integer, got ");
       if (!m)
         return false;
-      if (m->kind != ScalarKind::Int || m->intValue <= 0) {
-        emitOnce(where(*args[0].value),
-                 "features must be a positive integer, got " + m->str());
-        return false;
-      }
       ConstValue seed = ConstValue::getInt(0);
       if (args.size() == 2) {
-        std::optional<ConstValue> s = eval(*args[1].value, "the seed");
+        std::optional<ConstValue> s = eval(
+            *args[1].value, "the seed",
+            [](const ConstValue &c) {
+              return c.kind == ScalarKind::Int && c.intValue >= 0;
+            },
+            "seed must be a non-negative integer, got ");
         if (!s)
           return false;
-        if (s->kind != ScalarKind::Int || s->intValue < 0) {
-          emitOnce(where(*args[1].value),
-                   "seed must be a non-negative integer, got " + s->str());
-          return false;
-        }
         seed = *s;
       }
       out.feature = LinearUse::Feature::Favor;
@@ -901,27 +901,25 @@ bool Sema::resolveLinear(const VariantInfo &info,
     const auto &call = cast<CallExprAST>(*item->value);
     const auto &args = call.getArgs();
     if (call.getCallee() == "momentum") {
-      std::optional<ConstValue> beta = eval(*args[0].value, "beta");
+      std::optional<ConstValue> beta = eval(
+          *args[0].value, "beta",
+          [](const ConstValue &c) {
+            return c.kind != ScalarKind::Bool && c.asDouble() >= 0.0 &&
+                   c.asDouble() < 1.0;
+          },
+          "beta of the momentum weight must satisfy 0 <= beta < 1, got ");
       if (!beta)
         return false;
-      if (beta->kind == ScalarKind::Bool ||
-          !(beta->asDouble() >= 0.0 && beta->asDouble() < 1.0)) {
-        emitOnce(where(*args[0].value),
-                 "beta of the momentum weight must satisfy 0 <= beta < 1, "
-                 "got " + beta->str());
-        return false;
-      }
       ConstValue gamma = ConstValue::getFloat(1.0);
       if (args.size() == 2) {
-        std::optional<ConstValue> g = eval(*args[1].value, "gamma");
+        std::optional<ConstValue> g = eval(
+            *args[1].value, "gamma",
+            [](const ConstValue &c) {
+              return c.kind != ScalarKind::Bool && std::isfinite(c.asDouble());
+            },
+            "gamma of the momentum weight must be a finite number, got ");
         if (!g)
           return false;
-        if (g->kind == ScalarKind::Bool || !std::isfinite(g->asDouble())) {
-          emitOnce(where(*args[1].value),
-                   "gamma of the momentum weight must be a finite number, "
-                   "got " + g->str());
-          return false;
-        }
         gamma = *g;
       }
       out.weight = LinearUse::Weight::Momentum;
@@ -947,15 +945,15 @@ bool Sema::resolveLinear(const VariantInfo &info,
     // parameters.
     const ExprAST &rowsExpr =
         *cast<CallExprAST>(*item->value).getArgs()[1].value;
-    std::optional<ConstValue> rows = eval(rowsExpr, "the pack");
+    std::optional<ConstValue> rows = eval(
+        rowsExpr, "the pack",
+        [](const ConstValue &c) {
+          return c.form == ConstValue::Form::Scalar &&
+                 c.kind == ScalarKind::Int && c.intValue > 0;
+        },
+        "pack must be a positive integer, got ");
     if (!rows)
       return false;
-    if (rows->form != ConstValue::Form::Scalar ||
-        rows->kind != ScalarKind::Int || rows->intValue <= 0) {
-      emitOnce(where(rowsExpr),
-               "pack must be a positive integer, got " + rows->str());
-      return false;
-    }
     unsigned operand = 0;
     for (unsigned i = 0; i < info.packMemory; ++i)
       if (info.paramTypes[i].form == ConstValue::Form::Tensor)
@@ -1164,49 +1162,22 @@ void Sema::checkKernel(const KernelDeclAST &kernel) {
   kernels.push_back(std::move(info));
 }
 
-bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
-  const KernelDeclAST &kernel = *info.decl;
-  AttentionInfo &attention = info.attention;
-  attention.loc = call.getLoc();
-
-  // Finds the kernel parameter an argument names.
-  auto paramIndex = [&](const ArgAST &arg,
-                        llvm::StringRef role) -> std::optional<unsigned> {
-    auto *name = dyn_cast<NameExprAST>(arg.value.get());
-    if (!name) {
-      emitError(arg.value->getLoc())
-          << "the " << role << " argument of attention must name a parameter "
-          << "of kernel '" << kernel.name << "'";
-      return std::nullopt;
-    }
-    for (auto [i, param] : llvm::enumerate(kernel.params))
-      if (param.name == name->getName())
-        return i;
-    emitError(arg.value->getLoc())
-        << "unknown name '" << name->getName() << "': the " << role
-        << " argument of attention must name a parameter of kernel '"
-        << kernel.name << "'";
-    return std::nullopt;
-  };
-
-  static const char *const kPositional[] = {"query (q)", "key (k)",
-                                            "value (v)"};
-  std::vector<const ArgAST *> positional;
-  const ArgAST *variantArg = nullptr;
-  const ArgAST *causalArg = nullptr;
-  const ArgAST *scaleArg = nullptr;
+bool Sema::splitBuiltinArgs(const CallExprAST &call, const BuiltinArgs &spec,
+                            std::vector<const ArgAST *> &positional,
+                            llvm::function_ref<bool(const ArgAST &)> checkNamed,
+                            bool &ok) {
   llvm::StringMap<const ArgAST *> named;
-  bool ok = true;
   for (const ArgAST &arg : call.getArgs()) {
     if (arg.name.empty()) {
       if (!named.empty()) {
         emitError(arg.loc) << "positional argument after named arguments in "
-                           << "attention; q, k and v come first";
+                           << spec.callee << "; " << spec.positionalNames
+                           << " come first";
         return false;
       }
-      if (positional.size() == 3) {
-        emitError(arg.loc) << "attention takes 3 positional arguments (q, k, "
-                           << "v), got more";
+      if (positional.size() == spec.maxPositional) {
+        emitError(arg.loc) << spec.callee << " takes " << spec.positionalLimit
+                           << ", got more";
         return false;
       }
       positional.push_back(&arg);
@@ -1214,69 +1185,151 @@ bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
     }
     auto [it, inserted] = named.try_emplace(arg.name, &arg);
     if (!inserted) {
-      auto diag = emitError(arg.loc) << "argument '" << arg.name
-                                     << "' of attention is given twice";
-      attachNote(diag, it->second->loc, "first given here");
+      emitGivenTwice(arg.loc, arg.name, spec.callee, it->second->loc);
       ok = false;
       continue;
     }
+    if (!checkNamed(arg))
+      ok = false;
+  }
+  return true;
+}
+
+void Sema::emitGivenTwice(const Location &loc, llvm::StringRef name,
+                          llvm::StringRef callee, const Location &first) {
+  auto diag = emitError(loc)
+              << "argument '" << name << "' of " << callee << " is given twice";
+  attachNote(diag, first, "first given here");
+}
+
+std::optional<unsigned> Sema::findKernelParam(const ArgAST &arg,
+                                              const KernelDeclAST &kernel,
+                                              llvm::StringRef callee,
+                                              llvm::StringRef role) {
+  auto *name = dyn_cast<NameExprAST>(arg.value.get());
+  if (!name) {
+    emitError(arg.value->getLoc())
+        << "the " << role << " argument of " << callee
+        << " must name a parameter of kernel '" << kernel.name << "'";
+    return std::nullopt;
+  }
+  for (auto [i, param] : llvm::enumerate(kernel.params))
+    if (param.name == name->getName())
+      return i;
+  emitError(arg.value->getLoc())
+      << "unknown name '" << name->getName() << "': the " << role
+      << " argument of " << callee << " must name a parameter of kernel '"
+      << kernel.name << "'";
+  return std::nullopt;
+}
+
+bool Sema::checkScaleValue(const ConstValue &v, const Location &loc,
+                           llvm::StringRef what) {
+  if (v.kind == ScalarKind::Bool) {
+    emitError(loc) << "the scale of " << what
+                   << " must be a number, got a boolean";
+    return false;
+  }
+  if (!(v.asDouble() > 0.0) || !std::isfinite(v.asDouble())) {
+    emitError(loc) << "the scale of " << what
+                   << " must be positive and finite, got "
+                   << formatNumber(v.asDouble());
+    return false;
+  }
+  return true;
+}
+
+bool Sema::checkResultType(const KernelInfo &info, const ResolvedType &expected,
+                           llvm::StringRef callee, llvm::StringRef layout,
+                           llvm::ArrayRef<const char *> dimNames,
+                           llvm::ArrayRef<llvm::StringRef> sources) {
+  const ResolvedType &r = info.resultType;
+  const TensorTypeAST &written = info.decl->resultType;
+  if (r.dims.size() != expected.dims.size() || r.dtype != expected.dtype) {
+    emitError(written.loc) << "the result type " << printType(r)
+                           << " does not match the " << callee << " result "
+                           << printType(expected) << " " << layout;
+    return false;
+  }
+  for (unsigned i = 0; i < expected.dims.size(); ++i) {
+    if (!sameDim(r.dims[i], expected.dims[i])) {
+      emitError(written.dims[i].loc)
+          << "the result type " << printType(r) << " does not match the "
+          << callee << " result " << printType(expected) << ": dim " << i
+          << " (" << dimNames[i] << ") is " << printDim(r.dims[i]) << " but '"
+          << sources[i] << "' gives " << printDim(expected.dims[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Sema::checkAttention(const CallExprAST &call, KernelInfo &info) {
+  const KernelDeclAST &kernel = *info.decl;
+  AttentionInfo &attention = info.attention;
+  attention.loc = call.getLoc();
+
+  static const char *const kPositional[] = {"query (q)", "key (k)",
+                                            "value (v)"};
+  std::vector<const ArgAST *> positional;
+  const ArgAST *variantArg = nullptr;
+  const ArgAST *causalArg = nullptr;
+  const ArgAST *scaleArg = nullptr;
+  auto checkNamed = [&](const ArgAST &arg) {
     if (arg.name == "variant") {
       variantArg = &arg;
-    } else if (arg.name == "causal") {
+      return true;
+    }
+    if (arg.name == "causal") {
       auto *value = dyn_cast<BoolExprAST>(arg.value.get());
       if (!value) {
-        emitError(arg.value->getLoc())
-            << "causal must be true or false";
-        ok = false;
-        continue;
+        emitError(arg.value->getLoc()) << "causal must be true or false";
+        return false;
       }
       attention.causal = value->getValue();
       causalArg = &arg;
-    } else if (arg.name == "kv_lengths") {
-      std::optional<unsigned> index = paramIndex(arg, "kv_lengths");
-      if (!index) {
-        ok = false;
-        continue;
-      }
+      return true;
+    }
+    if (arg.name == "kv_lengths") {
+      std::optional<unsigned> index =
+          findKernelParam(arg, kernel, "attention", "kv_lengths");
+      if (!index)
+        return false;
       attention.kvLengths = *index;
-    } else if (arg.name == "scale") {
+      return true;
+    }
+    if (arg.name == "scale") {
       ConstScope scope{"the scale of attention"};
       std::optional<ConstValue> v = evalConst(*arg.value, scope);
-      if (!v) {
-        ok = false;
-        continue;
-      }
-      if (v->kind == ScalarKind::Bool) {
-        emitError(arg.value->getLoc())
-            << "the scale of attention must be a number, got a boolean";
-        ok = false;
-        continue;
-      }
-      if (!(v->asDouble() > 0.0) || !std::isfinite(v->asDouble())) {
-        emitError(arg.value->getLoc())
-            << "the scale of attention must be positive and finite, got "
-            << formatNumber(v->asDouble());
-        ok = false;
-        continue;
-      }
+      if (!v || !checkScaleValue(*v, arg.value->getLoc(), "attention"))
+        return false;
       attention.scale = v->asDouble();
       scaleArg = &arg;
-    } else {
-      emitError(arg.loc) << "unknown argument '" << arg.name
-                         << "' of attention; expected variant, causal, "
-                         << "kv_lengths or scale";
-      ok = false;
+      return true;
     }
-  }
+    emitError(arg.loc) << "unknown argument '" << arg.name
+                       << "' of attention; expected variant, causal, "
+                       << "kv_lengths or scale";
+    return false;
+  };
+  bool ok = true;
+  if (!splitBuiltinArgs(
+          call,
+          {"attention", 3, "q, k and v", "3 positional arguments (q, k, v)"},
+          positional, checkNamed, ok))
+    return false;
   if (positional.size() < 3) {
     emitError(call.getLoc())
         << "attention is missing its " << kPositional[positional.size()]
         << " argument; expected attention(q, k, v, ...)";
     return false;
   }
-  std::optional<unsigned> q = paramIndex(*positional[0], "query");
-  std::optional<unsigned> k = paramIndex(*positional[1], "key");
-  std::optional<unsigned> v = paramIndex(*positional[2], "value");
+  std::optional<unsigned> q =
+      findKernelParam(*positional[0], kernel, "attention", "query");
+  std::optional<unsigned> k =
+      findKernelParam(*positional[1], kernel, "attention", "key");
+  std::optional<unsigned> v =
+      findKernelParam(*positional[2], kernel, "attention", "value");
   if (!ok || !q || !k || !v)
     return false;
   attention.query = *q;
@@ -1442,31 +1495,12 @@ bool Sema::checkShapes(const CallExprAST &call, KernelInfo &info,
   }
 
   // The result: [B, H, N, Dv] with the query's element type.
-  const ResolvedType &r = info.resultType;
-  const Location &rLoc = kernel.resultType.loc;
   ResolvedType expectedType{q.dtype, {q.dims[0], q.dims[1], q.dims[2],
                                       v.dims[3]}};
-  if (r.dims.size() != 4 || r.dtype != q.dtype) {
-    emitError(rLoc) << "the result type " << printType(r)
-                    << " does not match the attention result "
-                    << printType(expectedType) << " ([B, H, N, Dv])";
-    return false;
-  }
   static const char *const kResultDims[] = {"batch", "query heads",
                                             "query length", "value head dim"};
-  for (unsigned i = 0; i < 4; ++i) {
-    if (!sameDim(r.dims[i], expectedType.dims[i])) {
-      emitError(kernel.resultType.dims[i].loc)
-          << "the result type " << printType(r)
-          << " does not match the attention result "
-          << printType(expectedType) << ": dim " << i << " ("
-          << kResultDims[i] << ") is " << printDim(r.dims[i]) << " but '"
-          << (i == 3 ? vName : qName) << "' gives "
-          << printDim(expectedType.dims[i]);
-      return false;
-    }
-  }
-  return true;
+  return checkResultType(info, expectedType, "attention", "([B, H, N, Dv])",
+                         kResultDims, {qName, qName, qName, vName});
 }
 
 //===----------------------------------------------------------------------===//
@@ -1487,57 +1521,39 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
   std::vector<const ArgAST *> positional;
   const ArgAST *omegaArg = nullptr;
   const ArgAST *compatArg = nullptr;
-  llvm::StringMap<const ArgAST *> named;
-  bool ok = true;
-  for (const ArgAST &arg : call.getArgs()) {
-    if (arg.name.empty()) {
-      if (!named.empty()) {
-        emitError(arg.loc) << "positional argument after named arguments in "
-                           << "ema; x, delta, alpha, beta, gamma and omega "
-                           << "come first";
-        return false;
-      }
-      if (positional.size() == 6) {
-        emitError(arg.loc) << "ema takes at most 6 positional arguments (x, "
-                           << "delta, alpha, beta, gamma, omega), got more";
-        return false;
-      }
-      positional.push_back(&arg);
-      continue;
-    }
-    auto [it, inserted] = named.try_emplace(arg.name, &arg);
-    if (!inserted) {
-      auto diag = emitError(arg.loc) << "argument '" << arg.name
-                                     << "' of ema is given twice";
-      attachNote(diag, it->second->loc, "first given here");
-      ok = false;
-      continue;
-    }
+  auto checkNamed = [&](const ArgAST &arg) {
     if (arg.name == "omega") {
       omegaArg = &arg;
-    } else if (arg.name == "compat") {
+      return true;
+    }
+    if (arg.name == "compat") {
       auto *value = dyn_cast<NameExprAST>(arg.value.get());
       if (!value) {
         emitError(arg.value->getLoc())
             << "compat of ema must be paper or code";
-        ok = false;
-        continue;
+        return false;
       }
       if (value->getName() != "paper" && value->getName() != "code") {
         emitError(arg.value->getLoc())
             << "unknown compat '" << value->getName()
             << "' of ema; expected paper or code";
-        ok = false;
-        continue;
+        return false;
       }
       ema.compat = value->getName().str();
       compatArg = &arg;
-    } else {
-      emitError(arg.loc) << "unknown argument '" << arg.name
-                         << "' of ema; expected omega or compat";
-      ok = false;
+      return true;
     }
-  }
+    emitError(arg.loc) << "unknown argument '" << arg.name
+                       << "' of ema; expected omega or compat";
+    return false;
+  };
+  bool ok = true;
+  if (!splitBuiltinArgs(call,
+                        {"ema", 6, "x, delta, alpha, beta, gamma and omega",
+                         "at most 6 positional arguments (x, delta, alpha, "
+                         "beta, gamma, omega)"},
+                        positional, checkNamed, ok))
+    return false;
   if (positional.size() < 5) {
     emitError(call.getLoc())
         << "ema is missing its " << kRoles[positional.size()]
@@ -1546,9 +1562,7 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
   }
   if (positional.size() == 6) {
     if (omegaArg) {
-      auto diag = emitError(omegaArg->loc)
-                  << "argument 'omega' of ema is given twice";
-      attachNote(diag, positional[5]->loc, "first given here");
+      emitGivenTwice(omegaArg->loc, "omega", "ema", positional[5]->loc);
       return false;
     }
     omegaArg = positional[5];
@@ -1557,30 +1571,13 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
     return false;
 
   // Each tensor argument names a kernel parameter.
-  auto paramIndex = [&](const ArgAST &arg,
-                        llvm::StringRef role) -> std::optional<unsigned> {
-    auto *name = dyn_cast<NameExprAST>(arg.value.get());
-    if (!name) {
-      emitError(arg.value->getLoc())
-          << "the " << role << " argument of ema must name a parameter of "
-          << "kernel '" << kernel.name << "'";
-      return std::nullopt;
-    }
-    for (auto [i, param] : llvm::enumerate(kernel.params))
-      if (param.name == name->getName())
-        return i;
-    emitError(arg.value->getLoc())
-        << "unknown name '" << name->getName() << "': the " << role
-        << " argument of ema must name a parameter of kernel '" << kernel.name
-        << "'";
-    return std::nullopt;
-  };
   std::vector<std::optional<unsigned>> indices;
   for (unsigned i = 0; i < 5; ++i)
-    indices.push_back(paramIndex(*positional[i], i == 0 ? "input" : kRoles[i]));
+    indices.push_back(findKernelParam(*positional[i], kernel, "ema",
+                                      i == 0 ? "input" : kRoles[i]));
   std::optional<unsigned> omega;
   if (omegaArg) {
-    omega = paramIndex(*omegaArg, "omega");
+    omega = findKernelParam(*omegaArg, kernel, "ema", "omega");
     ok &= omega.has_value();
   }
   for (const std::optional<unsigned> &index : indices)
@@ -1612,6 +1609,17 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
     return false;
   }
   const ResolvedDim &channels = x.dims[2];
+  // Reports a tensor whose channel count `dim` is not the input's.
+  auto sameChannels = [&](const Location &loc, llvm::StringRef role,
+                          llvm::StringRef name, const ResolvedDim &dim) {
+    if (sameDim(dim, channels))
+      return true;
+    emitError(loc) << "channel mismatch: the " << role << " '" << name
+                   << "' of ema has " << printDim(dim)
+                   << " channels but the input '" << xName << "' has "
+                   << printDim(channels);
+    return false;
+  };
   const ResolvedType &delta = info.paramTypes[ema.delta];
   llvm::StringRef deltaName = kernel.params[ema.delta].name;
   for (unsigned i = 1; i < 5; ++i) {
@@ -1625,11 +1633,7 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
       ok = false;
       continue;
     }
-    if (!sameDim(t.dims[0], channels)) {
-      emitError(argLoc) << "channel mismatch: the " << kRoles[i] << " '"
-                        << name << "' of ema has " << printDim(t.dims[0])
-                        << " channels but the input '" << xName << "' has "
-                        << printDim(channels);
+    if (!sameChannels(argLoc, kRoles[i], name, t.dims[0])) {
       ok = false;
       continue;
     }
@@ -1651,11 +1655,7 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
                         << "tensor [C] (one weight per channel), got "
                         << printType(t);
       ok = false;
-    } else if (!sameDim(t.dims[0], channels)) {
-      emitError(argLoc) << "channel mismatch: the omega '" << name
-                        << "' of ema has " << printDim(t.dims[0])
-                        << " channels but the input '" << xName << "' has "
-                        << printDim(channels);
+    } else if (!sameChannels(argLoc, "omega", name, t.dims[0])) {
       ok = false;
     }
   }
@@ -1663,25 +1663,11 @@ bool Sema::checkEma(const CallExprAST &call, KernelInfo &info) {
     return false;
 
   // The result has x's type.
-  const ResolvedType &r = info.resultType;
-  if (r.dims.size() != 3 || r.dtype != x.dtype) {
-    emitError(kernel.resultType.loc)
-        << "the result type " << printType(r) << " does not match the ema "
-        << "result " << printType(x) << " (the type of the input '" << xName
-        << "')";
-    return false;
-  }
   static const char *const kResultDims[] = {"batch", "length", "channels"};
-  for (unsigned i = 0; i < 3; ++i) {
-    if (!sameDim(r.dims[i], x.dims[i])) {
-      emitError(kernel.resultType.dims[i].loc)
-          << "the result type " << printType(r) << " does not match the ema "
-          << "result " << printType(x) << ": dim " << i << " ("
-          << kResultDims[i] << ") is " << printDim(r.dims[i]) << " but '"
-          << xName << "' gives " << printDim(x.dims[i]);
-      return false;
-    }
-  }
+  if (!checkResultType(info, x, "ema",
+                       "(the type of the input '" + xName.str() + "')",
+                       kResultDims, {xName, xName, xName}))
+    return false;
   info.ema = std::move(ema);
   return true;
 }

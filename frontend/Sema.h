@@ -16,6 +16,7 @@
 #include "frontend/Lexer.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/LogicalResult.h"
@@ -337,6 +338,49 @@ private:
   std::optional<ResolvedType> resolveType(const TensorTypeAST &type,
                                           llvm::StringRef what);
   bool checkAttention(const CallExprAST &call, KernelInfo &info);
+  /// How a built-in call (`attention`, `ema`) takes its arguments.
+  struct BuiltinArgs {
+    /// The callee: "attention".
+    llvm::StringRef callee;
+    /// The most positional arguments, which come before the named ones.
+    unsigned maxPositional;
+    /// The positional arguments for messages: "q, k and v".
+    llvm::StringRef positionalNames;
+    /// What the call takes for messages: "3 positional arguments (q, k, v)".
+    llvm::StringRef positionalLimit;
+  };
+  /// Splits the arguments of the built-in call `call` into `positional` and
+  /// named ones, each name given once; hands each named one, in order, to
+  /// `checkNamed`, which returns false once it has reported an error.
+  /// Returns false when the positional arguments are malformed (reported;
+  /// the call cannot be checked further); clears `ok` when a named argument
+  /// is repeated or rejected.
+  bool splitBuiltinArgs(const CallExprAST &call, const BuiltinArgs &spec,
+                        std::vector<const ArgAST *> &positional,
+                        llvm::function_ref<bool(const ArgAST &)> checkNamed,
+                        bool &ok);
+  /// Reports the argument `name` of `callee`, given again at `loc`, with a
+  /// note at `first`.
+  void emitGivenTwice(const Location &loc, llvm::StringRef name,
+                      llvm::StringRef callee, const Location &first);
+  /// The parameter of `kernel` that `arg`, the `role` argument of the
+  /// built-in call `callee`, names; reports an error when it names none.
+  std::optional<unsigned> findKernelParam(const ArgAST &arg,
+                                          const KernelDeclAST &kernel,
+                                          llvm::StringRef callee,
+                                          llvm::StringRef role);
+  /// Checks `v`, the scale of `what` ("attention", "variant 'x'") written
+  /// at `loc`: a positive finite number.  Reports an error otherwise.
+  bool checkScaleValue(const ConstValue &v, const Location &loc,
+                       llvm::StringRef what);
+  /// Checks the result type of the kernel of `info` against `expected`, the
+  /// result of its `callee` call.  `layout` ends the message of a rank or
+  /// element type mismatch; dim i is named `dimNames[i]` in messages and
+  /// given by the parameter `sources[i]`.
+  bool checkResultType(const KernelInfo &info, const ResolvedType &expected,
+                       llvm::StringRef callee, llvm::StringRef layout,
+                       llvm::ArrayRef<const char *> dimNames,
+                       llvm::ArrayRef<llvm::StringRef> sources);
   bool checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
                        const KernelInfo &kernel);
   /// Checks `ema(x, delta, alpha, beta, gamma [, omega] [, compat = ...])`

@@ -130,33 +130,18 @@ std::string attn::frontend::featureMapNames() {
   return "identity, relu, elu1, softplus or exp";
 }
 
+/// The name of each role, in the order of Role.
+static const char *const kRoleNames[] = {"B", "H", "N", "M", "D", "G"};
+
 std::optional<Role> attn::frontend::roleByName(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<Role>>(name)
-      .Case("B", Role::B)
-      .Case("H", Role::H)
-      .Case("N", Role::N)
-      .Case("M", Role::M)
-      .Case("D", Role::D)
-      .Case("G", Role::G)
-      .Default(std::nullopt);
+  for (auto [i, roleName] : llvm::enumerate(kRoleNames))
+    if (name == roleName)
+      return static_cast<Role>(i);
+  return std::nullopt;
 }
 
 llvm::StringRef attn::frontend::spell(Role role) {
-  switch (role) {
-  case Role::B:
-    return "B";
-  case Role::H:
-    return "H";
-  case Role::N:
-    return "N";
-  case Role::M:
-    return "M";
-  case Role::D:
-    return "D";
-  case Role::G:
-    return "G";
-  }
-  return "?";
+  return kRoleNames[static_cast<unsigned>(role)];
 }
 
 double ConstValue::asDouble() const {
