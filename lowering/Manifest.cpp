@@ -43,6 +43,23 @@ static std::string formatDouble(double v) {
   return buf;
 }
 
+/// The `reference` of an attention kernel (kinds attention, linear and
+/// luna): `fields`, the fields of `kind`, with the kind and the fields all
+/// three share (the q, k, v, out and kv_lengths arguments and causal).
+template <typename ArgNameFn>
+static json::Object
+attentionReference(llvm::StringRef kind, const AttentionKernelDesc &k,
+                   ArgNameFn &&argName, json::Object fields) {
+  fields["kind"] = kind;
+  fields["query"] = argName(k.query);
+  fields["key"] = argName(k.key);
+  fields["value"] = argName(k.value);
+  fields["out"] = argName(k.out);
+  fields["kv_lengths"] = argName(k.kvLengths);
+  fields["causal"] = k.isCausal();
+  return fields;
+}
+
 /// The `reference` of a linear-family kernel (docs/LinearFamily.md §4).
 template <typename ArgNameFn>
 static json::Object linearReference(const AttentionKernelDesc &k,
@@ -62,19 +79,13 @@ static json::Object linearReference(const AttentionKernelDesc &k,
                                  : json::Value(nullptr)},
       {"random_features", k.randomFeatures},
       {"seed", k.featureSeed}};
-  return json::Object{{"kind", "linear"},
-                      {"query", argName(k.query)},
-                      {"key", argName(k.key)},
-                      {"value", argName(k.value)},
-                      {"out", argName(k.out)},
-                      {"kv_lengths", argName(k.kvLengths)},
-                      {"causal", k.isCausal()},
-                      {"feature", std::move(feature)},
-                      {"expand", std::move(expand)},
-                      {"weight", std::move(weight)},
-                      {"normalize", k.normalize},
-                      {"eps", k.eps},
-                      {"clamp", k.clampDenominator}};
+  return attentionReference("linear", k, argName,
+                            json::Object{{"feature", std::move(feature)},
+                                         {"expand", std::move(expand)},
+                                         {"weight", std::move(weight)},
+                                         {"normalize", k.normalize},
+                                         {"eps", k.eps},
+                                         {"clamp", k.clampDenominator}});
 }
 
 std::string attn::renderManifest(
@@ -110,20 +121,15 @@ std::string attn::renderManifest(
         return nullptr;
       return k.args[index].name;
     };
-    json::Object reference{{"kind", "attention"},
-                           {"query", argName(k.query)},
-                           {"key", argName(k.key)},
-                           {"value", argName(k.value)},
-                           {"out", argName(k.out)},
-                           {"kv_lengths", argName(k.kvLengths)},
-                           {"causal", k.isCausal()},
-                           {"normalize", k.normalize},
-                           {"scale", formatDouble(k.scale)},
-                           {"score_mods", std::move(mods)},
-                           {"masks", std::move(masks)},
-                           {"key_lower", std::move(lower)},
-                           {"key_upper", std::move(upper)},
-                           {"key_bounds_exact", bounds.exact}};
+    json::Object reference =
+        attentionReference("attention", k, argName,
+                           json::Object{{"normalize", k.normalize},
+                                        {"scale", formatDouble(k.scale)},
+                                        {"score_mods", std::move(mods)},
+                                        {"masks", std::move(masks)},
+                                        {"key_lower", std::move(lower)},
+                                        {"key_upper", std::move(upper)},
+                                        {"key_bounds_exact", bounds.exact}});
     if (k.isLinear())
       reference = linearReference(k, argName);
     if (k.isEma())
@@ -137,16 +143,11 @@ std::string attn::renderManifest(
                                {"out", argName(k.out)},
                                {"compat", k.emaCompat}};
     if (k.isLuna())
-      reference = json::Object{{"kind", "luna"},
-                               {"query", argName(k.query)},
-                               {"key", argName(k.key)},
-                               {"value", argName(k.value)},
-                               {"out", argName(k.out)},
-                               {"kv_lengths", argName(k.kvLengths)},
-                               {"memory", argName(k.lunaMemory)},
-                               {"rows", k.lunaRows},
-                               {"scale", formatDouble(k.scale)},
-                               {"causal", k.isCausal()}};
+      reference =
+          attentionReference("luna", k, argName,
+                             json::Object{{"memory", argName(k.lunaMemory)},
+                                          {"rows", k.lunaRows},
+                                          {"scale", formatDouble(k.scale)}});
     list.push_back(json::Object{{"name", k.name},
                                 {"entry", k.name},
                                 {"form", k.form},
