@@ -27,6 +27,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "bench/AttncKernels.h"
+#include "bench/OpenBlasCore.h"
 #include "bench/baselines/BaselineCheck.h"
 #include "bench/baselines/UnfusedAttention.h"
 
@@ -709,32 +710,10 @@ bool parseOptions(int argc, char **argv, Options &o) {
   return true;
 }
 
-// OpenBLAS kernel choice.  On this project's Zen 4 / Zen 5 machines the
-// AVX-512 kernels ("Cooperlake", what OpenBLAS 0.3.21 detects there) run sgemm
-// about twice as fast as the AVX2 "Haswell" ones on Zen 5 (2048^3, 2 threads:
-// ~510 vs ~270 GFLOP/s), and the sandbox environment may pin
-// OPENBLAS_CORETYPE=Haswell.  A peer must be measured at its best, so by
-// default (--openblas-core auto) an AVX-512 F/BW/DQ/VL CPU gets "Cooperlake"
-// (with AVX512-BF16) or "SkylakeX", overriding the environment; the header
-// line prints what was used.  --openblas-core env keeps the environment's
-// value, --openblas-core NAME forces NAME.  Returns nullptr: leave it alone.
-const char *openblasCoreToForce(const std::string &choice) {
-  if (choice == "env")
-    return nullptr;
-  if (choice != "auto")
-    return choice.c_str();
-  __builtin_cpu_init();
-  if (!(__builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl")))
-    return nullptr;
-  return __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
-}
-
-// Sets the wait policy, the OpenBLAS kernel choice and the thread counts in
-// the environment and re-executes the program, so that libgomp and OpenBLAS
-// see them at load time.
+// Sets the wait policy, the OpenBLAS kernel choice (openblasCoreToForce in
+// bench/OpenBlasCore.h; the header line prints what was used) and the thread
+// counts in the environment and re-executes the program, so that libgomp and
+// OpenBLAS see them at load time.
 void maybeReexec(const Options &o, char **argv) {
   if (!o.reexec || std::getenv("ATTNC_BENCH_REEXEC"))
     return;

@@ -19,12 +19,14 @@
 //
 // OpenBLAS reads OPENBLAS_CORETYPE (the sandbox pins "Haswell", which halves
 // its sgemm on AVX-512 machines) and OPENBLAS_NUM_THREADS when it loads, so,
-// as attn-bench does (bench/BenchBaselines.cpp), the program forces the
-// AVX-512 core type ("Cooperlake" with AVX512-BF16, else "SkylakeX") and the
-// thread counts in the environment and re-executes itself once
+// as attn-bench does (both through bench/OpenBlasCore.h), the program forces
+// the AVX-512 core type ("Cooperlake" with AVX512-BF16, else "SkylakeX") and
+// the thread counts in the environment and re-executes itself once
 // (--openblas-core env keeps the environment's value; NAME forces NAME).
 //
 //===----------------------------------------------------------------------===//
+
+#include "bench/OpenBlasCore.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -54,24 +56,10 @@ double now() {
       .count();
 }
 
-const char *openblasCoreToForce(const std::string &choice) {
-  if (choice == "env")
-    return nullptr;
-  if (choice != "auto")
-    return choice.c_str();
-  __builtin_cpu_init();
-  if (!(__builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl")))
-    return nullptr;
-  return __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
-}
-
 void maybeReexec(const Options &o, char **argv) {
   if (std::getenv("ATTNC_MEMBW_REEXEC"))
     return;
-  const char *core = openblasCoreToForce(o.openblasCore);
+  const char *core = attnc::bench::openblasCoreToForce(o.openblasCore);
   const char *envCore = std::getenv("OPENBLAS_CORETYPE");
   std::string t = std::to_string(o.threads);
   if (core && !(envCore && std::strcmp(envCore, core) == 0)) {
