@@ -443,13 +443,19 @@ void LinearPipeline::scheduleChunkedScan() {
   for (Func *fn : {&stA, &stB}) {
     if (fn == &stB && !decayed)
       continue;
-    // Each (e, f) scan is independent: chunks innermost, parallel over
-    // features.
-    fn->compute_root().vectorize(e, vw, TailStrategy::GuardWithIf)
-        .parallel(f);
+    // Each (e, f) scan is independent: chunks innermost, one task per
+    // (feature, g, b).
+    Var fgb("fgb"), tgb("tgb");
+    fn->compute_root()
+        .fuse(t, g, tgb)
+        .fuse(tgb, b, tgb)
+        .parallel(tgb)
+        .vectorize(e, vw, TailStrategy::GuardWithIf);
     fn->update().reorder(e, rt.x, f, g, b)
-        .vectorize(e, vw, TailStrategy::GuardWithIf)
-        .parallel(f);
+        .fuse(f, g, fgb)
+        .fuse(fgb, b, fgb)
+        .parallel(fgb)
+        .vectorize(e, vw, TailStrategy::GuardWithIf);
   }
   stZ.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
   stZ.update().reorder(f, rt.x).vectorize(f, vw, TailStrategy::GuardWithIf);
