@@ -164,10 +164,16 @@ double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
   if (kernel.reference && kernel.reference->isLuna())
     return 4.0 * double(s.B) * double(s.H) * double(kernel.reference->rows) *
            double(s.N + s.M) * double(s.D);
-  if (kernel.reference && kernel.reference->isLinear())
-    return 2.0 * double(s.B) * double(s.H) * double(s.N + s.M) *
-           double(linearFeatureWidth(*kernel.reference, s.D)) *
-           double(s.Dv + 1);
+  if (kernel.reference && kernel.reference->isLinear()) {
+    double flops = 2.0 * double(s.B) * double(s.H) * double(s.N + s.M) *
+                   double(linearFeatureWidth(*kernel.reference, s.D)) *
+                   double(s.Dv + 1);
+    // FAVOR+ also projects every query and key row on the m x D matrix.
+    if (kernel.reference->feature.isRandom())
+      flops += 2.0 * double(s.B) * double(s.H) * double(s.N + s.M) *
+               double(kernel.reference->feature.randomFeatures) * double(s.D);
+    return flops;
+  }
   double flops =
       4.0 * double(s.B) * double(s.H) * double(s.N) * double(s.M) * double(s.D);
   if (kernel.reference && kernel.reference->causal)

@@ -102,8 +102,10 @@ int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim);
 /// FLOPs of the kernel as conventionally counted: 4*B*H*N*M*D, halved when
 /// the reference says causal.  For kind "linear": 2*B*H*(N+M)*F*(Dv+1), the
 /// associative form's state build (keys) plus readout (queries) with
-/// F = linearFeatureWidth(); causal or not (the prefix form does the same
-/// work), and independent of the quadratic form the reference evaluates.
+/// F = linearFeatureWidth(), plus 2*B*H*(N+M)*m*D for FAVOR+'s projections;
+/// causal or not (the chunked form executes about twice that: its
+/// intra-chunk quadratic part is not counted), and independent of the
+/// quadratic form the reference evaluates.
 /// For kind "luna": 4*B*H*p*(N+M)*D, causal or not: per (b, h), packing
 /// costs 2*p*M*D for the memory-key scores (or π) and 2*p*M*D for the
 /// weighted value sums (or the prefix-state updates), unpacking 2*p*N*D for
