@@ -33,12 +33,13 @@ args = ap.parse_args()
 ns = [int(x) for x in args.ns.split(",") if x]
 ref_n, big_n = args.ref_n, args.big_n
 
-# Ceilings: "copy: X GB/s", "triad: X GB/s", "sgemm: X GFLOP/s".
+# Ceilings: "copy: X GB/s", "triad: X GB/s", "sgemm: X GFLOP/s"; with
+# several measurements (start and end of the run) the best of each.
 ceil = {}
 for line in open(args.membw):
     m = re.match(r"^(copy|triad|sgemm): ([0-9.]+) ", line)
     if m:
-        ceil[m.group(1)] = float(m.group(2))
+        ceil[m.group(1)] = max(ceil.get(m.group(1), 0.0), float(m.group(2)))
 bw = max(ceil.get("copy", 0.0), ceil.get("triad", 0.0))
 sgemm = ceil.get("sgemm", 0.0)
 
@@ -47,12 +48,34 @@ order = []
 for line in open(args.raw):
     if not line.strip() or line.startswith("#"):
         continue
-    row, variant, causal, form, n, ms, gf, nbytes = line.rstrip("\n").split("\t")
+    row, variant, causal, form, n, ms, gf, nbytes = line.rstrip("\n").split("\t")[:8]
     key = (row, causal)
     if key not in rows:
-        rows[key] = {"variant": variant, "form": form, "data": {}}
+        rows[key] = {"variant": variant, "form": form, "samples": {}}
         order.append(key)
-    rows[key]["data"][int(n)] = (float(ms), float(gf), float(nbytes))
+    rows[key]["samples"].setdefault(int(n), []).append(
+        (float(ms), float(gf), float(nbytes)))
+
+
+def median(xs):
+    xs = sorted(xs)
+    h = len(xs) // 2
+    return xs[h] if len(xs) % 2 else 0.5 * (xs[h - 1] + xs[h])
+
+
+# Median over rounds; GFLOP/s = the kernel's FLOPs (gflops * ms, the same
+# every round) over the median time.
+for r in rows.values():
+    r["data"], r["rounds"] = {}, {}
+    for n, samples in r["samples"].items():
+        good = [s for s in samples if not math.isnan(s[0]) and s[0] > 0]
+        if not good:
+            r["data"][n] = (float("nan"), 0.0, samples[0][2])
+            continue
+        ms = median([s[0] for s in good])
+        flops = max(s[0] * s[1] for s in good)
+        r["data"][n] = (ms, flops / ms, good[0][2])
+        r["rounds"][n] = len(good)
 # The efficient forms first (in the order measured), softmax last.
 order.sort(key=lambda k: rows[k]["variant"].startswith("softmax"))
 
@@ -80,6 +103,9 @@ def rates(key, n):
     ps, pb = pct(gf, sgemm), pct(gbs, bw)
     bound = "compute" if (ps or 0) >= (pb or 0) else "memory"
     return gf, ps, gbs, pb, bound
+
+
+max_rounds = max([c for r in rows.values() for c in r["rounds"].values()] or [1])
 
 
 def limit(form):
@@ -135,10 +161,15 @@ def fmt_line(cells):
                              for i, (c, w) in enumerate(zip(cells, widths))) + " |"
 
 
-out.append("# ceilings, same run (attn-membw, 2 threads, best of 5): sgemm 2048^3 "
+out.append("# ceilings, same run (attn-membw, 2 threads, best of 5, the better of "
+           "its runs at the start and the end): sgemm 2048^3 "
            "%.1f GFLOP/s; STREAM copy %.1f GB/s, triad %.1f GB/s (bandwidth = "
            "the larger, %.1f GB/s)" % (sgemm, ceil.get("copy", 0), ceil.get("triad", 0), bw))
-out.append("# ms: attn-run --bench --threads 2 median; GFLOP/s: attn-run's count "
+out.append("# ms: attn-run --bench --threads 2 median, median over %d rounds for "
+           "the kernels that allow (%d of %d numbers), else one round" % (
+               max_rounds, sum(1 for r in rows.values() for c in r["rounds"].values() if c > 1),
+               sum(len(r["data"]) for r in rows.values())))
+out.append("# GFLOP/s: attn-run's count "
            "(softmax 4BHN^2D, half causal; linear family 2BH(N+M)F(Dv+1)); "
            "GB/s: 4(|q|+|k|+|v|+|out|) bytes per call / time, a lower bound")
 out.append("# 'faster than softmax at': smallest measured N where the kernel beats "
@@ -198,7 +229,7 @@ print("\n".join(out))
 
 with open(args.csv, "w", newline="") as fh:
     w = csv.writer(fh)
-    w.writerow(["variant", "causal", "form", "N", "ms", "gflops", "bytes", "gbs",
+    w.writerow(["variant", "causal", "form", "N", "rounds", "ms", "gflops", "bytes", "gbs",
                 "pct_sgemm", "pct_bw", "sgemm_gflops", "bw_gbs",
                 "ratio_big_ref", "faster_than_softmax_at"])
     for key in order:
@@ -208,7 +239,7 @@ with open(args.csv, "w", newline="") as fh:
             if not d:
                 continue
             rt = rates(key, n)
-            w.writerow([r["variant"], key[1], r["form"], n,
+            w.writerow([r["variant"], key[1], r["form"], n, r["rounds"].get(n, 0),
                         "%.4f" % d[0] if ok(d[0]) else "nan", "%.2f" % d[1],
                         "%d" % d[2], "%.3f" % rt[2] if rt else "nan",
                         "%.2f" % rt[1] if rt and rt[1] is not None else "nan",
