@@ -239,9 +239,12 @@ void LinearPipeline::scheduleAssociative() {
     kvBlock.update().unroll(eo);
   phiK.compute_at(kvBlock, blk).vectorize(f, vw, TailStrategy::GuardWithIf);
   zBlock.compute_root().vectorize(f, vw, TailStrategy::GuardWithIf);
+  Var zTile("z_tile");
   zBlock.update().reorder(f, rb.x, blk, g, b)
-      .vectorize(f, vw, TailStrategy::GuardWithIf)
-      .parallel(b);
+      .fuse(blk, g, zTile)
+      .fuse(zTile, b, zTile)
+      .parallel(zTile)
+      .vectorize(f, vw, TailStrategy::GuardWithIf);
   for (Func *sum : {&kv, &z}) {
     sum->compute_root().vectorize(sum == &kv ? e : f, vw,
                                   TailStrategy::GuardWithIf);
@@ -269,7 +272,11 @@ void LinearPipeline::scheduleAssociative() {
       .vectorize(e, vw, TailStrategy::GuardWithIf)
       .unroll(iii);
   phiQ.compute_at(out, tile).vectorize(f, vw, TailStrategy::GuardWithIf);
-  num.compute_at(out, iio).vectorize(e, vw, TailStrategy::GuardWithIf)
+  // The register block lives on the stack (its extent is at most
+  // query_unroll x Dv; without this, Halide allocates it on the heap for
+  // every block).
+  num.compute_at(out, iio).store_in(MemoryType::Stack)
+      .vectorize(e, vw, TailStrategy::GuardWithIf)
       .unroll(i);
   num.update()
       .split(e, eo, ei, vw, TailStrategy::GuardWithIf)
@@ -278,13 +285,15 @@ void LinearPipeline::scheduleAssociative() {
       .unroll(i);
   if (unrollE)
     num.update().unroll(eo);
-  den.compute_at(out, iio);
+  // The denominators of a tile's rows at once, rows in vector lanes.
+  den.compute_at(out, tile).vectorize(i, vw, TailStrategy::GuardWithIf);
+  den.update().reorder(i, rf.x).vectorize(i, vw, TailStrategy::GuardWithIf);
   note("out.split(i, io, ii, " + str(qt) + ").split(ii, iio, iii, " +
        str(qu) + ").parallel(io x h x b).vectorize(e, " + str(vw) +
        ").unroll(iii);");
   note("phi_q.compute_at(out, tile); num.compute_at(out, iio); "
        "num.update().reorder(e, i, rf).vectorize(e).unroll(i); "
-       "den.compute_at(out, iio);");
+       "den.compute_at(out, tile).vectorize(i);");
   scheduleRandomFeatures(out, tile);
 }
 
