@@ -170,7 +170,8 @@ out.append("# ms: attn-run --bench --threads 2 median, median over %d rounds for
                max_rounds, sum(1 for r in rows.values() for c in r["rounds"].values() if c > 1),
                sum(len(r["data"]) for r in rows.values())))
 out.append("# GFLOP/s: attn-run's count "
-           "(softmax 4BHN^2D, half causal; linear family 2BH(N+M)F(Dv+1)); "
+           "(softmax 4BHN^2D, half causal; linear family 2BH(N+M)F(Dv+1), FAVOR+ "
+           "adds its projections 2BH(N+M)mD); "
            "GB/s: 4(|q|+|k|+|v|+|out|) bytes per call / time, a lower bound")
 out.append("# 'faster than softmax at': smallest measured N where the kernel beats "
            "tuned softmax of the same causality")
