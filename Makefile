@@ -5,7 +5,8 @@
 #   make bench  the benchmark of docs/Performance.md (installs the peers);
 #               ends with bench-linear
 #   make bench-linear  the efficient-attention families (issue 4) against
-#               tuned softmax, sgemm and memory bandwidth (~10 min)
+#               tuned softmax, sgemm and memory bandwidth (~6 min;
+#               ~11 min with an empty tuning database)
 # Variables: BUILD (build directory), JOBS (parallel build jobs).
 
 BUILD ?= build
