@@ -82,7 +82,7 @@ struct AttentionKernelDesc {
   /// "paper" (out = y) or "code" (out = silu(y + omega * x)).
   std::string emaCompat = "paper";
 
-  bool isLinear() const { return normalize != "softmax" && !isEma(); }
+  bool isLinear() const { return normalize != "softmax"; }
   bool isLuna() const { return lunaMemory >= 0; }
   bool isEma() const { return emaInput >= 0; }
   /// Declared dims of the signature: name -> extent, -1 when symbolic.

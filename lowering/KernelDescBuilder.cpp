@@ -377,7 +377,6 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
         return kernel.emitOpError() << "the EMA's input and parameters must "
                                     << "be kernel arguments";
       desc.emaCompat = ema.getCompat().str();
-      desc.normalize = "none";
       desc.form = stringifyKernelForm(kernel.getForm()).str();
       return success();
     }

@@ -213,13 +213,7 @@ void AttentionPipeline::schedule() {
   auto str = [](int v) { return std::to_string(v); };
 
   // One task per (query tile, head, batch).
-  Var ioOut("io_out"), iiOut("ii_out");
-  out.split(i, ioOut, iiOut, qt, TailStrategy::GuardWithIf)
-      .reorder(dv, iiOut, ioOut, h, b)
-      .fuse(ioOut, h, tile)
-      .fuse(tile, b, tile)
-      .parallel(tile)
-      .vectorize(dv, vw, TailStrategy::GuardWithIf);
+  splitRowsIntoTasks(dv, i, h, b, tile, qt, vw);
   note("out.split(i, io_out, ii_out, " + str(qt) +
        ").reorder(dv, ii_out, io_out, h, b).fuse(io_out, h, tile)"
        ".fuse(tile, b, tile).parallel(tile).vectorize(dv, " + str(vw) + ");");
