@@ -28,6 +28,14 @@ namespace mlir::attn {
 constexpr llvm::StringLiteral kArgNameAttr = "attn.name";
 constexpr llvm::StringLiteral kArgDimsAttr = "attn.dims";
 constexpr llvm::StringLiteral kKernelAttr = "attn.kernel";
+/// On an architecture function (docs/Architectures.md): the unit marker, the
+/// configuration it was elaborated with (name -> label), and on each weight
+/// argument how attn-run fills it ({dist, a, b}).
+constexpr llvm::StringLiteral kArchAttr = "attn.arch";
+constexpr llvm::StringLiteral kArchConfigAttr = "attn.config";
+constexpr llvm::StringLiteral kArgInitAttr = "attn.init";
+/// On a function outlined by --attn-outline-blocks.
+constexpr llvm::StringLiteral kBlockKernelAttr = "attn.block_kernel";
 /// Discardable attribute on attn.mask ops made by --attn-decompose: which
 /// part of the attention produced the mask ("causal", "kv_lengths").
 constexpr llvm::StringLiteral kMaskOriginAttr = "origin";

@@ -93,4 +93,26 @@ def AttnAttachSchedulesPass : Pass<"attn-attach-schedules", "mlir::ModuleOp"> {
   ];
 }
 
+def AttnOutlineBlocksPass : Pass<"attn-outline-blocks", "mlir::ModuleOp"> {
+  let summary = "Group the block ops of architectures into fused block kernels";
+  let description = [{
+    In every `attn.arch` function, forms fusion groups around each anchor
+    (`attn.linear`, `attn.conv`, `attn.pool`): a norm or `merge_heads`
+    prologue feeding it (anchors sharing one normalized input, such as the
+    Q, K and V projections, join one group with several results) and the
+    chain of single-use activations, residual adds and `split_heads` that
+    follows.  Every other block op forms a group of its own; with
+    `fuse=false` every op does.  Each group becomes a function marked
+    `attn.block_kernel` (identical groups share one function) and is
+    replaced by a `func.call`, so the architecture becomes a program of
+    kernel calls (docs/Architectures.md §3).
+  }];
+  let options = [
+    Option<"fuse", "fuse", "bool", /*default=*/"true",
+           "Fuse prologues and epilogues into anchors (false: one kernel "
+           "per op)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // ATTN_DIALECT_PASSES_TD

@@ -128,6 +128,7 @@ private:
   void dump(const KernelDeclAST &decl);
   void dump(const VariantDeclAST &decl);
   void dump(const ArchDeclAST &decl);
+  void dump(const ArchStmtAST &stmt);
   void dump(const ExprAST &expr);
   void printType(const TensorTypeAST &type);
 
@@ -246,8 +247,51 @@ void ASTDumper::dump(const VariantDeclAST &decl) {
 }
 
 void ASTDumper::dump(const ArchDeclAST &decl) {
-  line() << "Arch " << decl.name << " (skipped)";
+  line() << "Arch " << decl.name;
   end(decl.loc);
+  Indent indent(depth);
+  for (const KernelParamAST &param : decl.params) {
+    line() << "Param " << param.name << ": ";
+    printType(param.type);
+    end(param.loc);
+  }
+  line() << "Result " << (decl.resultName.empty() ? "out" : decl.resultName)
+         << ": ";
+  printType(decl.resultType);
+  end(decl.resultType.loc);
+  for (const ArchStmtAST &stmt : decl.body)
+    dump(stmt);
+}
+
+void ASTDumper::dump(const ArchStmtAST &stmt) {
+  switch (stmt.kind) {
+  case ArchStmtAST::Kind::Choose: {
+    line() << "Choose " << stmt.name;
+    end(stmt.loc);
+    Indent indent(depth);
+    for (const ExprPtr &alt : stmt.alternatives)
+      dump(*alt);
+    return;
+  }
+  case ArchStmtAST::Kind::Repeat: {
+    line() << "Repeat";
+    end(stmt.loc);
+    Indent indent(depth);
+    dump(*stmt.value);
+    for (const ArchStmtAST &inner : stmt.body)
+      dump(inner);
+    return;
+  }
+  case ArchStmtAST::Kind::Assign:
+    line() << "Assign " << stmt.name;
+    break;
+  case ArchStmtAST::Kind::Return:
+    line() << "Return";
+    break;
+  }
+  end(stmt.loc);
+  Indent indent(depth);
+  dump(*stmt.value);
 }
 
 void ASTDumper::dump(const ExprAST &expr) {

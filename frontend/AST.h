@@ -318,10 +318,39 @@ struct VariantDeclAST {
   std::vector<VariantItemAST> items;
 };
 
-/// `arch name ... { ... }`: parsed only far enough to be skipped.
+/// A statement of an `arch` body.
+struct ArchStmtAST {
+  enum class Kind {
+    /// `choose NAME in { alt, ... }`: `name`, `alternatives`.
+    Choose,
+    /// `repeat COUNT { body }`: `value` is the count.
+    Repeat,
+    /// `NAME = expr`: `name`, `value`.
+    Assign,
+    /// `return expr`: `value`.
+    Return,
+  };
+  Kind kind = Kind::Assign;
+  Location loc;
+  std::string name;
+  Location nameLoc;
+  std::vector<ExprPtr> alternatives;
+  /// The source text of each alternative (whitespace removed): its label.
+  std::vector<std::string> labels;
+  ExprPtr value;
+  std::vector<ArchStmtAST> body;
+};
+
+/// `arch name(params) -> [name:] type { statements }`: a whole forward pass
+/// built from blocks (docs/Architectures.md).
 struct ArchDeclAST {
   Location loc;
   std::string name;
+  Location nameLoc;
+  std::vector<KernelParamAST> params;
+  std::string resultName;
+  TensorTypeAST resultType;
+  std::vector<ArchStmtAST> body;
 };
 
 /// A whole source file.  Declarations are kept per kind; `order` records

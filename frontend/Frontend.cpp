@@ -7,6 +7,8 @@
 
 #include "frontend/Frontend.h"
 
+#include "frontend/ArchGen.h"
+#include "frontend/Elaborate.h"
 #include "frontend/Lexer.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/Parser.h"
@@ -17,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Verifier.h"
 
 using namespace attn::frontend;
 
@@ -51,8 +54,33 @@ attn::frontend::generateMLIR(const ModuleAST &module,
   if (!prelude)
     return nullptr;
 
+  // Architectures are elaborated first: their attention cores become
+  // synthetic kernels that Sema checks with the user's.
+  std::map<std::string, int64_t> dims;
+  for (const DimDeclAST &decl : module.dims)
+    for (const DimDefAST &def : decl.defs)
+      if (def.value)
+        dims[def.name] = *def.value;
+  for (auto &[name, value] : options.dimOverrides)
+    dims[name] = value;
+  Elaboration elaboration;
+  if (!module.archs.empty() || !options.config.empty()) {
+    mlir::FailureOr<Elaboration> result =
+        elaborateArchs(context, module, *prelude, dims, options.config);
+    if (mlir::failed(result))
+      return nullptr;
+    elaboration = std::move(*result);
+  }
+
   Sema sema(context, options);
-  if (mlir::failed(sema.check(module, *prelude)))
+  if (mlir::failed(sema.check(module, *prelude, elaboration.kernels)))
     return nullptr;
-  return generateModule(context, sema);
+  mlir::OwningOpRef<mlir::ModuleOp> generated = generateModule(context, sema);
+  if (!generated)
+    return nullptr;
+  for (const ArchGraph &graph : elaboration.archs)
+    generateArch(*generated, graph);
+  if (mlir::failed(mlir::verify(*generated)))
+    return nullptr;
+  return generated;
 }

@@ -28,6 +28,9 @@ namespace attn::frontend {
 struct FrontendOptions {
   /// `--dim N=4096`: replaces the default of a declared dim (also a `?` one).
   std::map<std::string, int64_t> dimOverrides;
+  /// `--config`: the point of the architectures' choices
+  /// (docs/Architectures.md §1).
+  std::string config;
 };
 
 /// Parses the main buffer of `sourceMgr`.  Returns null after reporting

@@ -7,6 +7,7 @@
 #include "frontend/Parser.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace attn::frontend;
 
@@ -126,9 +127,7 @@ bool Parser::parseDimDecl(ModuleAST &module) {
   return true;
 }
 
-/// kernelDecl ::= 'kernel' IDENT '(' [ kernelParam { ',' kernelParam } ] ')'
-///                '->' [ IDENT ':' ] tensorType
-///                '{' 'return' expr '}'
+/// kernelDecl ::= 'kernel' IDENT signature '{' 'return' expr '}'
 bool Parser::parseKernelDecl(ModuleAST &module) {
   KernelDeclAST kernel;
   kernel.loc = tok().loc;
@@ -136,42 +135,9 @@ bool Parser::parseKernelDecl(ModuleAST &module) {
   if (!expectIdentifier(kernel.name, kernel.nameLoc, "a kernel name"))
     return false;
   std::string what = "kernel '" + kernel.name + "'";
-
-  Token open = tok();
-  if (!expect(TokenKind::lParen, "to start the parameters of " + what))
+  if (!parseSignature(kernel.params, kernel.resultName, kernel.resultType,
+                      what))
     return false;
-  if (tok().isNot(TokenKind::rParen)) {
-    do {
-      if (!parseKernelParam(kernel))
-        return false;
-    } while (tok().is(TokenKind::comma) && (consume(), true));
-  }
-  if (tok().isNot(TokenKind::rParen))
-    return emitExpectedClose("')'", "to close the parameters of " + what,
-                             open);
-  consume();
-
-  if (!expect(TokenKind::arrow, "and the result type of " + what))
-    return false;
-  if (tok().is(TokenKind::identifier)) {
-    // Either a result name (`out: f32[...]`) or the element type.
-    Token first = tok();
-    consume();
-    if (tok().is(TokenKind::colon)) {
-      kernel.resultName = first.spelling.str();
-      consume();
-      if (!parseTensorType(kernel.resultType, "the result of " + what))
-        return false;
-    } else {
-      // `first` was the element type.
-      kernel.resultType.loc = first.loc;
-      kernel.resultType.dtype = first.spelling.str();
-      if (!parseDimList(kernel.resultType, "the result of " + what))
-        return false;
-    }
-  } else {
-    return emitExpected("the result type", "of " + what);
-  }
 
   Token openBrace = tok();
   if (!expect(TokenKind::lBrace, "to start the body of " + what))
@@ -192,18 +158,56 @@ bool Parser::parseKernelDecl(ModuleAST &module) {
   return true;
 }
 
-/// kernelParam ::= IDENT ':' tensorType
-bool Parser::parseKernelParam(KernelDeclAST &kernel) {
+/// signature ::= '(' [ param { ',' param } ] ')' '->' [ IDENT ':' ] tensorType
+bool Parser::parseSignature(std::vector<KernelParamAST> &params,
+                            std::string &resultName,
+                            TensorTypeAST &resultType,
+                            const std::string &what) {
+  Token open = tok();
+  if (!expect(TokenKind::lParen, "to start the parameters of " + what))
+    return false;
+  if (tok().isNot(TokenKind::rParen)) {
+    do {
+      if (!parseKernelParam(params, what))
+        return false;
+    } while (tok().is(TokenKind::comma) && (consume(), true));
+  }
+  if (tok().isNot(TokenKind::rParen))
+    return emitExpectedClose("')'", "to close the parameters of " + what,
+                             open);
+  consume();
+
+  if (!expect(TokenKind::arrow, "and the result type of " + what))
+    return false;
+  if (tok().isNot(TokenKind::identifier))
+    return emitExpected("the result type", "of " + what);
+  // Either a result name (`out: f32[...]`) or the element type.
+  Token first = tok();
+  consume();
+  if (tok().is(TokenKind::colon)) {
+    resultName = first.spelling.str();
+    consume();
+    return parseTensorType(resultType, "the result of " + what);
+  }
+  // `first` was the element type.
+  resultType.loc = first.loc;
+  resultType.dtype = first.spelling.str();
+  return parseDimList(resultType, "the result of " + what);
+}
+
+/// param ::= IDENT ':' tensorType
+bool Parser::parseKernelParam(std::vector<KernelParamAST> &params,
+                              const std::string &what) {
   KernelParamAST param;
   if (!expectIdentifier(param.name, param.loc,
-                        "a parameter name in kernel '" + kernel.name + "'"))
+                        "a parameter name in " + what))
     return false;
   if (!expect(TokenKind::colon, "after the parameter name '" + param.name +
                                     "'"))
     return false;
   if (!parseTensorType(param.type, "parameter '" + param.name + "'"))
     return false;
-  kernel.params.push_back(std::move(param));
+  params.push_back(std::move(param));
   return true;
 }
 
@@ -389,38 +393,115 @@ bool Parser::parseVariantItem(VariantDeclAST &variant) {
   return true;
 }
 
-/// archDecl ::= 'arch' { any token but '{' } '{' { balanced tokens } '}'
-///
-/// Architectures are not supported yet: the body is skipped by matching
-/// braces and Sema reports the declaration.
+/// archDecl ::= 'arch' IDENT signature '{' { archStmt } '}'
 bool Parser::parseArchDecl(ModuleAST &module) {
   ArchDeclAST arch;
   arch.loc = tok().loc;
   consume(); // 'arch'
-  if (tok().is(TokenKind::identifier))
-    arch.name = tok().spelling.str();
-  while (tok().isNot(TokenKind::lBrace)) {
-    if (tok().is(TokenKind::eof))
-      return emitExpected("'{'", "to start the body of the architecture");
-    if (tok().is(TokenKind::error))
-      return false;
-    consume();
-  }
-  std::vector<Token> open;
-  do {
-    if (tok().is(TokenKind::lBrace))
-      open.push_back(tok());
-    else if (tok().is(TokenKind::rBrace))
-      open.pop_back();
-    else if (tok().is(TokenKind::eof))
-      return emitExpectedClose("'}'", "to close the body of the architecture",
-                               open.back());
-    else if (tok().is(TokenKind::error))
-      return false;
-    consume();
-  } while (!open.empty());
+  if (!expectIdentifier(arch.name, arch.nameLoc, "an architecture name"))
+    return false;
+  std::string what = "architecture '" + arch.name + "'";
+  if (!parseSignature(arch.params, arch.resultName, arch.resultType, what))
+    return false;
+  if (!parseArchBlock(arch.body, "the body of " + what))
+    return false;
   module.order.emplace_back(ModuleAST::DeclKind::Arch, module.archs.size());
   module.archs.push_back(std::move(arch));
+  return true;
+}
+
+/// archBlock ::= '{' { archStmt } '}'
+bool Parser::parseArchBlock(std::vector<ArchStmtAST> &body,
+                            const std::string &what) {
+  Token open = tok();
+  if (!expect(TokenKind::lBrace, "to start " + what))
+    return false;
+  while (tok().isNot(TokenKind::rBrace)) {
+    if (tok().is(TokenKind::eof))
+      return emitExpectedClose("'}'", "to close " + what, open);
+    if (!parseArchStmt(body))
+      return false;
+  }
+  consume();
+  return true;
+}
+
+/// archStmt ::= 'choose' IDENT 'in' '{' expr { ',' expr } '}'
+///            | 'repeat' expr archBlock
+///            | IDENT '=' expr
+///            | 'return' expr
+/// `choose`, `in` and `repeat` are contextual: they are keywords only at
+/// the start of an architecture statement.
+bool Parser::parseArchStmt(std::vector<ArchStmtAST> &body) {
+  ArchStmtAST stmt;
+  stmt.loc = tok().loc;
+  if (tok().is(TokenKind::kw_return)) {
+    consume();
+    stmt.kind = ArchStmtAST::Kind::Return;
+    stmt.value = parseExpr();
+    if (!stmt.value)
+      return false;
+    body.push_back(std::move(stmt));
+    return true;
+  }
+  if (tok().isNot(TokenKind::identifier))
+    return emitExpected("'choose', 'repeat', 'return' or an assignment",
+                        "in an architecture");
+  Token first = tok();
+  consume();
+  if (first.spelling == "choose" && tok().is(TokenKind::identifier)) {
+    stmt.kind = ArchStmtAST::Kind::Choose;
+    stmt.name = tok().spelling.str();
+    stmt.nameLoc = tok().loc;
+    consume();
+    if (tok().isNot(TokenKind::identifier) || tok().spelling != "in")
+      return emitExpected("'in'", "after 'choose " + stmt.name + "'");
+    consume();
+    Token open = tok();
+    if (!expect(TokenKind::lBrace,
+                "to start the alternatives of '" + stmt.name + "'"))
+      return false;
+    do {
+      const char *begin = tok().spelling.data();
+      ExprPtr alt = parseExpr();
+      if (!alt)
+        return false;
+      std::string label;
+      for (char c : llvm::StringRef(begin, prevEnd - begin))
+        if (!llvm::isSpace(c))
+          label.push_back(c);
+      stmt.labels.push_back(std::move(label));
+      stmt.alternatives.push_back(std::move(alt));
+    } while (tok().is(TokenKind::comma) && (consume(), true));
+    if (tok().isNot(TokenKind::rBrace))
+      return emitExpectedClose("'}'",
+                               "to close the alternatives of '" + stmt.name +
+                                   "'",
+                               open);
+    consume();
+    body.push_back(std::move(stmt));
+    return true;
+  }
+  if (first.spelling == "repeat" && tok().isNot(TokenKind::equal)) {
+    stmt.kind = ArchStmtAST::Kind::Repeat;
+    stmt.value = parseExpr();
+    if (!stmt.value)
+      return false;
+    return parseArchBlock(stmt.body, "the body of 'repeat'") &&
+           (body.push_back(std::move(stmt)), true);
+  }
+  stmt.kind = ArchStmtAST::Kind::Assign;
+  stmt.name = first.spelling.str();
+  stmt.nameLoc = first.loc;
+  if (!expect(TokenKind::equal, "after '" + stmt.name +
+                                    "' (an architecture statement is "
+                                    "'choose', 'repeat', 'return' or "
+                                    "NAME = expr)"))
+    return false;
+  stmt.value = parseExpr();
+  if (!stmt.value)
+    return false;
+  body.push_back(std::move(stmt));
   return true;
 }
 

@@ -28,13 +28,21 @@ private:
   // Declarations.
   bool parseDimDecl(ModuleAST &module);
   bool parseKernelDecl(ModuleAST &module);
-  bool parseKernelParam(KernelDeclAST &kernel);
+  /// Parameters and result of a kernel or an architecture (`what` names
+  /// it in messages).
+  bool parseSignature(std::vector<KernelParamAST> &params,
+                      std::string &resultName, TensorTypeAST &resultType,
+                      const std::string &what);
+  bool parseKernelParam(std::vector<KernelParamAST> &params,
+                        const std::string &what);
   bool parseTensorType(TensorTypeAST &type, llvm::StringRef what);
   bool parseDimList(TensorTypeAST &type, llvm::StringRef what);
   bool parseVariantDecl(ModuleAST &module);
   bool parseVariantParam(VariantDeclAST &variant);
   bool parseVariantItem(VariantDeclAST &variant);
   bool parseArchDecl(ModuleAST &module);
+  bool parseArchBlock(std::vector<ArchStmtAST> &body, const std::string &what);
+  bool parseArchStmt(std::vector<ArchStmtAST> &body);
 
   // Expressions.
   ExprPtr parseExpr();

@@ -92,14 +92,13 @@ std::vector<std::string> Sema::getVariantNames() const {
 }
 
 mlir::LogicalResult Sema::check(const ModuleAST &module,
-                                const ModuleAST &prelude) {
+                                const ModuleAST &prelude,
+                                const std::vector<KernelDeclAST> &synthetic) {
   checkDims(module);
   declareVariants(prelude, /*fromPrelude=*/true);
   declareVariants(module, /*fromPrelude=*/false);
   for (auto &entry : variants)
     checkVariant(entry.second);
-  for (const ArchDeclAST &arch : module.archs)
-    emitError(arch.loc) << "architectures (`arch`) are not supported yet";
   llvm::StringMap<const KernelDeclAST *> kernelNames;
   for (const KernelDeclAST &kernel : module.kernels) {
     auto [it, inserted] = kernelNames.try_emplace(kernel.name, &kernel);
@@ -107,6 +106,16 @@ mlir::LogicalResult Sema::check(const ModuleAST &module,
       auto diag = emitError(kernel.nameLoc)
                   << "kernel '" << kernel.name << "' is already declared";
       attachNote(diag, it->second->nameLoc, "previous declaration is here");
+      continue;
+    }
+    checkKernel(kernel);
+  }
+  for (const KernelDeclAST &kernel : synthetic) {
+    if (kernelNames.count(kernel.name)) {
+      emitError(kernel.nameLoc)
+          << "kernel '" << kernel.name
+          << "' is already declared (the name of an architecture's "
+             "attention kernel)";
       continue;
     }
     checkKernel(kernel);

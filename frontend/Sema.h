@@ -271,7 +271,10 @@ public:
 
   /// Checks `module` with the variants of `prelude` in scope.  Reports
   /// every error found and fails if there was any.
-  mlir::LogicalResult check(const ModuleAST &module, const ModuleAST &prelude);
+  /// `synthetic` holds the attention kernels of elaborated architectures
+  /// (Elaborate.h), checked after the user's kernels.
+  mlir::LogicalResult check(const ModuleAST &module, const ModuleAST &prelude,
+                            const std::vector<KernelDeclAST> &synthetic = {});
 
   const std::vector<DimInfo> &getDims() const { return dims; }
   const DimInfo *lookupDim(llvm::StringRef name) const;

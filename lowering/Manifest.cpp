@@ -91,6 +91,127 @@ static json::Object linearReference(const AttentionKernelDesc &k,
 std::string attn::renderManifest(
     const std::vector<AttentionKernelDesc> &kernels,
     const ManifestInfo &info) {
+  return renderManifest(kernels, {}, {}, info);
+}
+
+/// The schedule object of kernel `n` of the manifest.
+static json::Object scheduleObject(const ManifestInfo &info, size_t n) {
+  json::Object schedule{{"source", n < info.scheduleSource.size()
+                                       ? info.scheduleSource[n]
+                                       : "heuristic"}};
+  if (n < info.knobs.size())
+    for (auto &[knob, value] : info.knobs[n])
+      schedule[knob] = value;
+  return schedule;
+}
+
+/// A static shape as a JSON array.
+static json::Array shapeArray(const std::vector<int64_t> &shape) {
+  json::Array out;
+  for (int64_t d : shape)
+    out.push_back(d);
+  return out;
+}
+
+/// The manifest entry of a block kernel.
+static json::Object describeBlock(const BlockKernelDesc &k,
+                                  json::Object schedule) {
+  json::Array args, ops;
+  for (const TensorArg &a : k.args)
+    args.push_back(describeArg(a));
+  auto valueName = [&](int id) -> std::string {
+    return k.isArg(id) ? k.args[id].name : "%" + std::to_string(id);
+  };
+  for (const BlockOpDesc &op : k.ops) {
+    json::Array inputs;
+    for (int id : op.inputs)
+      inputs.push_back(valueName(id));
+    json::Object o{{"op", op.op},
+                   {"inputs", std::move(inputs)},
+                   {"out", valueName(op.result)},
+                   {"shape", shapeArray(op.shape)}};
+    if (!op.mode.empty())
+      o["mode"] = op.mode;
+    if (op.op == "layernorm" || op.op == "rmsnorm")
+      o["eps"] = op.eps;
+    if (op.op == "split_heads")
+      o["heads"] = op.heads;
+    if (op.op == "slice") {
+      o["offset"] = op.offset;
+      o["size"] = op.size;
+    }
+    if (op.op == "conv1d")
+      o["padding"] = op.padding;
+    if (op.op == "conv1d" || op.op == "conv2d" || op.op == "pool") {
+      o["window"] = op.window;
+      o["stride"] = op.stride;
+    }
+    if (!op.grid.empty())
+      o["grid"] = shapeArray(op.grid);
+    ops.push_back(std::move(o));
+  }
+  return json::Object{
+      {"name", k.name},
+      {"entry", k.name},
+      {"form", "block"},
+      {"schedule", std::move(schedule)},
+      {"dims", json::Object{}},
+      {"args", std::move(args)},
+      {"reference", json::Object{{"kind", "block"}, {"ops", std::move(ops)}}}};
+}
+
+/// The manifest entry of an architecture.
+static json::Object describeArch(const ArchDesc &a) {
+  auto tensor = [](const TensorArg &t) {
+    return json::Object{{"name", t.name},
+                        {"dtype", t.dtype},
+                        {"shape", shapeArray(t.shape)}};
+  };
+  json::Array inputs, outputs, weights, values, calls;
+  for (const TensorArg &t : a.inputs)
+    inputs.push_back(tensor(t));
+  for (const TensorArg &t : a.outputs)
+    outputs.push_back(tensor(t));
+  for (const TensorArg &t : a.values)
+    values.push_back(tensor(t));
+  for (const ArchWeightDesc &w : a.weights) {
+    json::Object o = tensor(w.tensor);
+    json::Object init{{"dist", w.dist}};
+    if (w.dist == "uniform")
+      init["bound"] = w.a;
+    else if (w.dist == "normal") {
+      init["mean"] = w.a;
+      init["std"] = w.b;
+    } else if (w.dist == "shift") {
+      init["min"] = w.a;
+      init["max"] = w.b;
+    }
+    o["init"] = std::move(init);
+    weights.push_back(std::move(o));
+  }
+  for (const ArchCallDesc &c : a.calls) {
+    json::Array args;
+    for (const std::string &name : c.args)
+      args.push_back(name);
+    calls.push_back(
+        json::Object{{"kernel", c.kernel}, {"args", std::move(args)}});
+  }
+  json::Object config;
+  for (auto &[name, label] : a.config)
+    config[name] = label;
+  return json::Object{{"name", a.name},
+                      {"config", std::move(config)},
+                      {"inputs", std::move(inputs)},
+                      {"outputs", std::move(outputs)},
+                      {"weights", std::move(weights)},
+                      {"values", std::move(values)},
+                      {"calls", std::move(calls)}};
+}
+
+std::string attn::renderManifest(
+    const std::vector<AttentionKernelDesc> &kernels,
+    const std::vector<BlockKernelDesc> &blocks,
+    const std::vector<ArchDesc> &archs, const ManifestInfo &info) {
   json::Array list;
   for (size_t n = 0; n < kernels.size(); ++n) {
     const AttentionKernelDesc &k = kernels[n];
@@ -100,12 +221,7 @@ std::string attn::renderManifest(
     json::Object dims;
     for (auto &[name, size] : k.dims)
       dims[name] = size < 0 ? json::Value(nullptr) : json::Value(size);
-    json::Object schedule{{"source", n < info.scheduleSource.size()
-                                         ? info.scheduleSource[n]
-                                         : "heuristic"}};
-    if (n < info.knobs.size())
-      for (auto &[knob, value] : info.knobs[n])
-        schedule[knob] = value;
+    json::Object schedule = scheduleObject(info, n);
     json::Array mods, masks, lower, upper;
     KeyBounds bounds = analyzeKeyBounds(k.masks);
     for (const KeyBound &b : bounds.lower)
@@ -156,6 +272,12 @@ std::string attn::renderManifest(
                                 {"args", std::move(args)},
                                 {"reference", std::move(reference)}});
   }
+  for (size_t n = 0; n < blocks.size(); ++n)
+    list.push_back(
+        describeBlock(blocks[n], scheduleObject(info, kernels.size() + n)));
+  json::Array archList;
+  for (const ArchDesc &a : archs)
+    archList.push_back(describeArch(a));
   json::Object root{{"format", "attnc-manifest"},
                     {"version", 1},
                     {"compiler", info.compiler},
@@ -164,6 +286,8 @@ std::string attn::renderManifest(
                     {"target", info.target},
                     {"library", info.library},
                     {"kernels", std::move(list)}};
+  if (!archs.empty())
+    root["archs"] = std::move(archList);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";

@@ -3,6 +3,7 @@
 #ifndef ATTN_LOWERING_MANIFEST_H
 #define ATTN_LOWERING_MANIFEST_H
 
+#include "lowering/ArchDesc.h"
 #include "lowering/KernelDesc.h"
 
 #include <map>
@@ -25,6 +26,15 @@ struct ManifestInfo {
 
 /// Renders the manifest JSON (format version 1).
 std::string renderManifest(const std::vector<AttentionKernelDesc> &kernels,
+                           const ManifestInfo &info);
+
+/// Renders a manifest that also holds block kernels (after the attention
+/// kernels; `info.knobs` and `info.scheduleSource` index the attention
+/// kernels first, then the block kernels) and architectures
+/// (docs/Architectures.md §4).
+std::string renderManifest(const std::vector<AttentionKernelDesc> &kernels,
+                           const std::vector<BlockKernelDesc> &blocks,
+                           const std::vector<ArchDesc> &archs,
                            const ManifestInfo &info);
 
 /// FNV-1a 64-bit hash of `text` as 16 lowercase hex digits.

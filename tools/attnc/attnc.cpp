@@ -70,9 +70,15 @@ cl::opt<std::string> target("target",
                             cl::init("host"));
 cl::list<std::string> dims("dim", cl::desc("Set a dim: --dim N=4096"),
                            cl::value_desc("NAME=VALUE"));
-cl::opt<std::string> config("config",
-                            cl::desc("Pin choices: name=value,..."),
-                            cl::init(""));
+cl::opt<std::string> config(
+    "config",
+    cl::desc("Pin choices: name=value,... (per layer: name=[v0,v1,...] or "
+             "name.LAYER=value)"),
+    cl::init(""));
+cl::opt<bool> noFusion("no-fusion",
+                       cl::desc("One kernel per architecture op (the "
+                                "unfused baseline)"),
+                       cl::init(false));
 cl::opt<bool> verbose("v", cl::desc("Say what each stage does"),
                       cl::init(false));
 cl::opt<std::string> dbPath("db",
@@ -157,13 +163,18 @@ bool parseDims(::attn::frontend::FrontendOptions &options) {
 }
 
 /// Runs the configuration, decomposition and kernel formation passes.
-LogicalResult lowerToKernels(ModuleOp module) {
+LogicalResult lowerToKernels(ModuleOp module, bool fromMlir) {
   PassManager pm(module.getContext());
-  if (!config.empty()) {
+  // An .attn source's configuration is applied by the frontend, which
+  // elaborates architectures under it.
+  if (!config.empty() && fromMlir) {
     mlir::attn::AttnApplyConfigPassOptions opts;
     opts.config = config;
     pm.addPass(mlir::attn::createAttnApplyConfigPass(opts));
   }
+  mlir::attn::AttnOutlineBlocksPassOptions outline;
+  outline.fuse = !noFusion;
+  pm.addPass(mlir::attn::createAttnOutlineBlocksPass(outline));
   pm.addPass(mlir::attn::createAttnDecomposePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(mlir::attn::createAttnSelectFormsPass());
@@ -319,7 +330,7 @@ bool parseAutoSchedule(std::string &name,
 }
 
 int compileModule(ModuleOp module, llvm::StringRef sourceText,
-                  const char *argv0) {
+                  const char *argv0, bool fromMlir) {
   std::string autoscheduler;
   std::map<std::string, int64_t> autoEstimates;
   if (!parseAutoSchedule(autoscheduler, autoEstimates))
@@ -335,7 +346,7 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     return writeOutput(os.str(), outputFile) ? 0 : 1;
   }
   say("decomposing variants and forming kernels");
-  if (failed(lowerToKernels(module)))
+  if (failed(lowerToKernels(module, fromMlir)))
     return 1;
   ::attn::halide::TargetInfo targetInfo;
   if (std::string err = ::attn::halide::resolveTarget(target, targetInfo);
@@ -548,11 +559,12 @@ int main(int argc, char **argv) {
     }
     OwningOpRef<ModuleOp> module =
         parseSourceFile<ModuleOp>(sourceMgr, &context);
-    rc = module ? compileModule(*module, sourceText, argv[0]) : 1;
+    rc = module ? compileModule(*module, sourceText, argv[0], true) : 1;
   } else {
     ::attn::frontend::FrontendOptions options;
     if (!parseDims(options))
       return 1;
+    options.config = config;
     auto ast = ::attn::frontend::parseSource(sourceMgr, context);
     if (!ast) {
       rc = 1;
@@ -567,7 +579,7 @@ int main(int argc, char **argv) {
       if (!module || failed(verify(*module)))
         rc = 1;
       else
-        rc = compileModule(*module, sourceText, argv[0]);
+        rc = compileModule(*module, sourceText, argv[0], false);
     }
   }
   if (verifier)

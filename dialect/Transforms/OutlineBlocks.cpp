@@ -1,0 +1,242 @@
+//===- OutlineBlocks.cpp - architectures to programs of block kernels -----===//
+//
+// Implements --attn-outline-blocks (docs/Architectures.md §3).  Groups are
+// formed in program order around anchors; each group is outlined into a
+// function marked attn.block_kernel whose arguments are the values the
+// group reads (weights named after the leaf of their block path) and whose
+// results are the values it defines that are used elsewhere.  Structurally
+// identical groups share one function.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNOUTLINEBLOCKSPASS
+#include "dialect/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+bool isBlockOp(Operation *op) {
+  return isa<LinearOp, NormOp, ActOp, AddOp, SplitHeadsOp, MergeHeadsOp,
+             SliceOp, ConcatOp, ConvOp, PoolOp>(op);
+}
+bool isAnchor(Operation *op) { return isa<LinearOp, ConvOp, PoolOp>(op); }
+/// Elementwise and layout ops an anchor's epilogue may absorb.
+bool isEpilogue(Operation *op) { return isa<ActOp, AddOp, SplitHeadsOp>(op); }
+
+/// The single user of `v`, or null.
+Operation *singleUser(Value v) {
+  if (!v.hasOneUse())
+    return nullptr;
+  return *v.getUsers().begin();
+}
+
+/// Forms the fusion groups of `fn`, each in program order.
+std::vector<SmallVector<Operation *>> formGroups(func::FuncOp fn, bool fuse) {
+  DenseMap<Operation *, int> groupOf;
+  std::vector<SmallVector<Operation *>> groups;
+  auto add = [&](int g, Operation *op) {
+    groupOf[op] = g;
+    groups[g].push_back(op);
+  };
+  SmallVector<Operation *> ops;
+  fn.walk([&](Operation *op) {
+    if (isBlockOp(op))
+      ops.push_back(op);
+  });
+  if (fuse) {
+    for (Operation *op : ops) {
+      if (!isAnchor(op) || groupOf.count(op))
+        continue;
+      int g = static_cast<int>(groups.size());
+      groups.emplace_back();
+      SmallVector<Operation *> anchors{op};
+      Value in = op->getOperand(0);
+      Operation *pro = in.getDefiningOp();
+      if (pro && !groupOf.count(pro) &&
+          (isa<NormOp>(pro) ||
+           (isa<MergeHeadsOp>(pro) && in.hasOneUse()))) {
+        // A prologue joins when every user is an ungrouped anchor reading
+        // it as its input; those anchors join too (Q, K, V).
+        bool allAnchors = llvm::all_of(in.getUses(), [&](OpOperand &use) {
+          return isAnchor(use.getOwner()) && use.getOperandNumber() == 0 &&
+                 !groupOf.count(use.getOwner());
+        });
+        if (allAnchors) {
+          add(g, pro);
+          for (Operation *user : in.getUsers())
+            if (user != op && !llvm::is_contained(anchors, user))
+              anchors.push_back(user);
+        }
+      }
+      for (Operation *anchor : anchors) {
+        add(g, anchor);
+        Value cur = anchor->getResult(0);
+        while (Operation *user = singleUser(cur)) {
+          if (!isEpilogue(user) || groupOf.count(user))
+            break;
+          add(g, user);
+          cur = user->getResult(0);
+          if (isa<SplitHeadsOp>(user))
+            break;
+        }
+      }
+    }
+  }
+  for (Operation *op : ops)
+    if (!groupOf.count(op)) {
+      groups.emplace_back();
+      add(static_cast<int>(groups.size()) - 1, op);
+    }
+  // Program order inside each group, groups by their first op.
+  DenseMap<Operation *, unsigned> order;
+  for (auto [n, op] : llvm::enumerate(ops))
+    order[op] = n;
+  for (auto &group : groups)
+    llvm::sort(group, [&](Operation *a, Operation *b) {
+      return order[a] < order[b];
+    });
+  llvm::sort(groups, [&](const auto &a, const auto &b) {
+    return order[a.back()] < order[b.back()];
+  });
+  return groups;
+}
+
+/// The argument name of a group input: the leaf of a weight's block path,
+/// or "x" for activations; unique within the kernel.
+std::string inputName(Value v, llvm::StringSet<> &taken) {
+  std::string base = "x";
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    if (auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      if (auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      kArgNameAttr))
+        if (fn.getArgAttr(arg.getArgNumber(), kArgInitAttr))
+          base = name.getValue().rsplit('.').second.str();
+  std::string name = base;
+  for (int n = 1; !taken.insert(name).second; ++n)
+    name = base + std::to_string(n);
+  return name;
+}
+
+struct OutlineBlocksPass
+    : public mlir::attn::impl::AttnOutlineBlocksPassBase<OutlineBlocksPass> {
+  using AttnOutlineBlocksPassBase::AttnOutlineBlocksPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> archs;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr(kArchAttr))
+        archs.push_back(fn);
+    for (func::FuncOp fn : archs)
+      outline(module, fn);
+  }
+
+  void outline(ModuleOp module, func::FuncOp fn) {
+    OpBuilder builder(module.getContext());
+    int counter = 0;
+    for (SmallVector<Operation *> &group : formGroups(fn, fuse)) {
+      llvm::SmallPtrSet<Operation *, 8> members(group.begin(), group.end());
+      llvm::SetVector<Value> inputs;
+      SmallVector<Value> outputs;
+      for (Operation *op : group) {
+        for (Value operand : op->getOperands())
+          if (!members.count(operand.getDefiningOp()))
+            inputs.insert(operand);
+        for (Value result : op->getResults())
+          if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+                return !members.count(user);
+              }))
+            outputs.push_back(result);
+      }
+
+      // The kernel function.
+      SmallVector<Type> inTypes, outTypes;
+      for (Value v : inputs)
+        inTypes.push_back(v.getType());
+      for (Value v : outputs)
+        outTypes.push_back(v.getType());
+      builder.setInsertionPoint(fn);
+      std::string name =
+          (fn.getName() + "_blk" + std::to_string(counter++)).str();
+      auto kernel = builder.create<func::FuncOp>(
+          group.front()->getLoc(), name,
+          builder.getFunctionType(inTypes, outTypes));
+      kernel->setAttr(kBlockKernelAttr, builder.getUnitAttr());
+      llvm::StringSet<> taken;
+      auto nameAttr = builder.getStringAttr(kArgNameAttr);
+      for (auto [n, v] : llvm::enumerate(inputs))
+        kernel.setArgAttrs(n, builder.getDictionaryAttr({NamedAttribute(
+                                  nameAttr, builder.getStringAttr(
+                                                inputName(v, taken)))}));
+      for (unsigned n = 0; n < outputs.size(); ++n)
+        kernel.setResultAttrs(
+            n, builder.getDictionaryAttr({NamedAttribute(
+                   nameAttr, builder.getStringAttr(
+                                 n ? "out" + std::to_string(n) : "out"))}));
+      Block *entry = kernel.addEntryBlock();
+      IRMapping map;
+      for (auto [v, arg] : llvm::zip(inputs, entry->getArguments()))
+        map.map(v, arg);
+      OpBuilder body = OpBuilder::atBlockEnd(entry);
+      for (Operation *op : group)
+        body.clone(*op, map);
+      SmallVector<Value> results;
+      for (Value v : outputs)
+        results.push_back(map.lookup(v));
+      body.create<func::ReturnOp>(group.back()->getLoc(), results);
+
+      func::FuncOp callee = deduplicate(module, kernel);
+
+      // Replace the group by a call.
+      builder.setInsertionPoint(group.back());
+      auto call = builder.create<func::CallOp>(group.back()->getLoc(), callee,
+                                               inputs.getArrayRef());
+      for (auto [v, r] : llvm::zip(outputs, call.getResults()))
+        v.replaceAllUsesWith(r);
+      for (Operation *op : llvm::reverse(group))
+        op->erase();
+    }
+  }
+
+  /// Returns an existing block kernel identical to `kernel` (erasing
+  /// `kernel`), or `kernel`.
+  func::FuncOp deduplicate(ModuleOp module, func::FuncOp kernel) {
+    std::string key = structuralKey(kernel);
+    auto it = seen.find(key);
+    if (it != seen.end()) {
+      kernel.erase();
+      return module.lookupSymbol<func::FuncOp>(it->second);
+    }
+    seen[key] = kernel.getName().str();
+    return kernel;
+  }
+
+  /// The kernel printed in its own scope under a fixed name (locations are
+  /// not printed).
+  static std::string structuralKey(func::FuncOp kernel) {
+    std::string name = kernel.getName().str();
+    kernel.setName("kernel");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    kernel->print(os, OpPrintingFlags().useLocalScope());
+    kernel.setName(name);
+    return text;
+  }
+
+  llvm::StringMap<std::string> seen;
+};
+
+} // namespace
