@@ -22,10 +22,17 @@ The dialect has two levels (rationale in `docs/Rationale.md`):
   `attn.mask`, `attn.normalize`, `attn.aggregate`, grouped by
   `--attn-form-kernels` into an isolated `attn.kernel` that the Halide
   backend fuses.
+* **Architecture blocks** (docs/Architectures.md): `attn.linear`,
+  `attn.norm`, `attn.act`, `attn.add`, `attn.split_heads`,
+  `attn.merge_heads`, `attn.slice`, `attn.concat`, `attn.conv`,
+  `attn.pool` in a function marked `attn.arch`, grouped by
+  `--attn-outline-blocks` into fused block-kernel functions.
 
-The pipeline `attnc` runs: `--attn-apply-config` (when `--config` is given),
-`--attn-decompose`, `--canonicalize`, `--attn-form-kernels`,
-`--canonicalize`, `--symbol-dce`.  Every pass runs alone in `attn-opt`.
+The pipeline `attnc` runs: `--attn-apply-config` (for `.mlir` input with
+`--config`; an `.attn` source is configured by the frontend),
+`--attn-outline-blocks`, `--attn-decompose`, `--canonicalize`,
+`--attn-select-forms`, `--attn-form-kernels`, `--canonicalize`,
+`--symbol-dce`.  Every pass runs alone in `attn-opt`.
 
 The reference below is generated from the ODS definitions
 (`scripts/gen-dialect-doc.sh`); do not edit it by hand.

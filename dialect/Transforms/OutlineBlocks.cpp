@@ -169,10 +169,8 @@ struct OutlineBlocksPass
       for (Value v : outputs)
         outTypes.push_back(v.getType());
       builder.setInsertionPoint(fn);
-      std::string name =
-          (fn.getName() + "_blk" + std::to_string(counter++)).str();
       auto kernel = builder.create<func::FuncOp>(
-          group.front()->getLoc(), name,
+          group.front()->getLoc(), "attn.outlined",
           builder.getFunctionType(inTypes, outTypes));
       kernel->setAttr(kBlockKernelAttr, builder.getUnitAttr());
       llvm::StringSet<> taken;
@@ -199,6 +197,8 @@ struct OutlineBlocksPass
       body.create<func::ReturnOp>(group.back()->getLoc(), results);
 
       func::FuncOp callee = deduplicate(module, kernel);
+      if (callee == kernel)
+        kernel.setName((fn.getName() + "_blk" + std::to_string(counter++)).str());
 
       // Replace the group by a call.
       builder.setInsertionPoint(group.back());
@@ -218,25 +218,30 @@ struct OutlineBlocksPass
     auto it = seen.find(key);
     if (it != seen.end()) {
       kernel.erase();
-      return module.lookupSymbol<func::FuncOp>(it->second);
+      return it->second;
     }
-    seen[key] = kernel.getName().str();
+    seen[key] = kernel;
     return kernel;
   }
 
-  /// The kernel printed in its own scope under a fixed name (locations are
-  /// not printed).
+  /// What `kernel` computes: its body and types printed in its own scope,
+  /// without its name and argument names (kernels that differ only in those
+  /// compute the same).
   static std::string structuralKey(func::FuncOp kernel) {
-    std::string name = kernel.getName().str();
-    kernel.setName("kernel");
+    func::FuncOp copy = kernel.clone();
+    copy.setName("kernel");
+    for (unsigned n = 0; n < copy.getNumArguments(); ++n)
+      copy.setArgAttrs(n, DictionaryAttr::get(copy.getContext()));
+    for (unsigned n = 0; n < copy.getNumResults(); ++n)
+      copy.setResultAttrs(n, DictionaryAttr::get(copy.getContext()));
     std::string text;
     llvm::raw_string_ostream os(text);
-    kernel->print(os, OpPrintingFlags().useLocalScope());
-    kernel.setName(name);
+    copy->print(os, OpPrintingFlags().useLocalScope());
+    copy.erase();
     return text;
   }
 
-  llvm::StringMap<std::string> seen;
+  llvm::StringMap<func::FuncOp> seen;
 };
 
 } // namespace
