@@ -363,6 +363,7 @@ mlir::FailureOr<Elaboration> Elaborator::run(const std::string &configText) {
     output.reset();
     collectChoices(arch.body, false, sites);
 
+    bool paramsOk = true;
     for (const KernelParamAST &param : arch.params) {
       std::vector<int64_t> shape;
       bool ok = true;
@@ -388,21 +389,22 @@ mlir::FailureOr<Elaboration> Elaborator::run(const std::string &configText) {
             << param.type.dtype << "'";
         ok = false;
       }
-      if (!ok)
+      if (!ok) {
+        paramsOk = false;
         continue;
+      }
       if (shape.size() < 2) {
         emitError(param.loc) << "architecture parameter '" << param.name
                              << "' must have rank >= 2 ([..., tokens, "
                                 "channels])";
+        paramsOk = false;
         continue;
       }
       int id = newTensor(shape);
       graph->inputs.emplace_back(param.name, id);
       env[param.name] = Value::tensorValue(id);
     }
-    if (hadError)
-      continue;
-    if (!runBody(arch.body))
+    if (!paramsOk || !runBody(arch.body))
       continue;
     if (!output) {
       emitError(arch.loc) << "architecture '" << arch.name

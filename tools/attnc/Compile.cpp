@@ -31,7 +31,8 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   std::string kernelsObj = (tmpDir + "/kernels.o").str();
   std::string err =
       request.autoscheduler.empty()
-          ? halide::compileObject(request.kernels, request.target, kernelsObj)
+          ? halide::compileObject(request.kernels, request.blocks,
+                                  request.target, kernelsObj)
           : halide::compileObjectAuto(request.kernels, request.target,
                                       request.autoscheduler, request.estimates,
                                       kernelsObj, request.reports);
@@ -59,6 +60,15 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
                              ? k.schedule
                              : std::map<std::string, int64_t>{});
   info.scheduleSource = request.scheduleSource;
+  for (const BlockKernelDesc &b : request.blocks) {
+    std::map<std::string, int64_t> knobs;
+    if (std::string err = halide::resolveSchedule(b, request.target, knobs);
+        !err.empty())
+      return "kernel " + b.name + ": " + err;
+    info.knobs.push_back(knobs);
+    info.scheduleSource.push_back(b.schedule.empty() ? "heuristic"
+                                                     : "attribute");
+  }
 
   std::string hashObj;
   if (std::string err =
@@ -92,7 +102,7 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   os << renderManifest(request.manifestKernels.empty()
                            ? request.kernels
                            : request.manifestKernels,
-                       info);
+                       request.blocks, request.archs, info);
   return "";
 }
 

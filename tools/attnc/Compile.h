@@ -10,6 +10,7 @@
 #define ATTN_TOOLS_ATTNC_COMPILE_H
 
 #include "dialect/AttnOps.h"
+#include "lowering/ArchDesc.h"
 #include "lowering/KernelDesc.h"
 #include "lowering/halide/HalideBackend.h"
 
@@ -21,6 +22,9 @@ namespace attn::driver {
 /// Everything a library is built from.
 struct LibraryRequest {
   std::vector<AttentionKernelDesc> kernels;
+  /// Block kernels and architectures (docs/Architectures.md).
+  std::vector<BlockKernelDesc> blocks;
+  std::vector<ArchDesc> archs;
   halide::TargetInfo target;
   std::string sourcePath;
   std::string sourceText;

@@ -15,6 +15,7 @@
 #include "dialect/InitAttn.h"
 #include "dialect/Passes.h"
 #include "frontend/Frontend.h"
+#include "lowering/BlockDescBuilder.h"
 #include "lowering/KernelDescBuilder.h"
 #include "lowering/Manifest.h"
 #include "lowering/halide/HalideBackend.h"
@@ -397,7 +398,16 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   auto descs = ::attn::buildKernelDescs(module);
   if (failed(descs))
     return 1;
-  if (descs->empty()) {
+  auto blocks = ::attn::buildBlockKernelDescs(module);
+  auto archs = ::attn::buildArchDescs(module);
+  if (failed(blocks) || failed(archs))
+    return 1;
+  if (!blocks->empty() && !autoscheduler.empty()) {
+    llvm::errs() << "attnc: error: --schedule auto:NAME does not support "
+                    "architectures yet (their block kernels)\n";
+    return 1;
+  }
+  if (descs->empty() && blocks->empty()) {
     emitError(module.getLoc()) << "nothing to compile: the source defines no "
                                << "kernel";
     return 1;
@@ -431,6 +441,15 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
 
   if (emit == Emit::HalideCpp) {
     std::string all;
+    for (const auto &b : *blocks) {
+      std::string text;
+      if (std::string err = ::attn::halide::printHalide(b, targetInfo, text);
+          !err.empty()) {
+        emitError(kernelLoc(module, b.name)) << err;
+        return 1;
+      }
+      all += text + "\n";
+    }
     for (const auto &d : *descs) {
       std::string text;
       std::string err =
@@ -454,7 +473,8 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     p += emit == Emit::Obj ? ".o" : ".so";
     out = p.str().str();
   }
-  say("compiling " + std::to_string(descs->size()) + " kernel(s) with Halide");
+  say("compiling " + std::to_string(descs->size() + blocks->size()) +
+      " kernel(s) with Halide");
   std::vector<::attn::halide::AutoScheduleReport> reports;
   auto sayReports = [&] {
     for (const auto &r : reports)
@@ -464,19 +484,21 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   if (emit == Emit::Obj) {
     std::string err =
         autoscheduler.empty()
-            ? ::attn::halide::compileObject(*descs, targetInfo, out)
+            ? ::attn::halide::compileObject(*descs, *blocks, targetInfo, out)
             : ::attn::halide::compileObjectAuto(*descs, targetInfo,
                                                 autoscheduler, autoEstimates,
                                                 out, &reports);
     sayReports();
     if (!err.empty()) {
-      emitError(kernelLoc(module, (*descs)[0].name)) << err;
+      emitError(module.getLoc()) << err;
       return 1;
     }
     return 0;
   }
   ::attn::driver::LibraryRequest request;
   request.kernels = *descs;
+  request.blocks = *blocks;
+  request.archs = *archs;
   request.target = targetInfo;
   request.sourcePath = inputFile;
   request.sourceText = sourceText.str();
@@ -489,7 +511,9 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   sayReports();
   if (std::string err = buildErr; !err.empty()) {
     if (err.rfind("Halide", 0) == 0 || err.rfind("kernel", 0) == 0)
-      emitError(kernelLoc(module, (*descs)[0].name)) << err;
+      emitError(descs->empty() ? module.getLoc()
+                               : kernelLoc(module, (*descs)[0].name))
+          << err;
     else
       llvm::errs() << "attnc: error: " << err << "\n";
     return 1;
