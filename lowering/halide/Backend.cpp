@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowering/halide/AttentionPipeline.h"
+#include "lowering/halide/BlockPipeline.h"
 #include "lowering/halide/HalideBackend.h"
 #include "lowering/halide/LinearPipeline.h"
 #include "lowering/halide/EmaPipeline.h"
@@ -80,12 +81,46 @@ std::string
 attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
                             const TargetInfo &target,
                             const std::string &objectPath) {
+  return compileObject(kernels, {}, target, objectPath);
+}
+
+std::string attn::halide::resolveSchedule(
+    const BlockKernelDesc &desc, const TargetInfo &target,
+    std::map<std::string, int64_t> &knobs) {
+  return resolveBlockKnobs(desc, target, knobs);
+}
+
+std::string attn::halide::printHalide(const BlockKernelDesc &desc,
+                                      const TargetInfo &target,
+                                      std::string &text) {
+  std::map<std::string, int64_t> knobs;
+  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
+    return err;
+  return guarded([&] {
+    BlockPipeline p(desc, target, knobs);
+    p.build();
+    text = p.describe();
+  });
+}
+
+std::string
+attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
+                            const std::vector<BlockKernelDesc> &blocks,
+                            const TargetInfo &target,
+                            const std::string &objectPath) {
   std::vector<std::map<std::string, int64_t>> knobs(kernels.size());
   for (size_t n = 0; n < kernels.size(); ++n)
     if (std::string err = resolveSchedule(kernels[n], target, knobs[n]);
         !err.empty())
       return "kernel '" + kernels[n].name + "': " + err;
-  return guarded([&] {
+  std::vector<std::map<std::string, int64_t>> blockKnobs(blocks.size());
+  for (size_t n = 0; n < blocks.size(); ++n)
+    if (std::string err = resolveSchedule(blocks[n], target, blockKnobs[n]);
+        !err.empty())
+      return "kernel '" + blocks[n].name + "': " + err;
+  // The block kernel being built, for messages (Halide's do not name it).
+  std::string current;
+  std::string err = guarded([&] {
     Halide::Target t(target.halideTarget);
     std::vector<Halide::Module> modules;
     for (size_t n = 0; n < kernels.size(); ++n) {
@@ -93,6 +128,14 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
       modules.push_back(
           p.pipeline.compile_to_module(p.arguments, kernels[n].name, t));
     }
+    for (size_t n = 0; n < blocks.size(); ++n) {
+      current = blocks[n].name;
+      BlockPipeline p(blocks[n], target, blockKnobs[n]);
+      p.build();
+      modules.push_back(
+          p.pipeline().compile_to_module(p.arguments(), blocks[n].name, t));
+    }
+    current.clear();
     Halide::Module all = Halide::link_modules("attnc_kernels", modules);
     std::map<Halide::OutputFileType, std::string> outputs{
         {Halide::OutputFileType::object, objectPath}};
@@ -102,4 +145,7 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
       outputs[Halide::OutputFileType::stmt] = stmt;
     all.compile(outputs);
   });
+  if (!err.empty() && !current.empty())
+    return "kernel '" + current + "': " + err;
+  return err;
 }

@@ -10,6 +10,7 @@
 #ifndef ATTN_LOWERING_HALIDE_HALIDEBACKEND_H
 #define ATTN_LOWERING_HALIDE_HALIDEBACKEND_H
 
+#include "lowering/BlockDesc.h"
 #include "lowering/KernelDesc.h"
 #include "lowering/ScheduleSpace.h"
 
@@ -56,6 +57,31 @@ std::string printHalide(const AttentionKernelDesc &desc,
 /// Compiles every kernel, with one copy of the Halide runtime, into one
 /// object file for `target`.  Returns an error message on failure.
 std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
+                          const TargetInfo &target,
+                          const std::string &objectPath);
+
+//===----------------------------------------------------------------------===//
+// Block kernels (architecture ops, docs/Architectures.md §2; BlockPipeline)
+//===----------------------------------------------------------------------===//
+
+/// The knobs a block kernel is compiled with: the default heuristic
+/// (vector_width, gemm_col_vectors, gemm_rows, gemm_min_tasks, parallel)
+/// overlaid by desc.schedule.  Unknown knobs and invalid values are errors.
+std::string resolveSchedule(const BlockKernelDesc &desc,
+                            const TargetInfo &target,
+                            std::map<std::string, int64_t> &knobs);
+
+/// Prints a block kernel's Halide algorithm and schedule (as printHalide
+/// for attention kernels).  Returns an error message on failure.
+std::string printHalide(const BlockKernelDesc &desc, const TargetInfo &target,
+                        std::string &text);
+
+/// Compiles every attention kernel and every block kernel, with one copy of
+/// the Halide runtime, into one object file for `target`.  Each kernel is an
+/// AOT entry named after it (plus `<name>_argv`), arguments in ABI order:
+/// inputs as buffers, then outputs.  Returns an error message on failure.
+std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
+                          const std::vector<BlockKernelDesc> &blocks,
                           const TargetInfo &target,
                           const std::string &objectPath);
 

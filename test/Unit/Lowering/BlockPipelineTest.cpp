@@ -1,0 +1,902 @@
+//===- BlockPipelineTest.cpp - block kernels against float64 loops --------===//
+//
+// Each test describes a block kernel (lowering/BlockDesc.h), JIT-compiles
+// its Halide pipeline for this machine, runs it on seeded random inputs and
+// compares every output with a plain float64 evaluation of the same ops
+// (refRun below: straightforward loops, docs/Architectures.md §2).  Shapes
+// are chosen odd on purpose: rows that are no multiple of the register
+// block, reductions that are no multiple of the vector width, N = 1.
+// The GemmThroughput test prints GFLOP/s of the linear op (no assertion).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/halide/BlockPipeline.h"
+#include "lowering/halide/HalideBackend.h"
+
+#include "HalideRuntime.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace attn;
+using namespace attn::halide;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Describing kernels
+//===----------------------------------------------------------------------===//
+
+TensorArg arg(const std::string &name, std::vector<int64_t> shape,
+              bool isOutput = false, const std::string &dtype = "f32") {
+  TensorArg a;
+  a.name = name;
+  a.dtype = dtype;
+  a.shape = shape;
+  for (int64_t d : shape)
+    a.dims.push_back(std::to_string(d));
+  a.isOutput = isOutput;
+  return a;
+}
+
+BlockOpDesc op(const std::string &name, std::vector<int> inputs, int result,
+               std::vector<int64_t> shape, const std::string &mode = "") {
+  BlockOpDesc o;
+  o.op = name;
+  o.inputs = std::move(inputs);
+  o.result = result;
+  o.shape = std::move(shape);
+  o.mode = mode;
+  return o;
+}
+
+TargetInfo host() {
+  TargetInfo t;
+  std::string err = resolveTarget("host", t);
+  EXPECT_EQ(err, "");
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// The float64 reference
+//===----------------------------------------------------------------------===//
+
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<double> data;
+};
+
+int64_t numel(const std::vector<int64_t> &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    n *= d;
+  return n;
+}
+
+/// Evaluates every op of `desc` in float64 on `values` (the inputs, by
+/// value id); returns all values.
+std::map<int, Tensor> refRun(const BlockKernelDesc &desc,
+                             std::map<int, Tensor> values) {
+  for (const BlockOpDesc &o : desc.ops) {
+    Tensor out;
+    out.shape = o.shape;
+    out.data.assign(numel(o.shape), 0.0);
+    const Tensor &x = values.at(o.inputs[0]);
+    int64_t C = x.shape.back(), rows = numel(x.shape) / C;
+    auto in = [&](size_t p) -> const Tensor & {
+      return values.at(o.inputs[p]);
+    };
+    if (o.op == "linear") {
+      const Tensor &w = in(1);
+      int64_t F = w.shape[0];
+      bool shift = o.mode == "shift";
+      const Tensor *b = o.inputs.size() == (shift ? 4u : 3u)
+                            ? &in(o.inputs.size() - 1)
+                            : nullptr;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t f = 0; f < F; ++f) {
+          double acc = 0;
+          int64_t iacc = 0;
+          for (int64_t k = 0; k < C; ++k) {
+            double xv = x.data[r * C + k], wv = w.data[f * C + k];
+            if (o.mode == "adder") {
+              acc -= std::fabs(xv - wv);
+            } else if (shift) {
+              double q = std::nearbyint(xv * 65536.0);
+              q = std::min(std::max(q, -2147483648.0), 2147483647.0);
+              int32_t xq = int32_t(q);
+              int32_t s = int32_t(-wv);
+              int64_t sg = int64_t(in(2).data[f * C + k]);
+              iacc += sg * int64_t(xq >> s);
+            } else {
+              acc += xv * wv;
+            }
+          }
+          if (shift)
+            acc = double(iacc) * (1.0 / 65536.0);
+          out.data[r * F + f] = acc + (b ? b->data[f] : 0.0);
+        }
+    } else if (o.op == "layernorm" || o.op == "rmsnorm") {
+      for (int64_t r = 0; r < rows; ++r) {
+        const double *row = &x.data[r * C];
+        double mean = 0, var = 0;
+        if (o.op == "layernorm") {
+          for (int64_t e = 0; e < C; ++e)
+            mean += row[e];
+          mean /= C;
+        }
+        for (int64_t e = 0; e < C; ++e)
+          var += (row[e] - mean) * (row[e] - mean);
+        double rstd = 1.0 / std::sqrt(var / C + o.eps);
+        for (int64_t e = 0; e < C; ++e) {
+          double y = (row[e] - mean) * rstd * in(1).data[e];
+          if (o.op == "layernorm")
+            y += in(2).data[e];
+          out.data[r * C + e] = y;
+        }
+      }
+    } else if (o.op == "gelu" || o.op == "relu" || o.op == "silu" ||
+               o.op == "add") {
+      for (size_t n = 0; n < x.data.size(); ++n) {
+        double v = x.data[n];
+        if (o.op == "gelu")
+          v = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+        else if (o.op == "relu")
+          v = std::max(v, 0.0);
+        else if (o.op == "silu")
+          v = v / (1.0 + std::exp(-v));
+        else
+          v += in(1).data[n];
+        out.data[n] = v;
+      }
+    } else if (o.op == "split_heads" || o.op == "merge_heads") {
+      bool split = o.op == "split_heads";
+      int64_t B = x.shape[0];
+      int64_t H = split ? o.heads : x.shape[1];
+      int64_t N = split ? x.shape[1] : x.shape[2];
+      int64_t D = split ? x.shape[2] / H : x.shape[3];
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t t = 0; t < N; ++t)
+            for (int64_t d = 0; d < D; ++d) {
+              int64_t flat = ((b * N + t) * H + h) * D + d;
+              int64_t heads = ((b * H + h) * N + t) * D + d;
+              if (split)
+                out.data[heads] = x.data[flat];
+              else
+                out.data[flat] = x.data[heads];
+            }
+    } else if (o.op == "slice" || o.op == "concat") {
+      int64_t Co = o.shape.back();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < Co; ++c) {
+          double v;
+          if (o.op == "slice") {
+            v = x.data[r * C + o.offset + c];
+          } else {
+            int64_t C2 = in(1).shape.back();
+            v = c < C ? x.data[r * C + c] : in(1).data[r * C2 + c - C];
+          }
+          out.data[r * Co + c] = v;
+        }
+    } else if (o.op == "conv1d") {
+      int64_t B = x.shape[0], N = x.shape[1], K = in(1).shape[1];
+      int64_t p = o.padding == "same" ? (K - 1) / 2 : K - 1;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t t = 0; t < N; ++t)
+          for (int64_t c = 0; c < C; ++c) {
+            double acc = o.inputs.size() == 3 ? in(2).data[c] : 0.0;
+            for (int64_t k = 0; k < K; ++k) {
+              int64_t s = t + k - p;
+              double xv = s >= 0 && s < N ? x.data[(b * N + s) * C + c] : 0;
+              double wv = in(1).data[c * K + k];
+              acc += o.mode == "adder" ? -std::fabs(xv - wv) : xv * wv;
+            }
+            out.data[(b * N + t) * C + c] = acc;
+          }
+    } else if (o.op == "conv2d" || o.op == "pool") {
+      bool conv = o.op == "conv2d";
+      int64_t B = x.shape[0], N = x.shape[1], Hh = o.grid[0],
+              Ww = o.grid[1];
+      int64_t k = conv ? in(1).shape[1] : o.window, s = o.stride;
+      int64_t pad = conv ? k / 2 : 0;
+      int64_t Ho = (Hh + 2 * pad - k) / s + 1, Wo = (Ww + 2 * pad - k) / s + 1;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t oy = 0; oy < Ho; ++oy)
+          for (int64_t ox = 0; ox < Wo; ++ox)
+            for (int64_t c = 0; c < C; ++c) {
+              double acc = conv && o.inputs.size() == 3 ? in(2).data[c] : 0;
+              if (o.mode == "max")
+                acc = -1e300;
+              for (int64_t ky = 0; ky < k; ++ky)
+                for (int64_t kx = 0; kx < k; ++kx) {
+                  int64_t iy = oy * s + ky - pad, ix = ox * s + kx - pad;
+                  bool inside = iy >= 0 && iy < Hh && ix >= 0 && ix < Ww;
+                  double xv =
+                      inside ? x.data[(b * N + iy * Ww + ix) * C + c] : 0;
+                  if (conv)
+                    acc += xv * in(1).data[(c * k + ky) * k + kx];
+                  else if (o.mode == "max")
+                    acc = std::max(acc, xv);
+                  else
+                    acc += xv / double(k * k);
+                }
+              out.data[(b * Ho * Wo + oy * Wo + ox) * C + c] = acc;
+            }
+    } else {
+      ADD_FAILURE() << "reference has no op " << o.op;
+    }
+    values[o.result] = out;
+  }
+  return values;
+}
+
+//===----------------------------------------------------------------------===//
+// Running kernels
+//===----------------------------------------------------------------------===//
+
+/// Host data of one argument (float or int32, C order).
+struct HostArg {
+  std::vector<float> f;
+  std::vector<int32_t> i;
+};
+
+std::vector<int> halideShape(const std::vector<int64_t> &shape) {
+  return std::vector<int>(shape.rbegin(), shape.rend());
+}
+
+/// Fills inputs: f32 uniform in [-1, 1] (weights of a linear scaled by
+/// 1/sqrt(K)), i32 named "shift*" in [-31, 0], others in {-1, 0, 1}.
+std::vector<HostArg> randomInputs(const BlockKernelDesc &desc,
+                                  unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<HostArg> host(desc.args.size());
+  for (size_t a = 0; a < desc.args.size(); ++a) {
+    const TensorArg &t = desc.args[a];
+    if (t.isOutput)
+      continue;
+    int64_t n = numel(t.shape);
+    if (t.dtype == "i32") {
+      bool shift = t.name.rfind("shift", 0) == 0;
+      std::uniform_int_distribution<int> d(shift ? -31 : -1, shift ? 0 : 1);
+      for (int64_t e = 0; e < n; ++e)
+        host[a].i.push_back(d(rng));
+    } else {
+      double scale = 1.0;
+      if (t.name.rfind("w", 0) == 0 && t.shape.size() == 2)
+        scale = 1.0 / std::sqrt(double(t.shape[1]));
+      std::uniform_real_distribution<double> d(-scale, scale);
+      for (int64_t e = 0; e < n; ++e)
+        host[a].f.push_back(float(d(rng)));
+    }
+  }
+  return host;
+}
+
+/// Halide buffers over `host` (outputs allocated).
+std::vector<Halide::Buffer<>> wrap(const BlockKernelDesc &desc,
+                                   std::vector<HostArg> &host) {
+  std::vector<Halide::Buffer<>> buffers;
+  for (size_t a = 0; a < desc.args.size(); ++a) {
+    const TensorArg &t = desc.args[a];
+    std::vector<int> shape = halideShape(t.shape);
+    if (t.isOutput)
+      host[a].f.assign(numel(t.shape), std::nanf(""));
+    if (t.dtype == "i32")
+      buffers.push_back(Halide::Buffer<int32_t>(host[a].i.data(), shape));
+    else
+      buffers.push_back(Halide::Buffer<float>(host[a].f.data(), shape));
+  }
+  return buffers;
+}
+
+/// JIT-compiles and runs `desc`, compares each output with the float64
+/// reference: max |got - ref| <= tol * max(1, max |ref|), or bit equality
+/// with float(ref) when `exact`.
+void check(const BlockKernelDesc &desc, double tol = 2e-5,
+           bool exact = false, unsigned seed = 1,
+           std::function<void(std::vector<HostArg> &)> adjust = {}) {
+  SCOPED_TRACE("kernel " + desc.name);
+  BlockKernelJit jit;
+  std::string err = jit.compile(desc, host());
+  ASSERT_EQ(err, "");
+  std::vector<HostArg> data = randomInputs(desc, seed);
+  if (adjust)
+    adjust(data);
+  std::vector<Halide::Buffer<>> buffers = wrap(desc, data);
+  ASSERT_EQ(jit.run(buffers), "");
+  std::map<int, Tensor> in;
+  for (int a = 0; a < desc.numArgs(); ++a)
+    if (!desc.args[a].isOutput) {
+      Tensor t;
+      t.shape = desc.args[a].shape;
+      if (desc.args[a].dtype == "i32")
+        t.data.assign(data[a].i.begin(), data[a].i.end());
+      else
+        t.data.assign(data[a].f.begin(), data[a].f.end());
+      in[a] = t;
+    }
+  std::map<int, Tensor> ref = refRun(desc, in);
+  for (int a = 0; a < desc.numArgs(); ++a) {
+    if (!desc.args[a].isOutput)
+      continue;
+    const std::vector<double> &r = ref.at(a).data;
+    const std::vector<float> &g = data[a].f;
+    double maxRef = 1.0, maxErr = 0.0;
+    int64_t worst = 0, mismatches = 0;
+    for (size_t n = 0; n < r.size(); ++n)
+      maxRef = std::max(maxRef, std::fabs(r[n]));
+    for (size_t n = 0; n < r.size(); ++n) {
+      double e = std::fabs(double(g[n]) - r[n]);
+      if (!(e <= maxErr)) { // NaN counts as the worst
+        maxErr = std::isnan(e) ? INFINITY : e;
+        worst = int64_t(n);
+      }
+      if (exact && g[n] != float(r[n]))
+        ++mismatches;
+    }
+    if (exact) {
+      EXPECT_EQ(mismatches, 0) << "output " << desc.args[a].name;
+      continue;
+    }
+    EXPECT_LE(maxErr, tol * maxRef)
+        << "output " << desc.args[a].name << ": worst element " << worst
+        << " got " << g[worst] << " expected " << r[worst];
+  }
+}
+
+/// One linear: x [shape..., K] -> [shape..., F].
+BlockKernelDesc linearKernel(const std::string &mode,
+                             std::vector<int64_t> rows, int64_t K, int64_t F,
+                             bool bias) {
+  BlockKernelDesc d;
+  d.name = "lin_" + mode;
+  std::vector<int64_t> xs = rows, ys = rows;
+  xs.push_back(K);
+  ys.push_back(F);
+  d.args.push_back(arg("x", xs));
+  std::vector<int> inputs = {0, 1};
+  if (mode == "shift") {
+    d.args.push_back(arg("shift", {F, K}, false, "i32"));
+    d.args.push_back(arg("sign", {F, K}, false, "i32"));
+    inputs.push_back(2);
+  } else {
+    d.args.push_back(arg("w", {F, K}));
+  }
+  if (bias) {
+    inputs.push_back(int(d.args.size()));
+    d.args.push_back(arg("b", {F}));
+  }
+  int out = int(d.args.size());
+  d.args.push_back(arg("y", ys, true));
+  d.ops.push_back(op("linear", inputs, out, ys, mode));
+  return d;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear
+//===----------------------------------------------------------------------===//
+
+TEST(BlockPipeline, LinearMulShapes) {
+  check(linearKernel("mul", {1, 197}, 384, 1152, true));
+  check(linearKernel("mul", {2, 13}, 37, 50, true));   // odd everything
+  check(linearKernel("mul", {3, 1}, 64, 96, false));   // N = 1
+  check(linearKernel("mul", {5}, 20, 5, true));        // F < vector width
+  check(linearKernel("mul", {2, 7, 3}, 16, 17, true)); // rank 4
+  check(linearKernel("mul", {}, 33, 40, true));        // a single vector
+}
+
+TEST(BlockPipeline, LinearMulKnobs) {
+  for (std::map<std::string, int64_t> s :
+       std::vector<std::map<std::string, int64_t>>{
+           {{"gemm_col_vectors", 1}, {"gemm_rows", 3}},
+           {{"gemm_col_vectors", 4}, {"gemm_rows", 6}},
+           {{"gemm_col_vectors", 2}, {"gemm_rows", 12}},
+           {{"gemm_min_tasks", 64}},
+           {{"parallel", 0}},
+           {{"vector_width", 8}, {"gemm_col_vectors", 3}}}) {
+    BlockKernelDesc d = linearKernel("mul", {2, 29}, 45, 100, true);
+    d.schedule = s;
+    check(d);
+  }
+}
+
+TEST(BlockPipeline, LinearAdder) {
+  check(linearKernel("adder", {1, 197}, 64, 96, true));
+  check(linearKernel("adder", {2, 11}, 19, 21, false));
+}
+
+TEST(BlockPipeline, LinearShiftIsExact) {
+  check(linearKernel("shift", {1, 37}, 48, 40, true), 0.0, true);
+  check(linearKernel("shift", {2, 5}, 19, 7, false), 0.0, true);
+  // Ties round to even, large values clamp to the int32 range, negative
+  // values shift arithmetically (toward -inf).
+  BlockKernelDesc d = linearKernel("shift", {1, 4}, 8, 16, true);
+  check(d, 0.0, true, 3, [](std::vector<HostArg> &h) {
+    std::vector<float> &x = h[0].f;
+    const float ties[] = {0.5f / 65536, 1.5f / 65536, 2.5f / 65536,
+                          -0.5f / 65536, -1.5f / 65536, 1e5f, -1e5f,
+                          -3.0f / 65536};
+    for (size_t n = 0; n < x.size(); ++n)
+      x[n] = ties[n % 8] * float(1 + n / 8 % 2);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Other ops, one at a time
+//===----------------------------------------------------------------------===//
+
+BlockKernelDesc unary(const std::string &name, std::vector<int64_t> shape) {
+  BlockKernelDesc d;
+  d.name = name;
+  d.args = {arg("x", shape), arg("y", shape, true)};
+  d.ops.push_back(op(name, {0}, 1, shape));
+  return d;
+}
+
+TEST(BlockPipeline, Activations) {
+  for (const char *name : {"gelu", "relu", "silu"}) {
+    check(unary(name, {2, 13, 37}), 1e-6);
+    check(unary(name, {1, 1, 5}), 1e-6);
+  }
+  // Large magnitudes (gelu and silu tails).
+  BlockKernelDesc d = unary("silu", {1, 3, 40});
+  check(d, 1e-6, false, 2, [](std::vector<HostArg> &h) {
+    for (float &v : h[0].f)
+      v *= 120.0f;
+  });
+  d = unary("gelu", {1, 3, 40});
+  check(d, 1e-6, false, 2, [](std::vector<HostArg> &h) {
+    for (float &v : h[0].f)
+      v *= 8.0f;
+  });
+}
+
+TEST(BlockPipeline, ErfIsFloatAccurate) {
+  const int n = 1 << 20;
+  Halide::Buffer<float> xs(n);
+  for (int i = 0; i < n; ++i)
+    xs(i) = -5.0f + 10.0f * float(i) / float(n - 1);
+  Halide::ImageParam x(Halide::Float(32), 1, "x");
+  Halide::Func f("erf");
+  Halide::Var i("i");
+  f(i) = accurateErf(x(i));
+  f.vectorize(i, 16);
+  x.set(xs);
+  Halide::Buffer<float> out = f.realize({n});
+  double maxErr = 0;
+  float worst = 0;
+  for (int k = 0; k < n; ++k) {
+    double e = std::fabs(double(out(k)) - std::erf(double(xs(k))));
+    if (e > maxErr) {
+      maxErr = e;
+      worst = xs(k);
+    }
+  }
+  EXPECT_LT(maxErr, 2e-7) << "at x = " << worst;
+  EXPECT_EQ(out(n / 2 - 1) == -out(n / 2), true); // odd
+}
+
+TEST(BlockPipeline, Norms) {
+  for (std::vector<int64_t> shape :
+       std::vector<std::vector<int64_t>>{{2, 13, 37}, {1, 197, 384},
+                                         {1, 1, 5}, {3, 20}}) {
+    int64_t E = shape.back();
+    BlockKernelDesc ln;
+    ln.name = "ln";
+    ln.args = {arg("x", shape), arg("gamma", {E}), arg("beta", {E}),
+               arg("y", shape, true)};
+    ln.ops.push_back(op("layernorm", {0, 1, 2}, 3, shape));
+    ln.ops[0].eps = 1e-6;
+    check(ln, 2e-5);
+    BlockKernelDesc rms;
+    rms.name = "rms";
+    rms.args = {arg("x", shape), arg("gamma", {E}), arg("y", shape, true)};
+    rms.ops.push_back(op("rmsnorm", {0, 1}, 2, shape));
+    rms.ops[0].eps = 1e-5;
+    check(rms, 2e-5);
+  }
+}
+
+TEST(BlockPipeline, AddAndLayouts) {
+  BlockKernelDesc add;
+  add.name = "add";
+  add.args = {arg("a", {2, 7, 19}), arg("b", {2, 7, 19}),
+              arg("y", {2, 7, 19}, true)};
+  add.ops.push_back(op("add", {0, 1}, 2, {2, 7, 19}));
+  check(add, 1e-7);
+
+  BlockKernelDesc split;
+  split.name = "split";
+  split.args = {arg("x", {2, 9, 48}), arg("y", {2, 3, 9, 16}, true)};
+  split.ops.push_back(op("split_heads", {0}, 1, {2, 3, 9, 16}));
+  split.ops[0].heads = 3;
+  check(split, 0.0);
+
+  BlockKernelDesc merge;
+  merge.name = "merge";
+  merge.args = {arg("x", {2, 3, 9, 5}), arg("y", {2, 9, 15}, true)};
+  merge.ops.push_back(op("merge_heads", {0}, 1, {2, 9, 15}));
+  check(merge, 0.0);
+
+  BlockKernelDesc slice;
+  slice.name = "slice";
+  slice.args = {arg("x", {2, 5, 40}), arg("y", {2, 5, 17}, true)};
+  slice.ops.push_back(op("slice", {0}, 1, {2, 5, 17}));
+  slice.ops[0].offset = 11;
+  slice.ops[0].size = 17;
+  check(slice, 0.0);
+
+  BlockKernelDesc concat;
+  concat.name = "concat";
+  concat.args = {arg("a", {2, 5, 13}), arg("b", {2, 5, 20}),
+                 arg("y", {2, 5, 33}, true)};
+  concat.ops.push_back(op("concat", {0, 1}, 2, {2, 5, 33}));
+  check(concat, 0.0);
+}
+
+TEST(BlockPipeline, Conv1d) {
+  for (const char *mode : {"mul", "adder"})
+    for (const char *padding : {"same", "causal"})
+      for (int64_t K : {1, 3, 4, 7}) {
+        BlockKernelDesc d;
+        d.name = std::string("conv1d_") + mode + "_" + padding;
+        d.args = {arg("x", {2, 11, 37}), arg("wc", {37, K}),
+                  arg("b", {37}), arg("y", {2, 11, 37}, true)};
+        d.ops.push_back(op("conv1d", {0, 1, 2}, 3, {2, 11, 37}, mode));
+        d.ops[0].padding = padding;
+        check(d, 1e-6);
+      }
+  BlockKernelDesc d;
+  d.name = "conv1d_nobias";
+  d.args = {arg("x", {1, 1, 16}), arg("wc", {16, 3}),
+            arg("y", {1, 1, 16}, true)};
+  d.ops.push_back(op("conv1d", {0, 1}, 2, {1, 1, 16}, "mul"));
+  d.ops[0].padding = "same";
+  check(d, 1e-6);
+}
+
+TEST(BlockPipeline, Conv2dAndPool) {
+  struct Case {
+    int64_t hh, ww, k, s;
+  };
+  for (Case c : {Case{7, 7, 3, 1}, Case{14, 14, 3, 2}, Case{5, 9, 5, 1},
+                 Case{6, 6, 2, 2}, Case{1, 1, 1, 1}}) {
+    int64_t C = 19;
+    int64_t pad = c.k / 2;
+    int64_t ho = (c.hh + 2 * pad - c.k) / c.s + 1,
+            wo = (c.ww + 2 * pad - c.k) / c.s + 1;
+    BlockKernelDesc conv;
+    conv.name = "conv2d";
+    conv.args = {arg("x", {2, c.hh * c.ww, C}), arg("wc", {C, c.k, c.k}),
+                 arg("b", {C}), arg("y", {2, ho * wo, C}, true)};
+    conv.ops.push_back(op("conv2d", {0, 1, 2}, 3, {2, ho * wo, C}));
+    conv.ops[0].grid = {c.hh, c.ww};
+    conv.ops[0].window = c.k;
+    conv.ops[0].stride = c.s;
+    check(conv, 1e-6);
+
+    int64_t po = (c.hh - c.k) / c.s + 1, pw = (c.ww - c.k) / c.s + 1;
+    for (const char *mode : {"avg", "max"}) {
+      BlockKernelDesc pool;
+      pool.name = std::string("pool_") + mode;
+      pool.args = {arg("x", {2, c.hh * c.ww, C}),
+                   arg("y", {2, po * pw, C}, true)};
+      pool.ops.push_back(op("pool", {0}, 1, {2, po * pw, C}, mode));
+      pool.ops[0].grid = {c.hh, c.ww};
+      pool.ops[0].window = c.k;
+      pool.ops[0].stride = c.s;
+      check(pool, 1e-6);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Fused groups (docs/Architectures.md §3)
+//===----------------------------------------------------------------------===//
+
+/// layernorm -> linear + bias -> gelu (a transformer MLP's first half).
+BlockKernelDesc lnLinearGelu(int64_t B, int64_t N, int64_t E, int64_t F) {
+  BlockKernelDesc d;
+  d.name = "ln_fc1_gelu";
+  d.args = {arg("x", {B, N, E}), arg("gamma", {E}), arg("beta", {E}),
+            arg("w", {F, E}),    arg("b", {F}),     arg("y", {B, N, F}, true)};
+  d.ops.push_back(op("layernorm", {0, 1, 2}, 6, {B, N, E}));
+  d.ops[0].eps = 1e-6;
+  d.ops.push_back(op("linear", {6, 3, 4}, 7, {B, N, F}, "mul"));
+  d.ops.push_back(op("gelu", {7}, 5, {B, N, F}));
+  return d;
+}
+
+TEST(BlockPipeline, FusedLayerNormLinearGelu) {
+  check(lnLinearGelu(1, 197, 64, 96));
+  check(lnLinearGelu(2, 13, 37, 50));
+  check(lnLinearGelu(1, 1, 16, 16));
+}
+
+/// merge_heads -> linear + bias -> add residual (attention's output
+/// projection).
+BlockKernelDesc mergeLinearAdd(int64_t B, int64_t H, int64_t N, int64_t D,
+                               int64_t F, const std::string &mode = "mul") {
+  BlockKernelDesc d;
+  d.name = "merge_proj_add";
+  int64_t E = H * D;
+  d.args = {arg("o", {B, H, N, D}), arg("w", {F, E}), arg("b", {F}),
+            arg("res", {B, N, F}), arg("y", {B, N, F}, true)};
+  d.ops.push_back(op("merge_heads", {0}, 5, {B, N, E}));
+  d.ops.push_back(op("linear", {5, 1, 2}, 6, {B, N, F}, mode));
+  d.ops.push_back(op("add", {6, 3}, 4, {B, N, F}));
+  return d;
+}
+
+TEST(BlockPipeline, FusedMergeLinearAdd) {
+  check(mergeLinearAdd(1, 6, 197, 64, 384));
+  check(mergeLinearAdd(2, 3, 11, 5, 15));
+  check(mergeLinearAdd(2, 3, 11, 5, 15, "adder"));
+}
+
+/// layernorm -> three linears (Q, K, V) -> split_heads, three outputs.
+BlockKernelDesc lnQkv(int64_t B, int64_t N, int64_t H, int64_t D) {
+  BlockKernelDesc d;
+  d.name = "ln_qkv";
+  int64_t E = H * D;
+  d.args = {arg("x", {B, N, E}),  arg("gamma", {E}), arg("beta", {E}),
+            arg("wq", {E, E}),    arg("bq", {E}),    arg("wk", {E, E}),
+            arg("bk", {E}),       arg("wv", {E, E}),  arg("bv", {E}),
+            arg("q", {B, H, N, D}, true), arg("k", {B, H, N, D}, true),
+            arg("v", {B, H, N, D}, true)};
+  int t = 12;
+  d.ops.push_back(op("layernorm", {0, 1, 2}, t, {B, N, E}));
+  d.ops[0].eps = 1e-6;
+  for (int p = 0; p < 3; ++p) {
+    d.ops.push_back(
+        op("linear", {t, 3 + 2 * p, 4 + 2 * p}, t + 1 + p, {B, N, E}, "mul"));
+  }
+  for (int p = 0; p < 3; ++p) {
+    d.ops.push_back(op("split_heads", {t + 1 + p}, 9 + p, {B, H, N, D}));
+    d.ops.back().heads = H;
+  }
+  return d;
+}
+
+TEST(BlockPipeline, FusedLayerNormQkvSplitHeads) {
+  check(lnQkv(1, 197, 6, 64));
+  check(lnQkv(2, 13, 3, 5));
+  check(lnQkv(1, 1, 2, 16));
+}
+
+TEST(BlockPipeline, FusedSliceConcat) {
+  // ShiftAddNAS-style: slice two channel groups, a linear and a shift
+  // linear, concat.
+  BlockKernelDesc d;
+  d.name = "slice_concat";
+  d.args = {arg("x", {1, 23, 40}), arg("w", {24, 24}),
+            arg("shift", {16, 16}, false, "i32"),
+            arg("sign", {16, 16}, false, "i32"), arg("y", {1, 23, 40}, true)};
+  d.ops.push_back(op("slice", {0}, 5, {1, 23, 24}));
+  d.ops[0].offset = 0;
+  d.ops[0].size = 24;
+  d.ops.push_back(op("slice", {0}, 6, {1, 23, 16}));
+  d.ops[1].offset = 24;
+  d.ops[1].size = 16;
+  d.ops.push_back(op("linear", {5, 1}, 7, {1, 23, 24}, "mul"));
+  d.ops.push_back(op("linear", {6, 2, 3}, 8, {1, 23, 16}, "shift"));
+  d.ops.push_back(op("concat", {7, 8}, 4, {1, 23, 40}));
+  check(d);
+}
+
+TEST(BlockPipeline, SharedValueAndChains) {
+  // A value with two consumers (stored), a norm inlined into an output,
+  // a linear feeding a convolution (stored GEMM result).
+  BlockKernelDesc d;
+  d.name = "chains";
+  d.args = {arg("x", {2, 16, 24}), arg("g", {24}),      arg("w", {24, 24}),
+            arg("wc", {24, 3}),     arg("y", {2, 16, 24}, true),
+            arg("z", {2, 16, 24}, true)};
+  d.ops.push_back(op("rmsnorm", {0, 1}, 6, {2, 16, 24}));
+  d.ops[0].eps = 1e-6;
+  d.ops.push_back(op("relu", {6}, 7, {2, 16, 24}));
+  d.ops.push_back(op("add", {7, 6}, 4, {2, 16, 24}));
+  d.ops.push_back(op("linear", {0, 2}, 8, {2, 16, 24}, "mul"));
+  d.ops.push_back(op("conv1d", {8, 3}, 9, {2, 16, 24}, "mul"));
+  d.ops[4].padding = "causal";
+  d.ops.push_back(op("silu", {9}, 5, {2, 16, 24}));
+  check(d);
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+std::string compileError(const BlockKernelDesc &d) {
+  BlockKernelJit jit;
+  return jit.compile(d, host());
+}
+
+TEST(BlockPipeline, Errors) {
+  BlockKernelDesc d = unary("relu", {2, 3});
+  d.ops[0].op = "softmax";
+  EXPECT_NE(compileError(d).find("unsupported block op 'softmax'"),
+            std::string::npos);
+
+  d = linearKernel("mul", {2, 5}, 8, 4, true);
+  d.args[1].shape = {4, 9};
+  EXPECT_NE(compileError(d).find("weight shape [4, 9]"), std::string::npos)
+      << compileError(d);
+
+  d = linearKernel("mul", {2, 5}, 8, 4, true);
+  d.ops[0].shape = {2, 5, 5};
+  EXPECT_NE(compileError(d), "");
+
+  BlockKernelDesc add;
+  add.name = "add";
+  add.args = {arg("a", {2, 3}), arg("b", {3, 2}), arg("y", {2, 3}, true)};
+  add.ops.push_back(op("add", {0, 1}, 2, {2, 3}));
+  EXPECT_NE(compileError(add).find("differ"), std::string::npos);
+
+  d = unary("gelu", {2, 3});
+  d.ops[0].inputs = {7};
+  EXPECT_NE(compileError(d).find("not defined"), std::string::npos);
+
+  d = unary("gelu", {2, 3});
+  d.ops.clear();
+  EXPECT_NE(compileError(d).find("never written"), std::string::npos);
+
+  d = linearKernel("mul", {2, 5}, 8, 4, true);
+  d.ops[0].mode = "div";
+  EXPECT_NE(compileError(d).find("unknown mode"), std::string::npos);
+
+  d = linearKernel("mul", {2, 5}, 8, 4, true);
+  d.schedule = {{"tile", 3}};
+  EXPECT_NE(compileError(d).find("unknown schedule knob 'tile'"),
+            std::string::npos);
+  d.schedule = {{"gemm_rows", 0}};
+  EXPECT_NE(compileError(d).find("outside"), std::string::npos);
+  d.schedule = {{"gemm_rows", 32}, {"gemm_col_vectors", 4}};
+  EXPECT_NE(compileError(d).find("registers"), std::string::npos);
+
+  BlockKernelDesc split;
+  split.name = "split";
+  split.args = {arg("x", {2, 9, 48}), arg("y", {2, 5, 9, 16}, true)};
+  split.ops.push_back(op("split_heads", {0}, 1, {2, 5, 9, 16}));
+  split.ops[0].heads = 5;
+  EXPECT_NE(compileError(split), "");
+
+  BlockKernelDesc pool;
+  pool.name = "pool";
+  pool.args = {arg("x", {1, 10, 4}), arg("y", {1, 4, 4}, true)};
+  pool.ops.push_back(op("pool", {0}, 1, {1, 4, 4}, "avg"));
+  pool.ops[0].grid = {3, 3}; // 9 != 10 tokens
+  pool.ops[0].window = 2;
+  EXPECT_NE(compileError(pool).find("grid"), std::string::npos);
+
+  // The backend API reports the same errors.
+  std::string text;
+  EXPECT_NE(printHalide(pool, host(), text), "");
+  EXPECT_NE(compileObject({}, {pool}, host(), "/tmp/never.o"), "");
+}
+
+TEST(BlockPipeline, PrintHalide) {
+  std::string text;
+  ASSERT_EQ(printHalide(lnQkv(1, 197, 6, 64), host(), text), "");
+  EXPECT_NE(text.find("block kernel 'ln_qkv'"), std::string::npos);
+  EXPECT_NE(text.find("_acc"), std::string::npos);
+  EXPECT_NE(text.find("register block"), std::string::npos);
+  std::map<std::string, int64_t> knobs;
+  ASSERT_EQ(resolveSchedule(lnQkv(1, 197, 6, 64), host(), knobs), "");
+  EXPECT_EQ(knobs.size(), blockKnobs().size());
+}
+
+//===----------------------------------------------------------------------===//
+// AOT: one object, attention and block kernels, the _argv ABI
+//===----------------------------------------------------------------------===//
+
+TEST(BlockPipeline, CompileObjectAbi) {
+  TargetInfo t = host();
+  char dir[] = "/tmp/attn_block_XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string obj = std::string(dir) + "/k.o", lib = std::string(dir) + "/k.so";
+
+  AttentionKernelDesc att;
+  att.name = "att";
+  att.args = {arg("q", {1, 2, 16, 16}), arg("k", {1, 2, 16, 16}),
+              arg("v", {1, 2, 16, 16}), arg("o", {1, 2, 16, 16}, true)};
+  att.query = 0;
+  att.key = 1;
+  att.value = 2;
+  att.out = 3;
+  att.scale = 0.25;
+  BlockKernelDesc blk = lnLinearGelu(1, 7, 16, 24);
+  BlockKernelDesc qkv = lnQkv(1, 5, 2, 8);
+  ASSERT_EQ(compileObject({att}, {blk, qkv}, t, obj), "");
+  std::string cmd = "cc -shared -o " + lib + " " + obj +
+                    " -lpthread -ldl -lm 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  void *h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  EXPECT_NE(dlsym(h, "att_argv"), nullptr);
+  auto entry = reinterpret_cast<int (*)(void **)>(dlsym(h, "ln_qkv_argv"));
+  ASSERT_NE(entry, nullptr);
+  EXPECT_NE(dlsym(h, "ln_fc1_gelu_argv"), nullptr);
+
+  // Run ln_qkv through its _argv entry and compare with the reference.
+  std::vector<HostArg> data = randomInputs(qkv, 5);
+  std::vector<Halide::Buffer<>> buffers = wrap(qkv, data);
+  std::vector<void *> argv;
+  for (Halide::Buffer<> &b : buffers)
+    argv.push_back(b.raw_buffer());
+  ASSERT_EQ(entry(argv.data()), 0);
+  std::map<int, Tensor> in;
+  for (int a = 0; a < qkv.numArgs(); ++a)
+    if (!qkv.args[a].isOutput)
+      in[a] = Tensor{qkv.args[a].shape, std::vector<double>(
+                                            data[a].f.begin(), data[a].f.end())};
+  std::map<int, Tensor> ref = refRun(qkv, in);
+  for (int a = 9; a < 12; ++a)
+    for (size_t n = 0; n < ref[a].data.size(); ++n)
+      ASSERT_NEAR(data[a].f[n], ref[a].data[n], 1e-4) << "output " << a;
+  dlclose(h);
+  std::remove(obj.c_str());
+  std::remove(lib.c_str());
+  rmdir(dir);
+}
+
+//===----------------------------------------------------------------------===//
+// Throughput (printed, not asserted: the machine is shared)
+//===----------------------------------------------------------------------===//
+
+/// Median seconds of `reps` runs of `jit` on `buffers` after a warm-up.
+double timeRuns(BlockKernelJit &jit, std::vector<Halide::Buffer<>> &buffers,
+                int reps) {
+  std::string err = jit.run(buffers);
+  EXPECT_EQ(err, "");
+  std::vector<double> times;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    jit.run(buffers);
+    times.push_back(std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+TEST(BlockPipelinePerf, GemmThroughput) {
+  const char *env = std::getenv("ATTNC_BLOCK_BENCH_REPS");
+  int reps = env ? std::max(1, std::atoi(env)) : 5;
+  struct Shape {
+    int64_t B, N, K, F;
+  };
+  for (Shape s : {Shape{1, 197, 384, 1152}, Shape{1, 197, 1536, 384},
+                  Shape{8, 197, 384, 1152}, Shape{8, 197, 1536, 384}}) {
+    BlockKernelDesc d = linearKernel("mul", {s.B, s.N}, s.K, s.F, true);
+    BlockKernelJit jit;
+    ASSERT_EQ(jit.compile(d, host()), "");
+    std::vector<HostArg> data = randomInputs(d, 9);
+    std::vector<Halide::Buffer<>> buffers = wrap(d, data);
+    double sec = timeRuns(jit, buffers, reps);
+    double flops = 2.0 * s.B * s.N * s.K * s.F;
+    std::printf("linear [%lldx%lld] x [%lldx%lld]^T: %.3f ms, %.1f GFLOP/s "
+                "(gemm_col_vectors %lld, gemm_rows %lld)\n",
+                (long long)(s.B * s.N), (long long)s.K, (long long)s.F,
+                (long long)s.K, sec * 1e3, flops / sec * 1e-9,
+                (long long)jit.knobs().at("gemm_col_vectors"),
+                (long long)jit.knobs().at("gemm_rows"));
+  }
+}
+
+} // namespace
