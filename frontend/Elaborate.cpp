@@ -319,7 +319,8 @@ private:
   /// Block-path prefix segments and the names used in each scope.
   std::vector<std::string> path;
   std::vector<std::map<std::string, int>> used;
-  std::set<std::string> weightNames;
+  /// Block paths given explicitly with `name =` (their weights are shared).
+  std::set<std::string> sharedPaths;
   /// The current layer (the running index over every `repeat`), -1 outside.
   int64_t layer = -1;
   int64_t nextLayer = 0;
@@ -356,7 +357,7 @@ mlir::FailureOr<Elaboration> Elaborator::run(const std::string &configText) {
     env.clear();
     path.clear();
     used.assign(1, {});
-    weightNames.clear();
+    sharedPaths.clear();
     layer = -1;
     nextLayer = 0;
     perLayerTaken.clear();
@@ -913,20 +914,22 @@ bool Elaborator::splitArgs(const CallExprAST &call, unsigned maxPositional,
 
 std::string Elaborator::blockPath(const BlockArgs &args, llvm::StringRef base,
                                   bool numbered) {
-  std::string leaf;
+  // An explicit name is the whole path: blocks given the same name share
+  // their weights, also across the layers of a `repeat` (SReT's recursion,
+  // EdgeFormer's shared layers).
   if (const ArgAST *name = args.get("name")) {
-    if (auto *n = dyn_cast<NameExprAST>(name->value.get()))
-      leaf = n->getName().str();
-    else
-      emitError(name->loc) << "'name' must be an identifier";
+    if (auto *n = dyn_cast<NameExprAST>(name->value.get())) {
+      sharedPaths.insert(n->getName().str());
+      return n->getName().str();
+    }
+    emitError(name->loc) << "'name' must be an identifier";
   }
-  if (leaf.empty()) {
-    int &count = used.back()[base.str()];
-    ++count;
-    leaf = numbered ? base.str() + std::to_string(count)
-                    : (count == 1 ? base.str()
-                                  : base.str() + "_" + std::to_string(count - 1));
-  }
+  int &count = used.back()[base.str()];
+  ++count;
+  std::string leaf =
+      numbered ? base.str() + std::to_string(count)
+               : (count == 1 ? base.str()
+                             : base.str() + "_" + std::to_string(count - 1));
   std::string prefix = llvm::join(path, ".");
   return prefix.empty() ? leaf : prefix + "." + leaf;
 }
@@ -940,10 +943,17 @@ int Elaborator::addWeight(const std::string &blockPath, llvm::StringRef leaf,
                           std::vector<int64_t> shape, WeightInit init,
                           const Location &loc, std::string dtype) {
   std::string name = blockPath + "." + leaf.str();
-  if (!weightNames.insert(name).second)
+  for (const ArchWeight &w : graph->weights) {
+    if (w.name != name)
+      continue;
+    const ArchTensor &t = graph->values[w.value];
+    if (sharedPaths.count(blockPath) && t.shape == shape && t.dtype == dtype)
+      return w.value;
     emitError(loc) << "weight '" << name
-                   << "' is already defined: give the block another "
-                      "'name ='";
+                   << "' is already defined with another shape: blocks "
+                      "that share a 'name' must have the same weights";
+    break;
+  }
   int id = newTensor(std::move(shape), std::move(dtype));
   graph->weights.push_back(ArchWeight{name, id, init});
   return id;
