@@ -6,8 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Manifest.h"
-
-#include <nlohmann/json.hpp>
+#include "runtime/ManifestJson.h"
 
 #include <cctype>
 #include <cmath>
@@ -20,7 +19,7 @@
 
 namespace attn::rt {
 
-using Json = nlohmann::ordered_json;
+using manifest::Json;
 
 const ArgSpec *KernelSpec::findArg(const std::string &argName) const {
   for (const ArgSpec &a : args)
@@ -57,7 +56,24 @@ const KernelSpec *Manifest::findKernel(const std::string &kernelName) const {
   return nullptr;
 }
 
-namespace {
+const ArchTensorSpec *
+ArchSpec::findTensor(const std::string &tensorName) const {
+  for (const std::vector<ArchTensorSpec> *list :
+       {&inputs, &outputs, &weights, &values})
+    for (const ArchTensorSpec &t : *list)
+      if (t.name == tensorName)
+        return &t;
+  return nullptr;
+}
+
+const ArchSpec *Manifest::findArch(const std::string &archName) const {
+  for (const ArchSpec &a : archs)
+    if (a.name == archName)
+      return &a;
+  return nullptr;
+}
+
+namespace manifest {
 
 const char *jsonTypeName(const Json &j) {
   if (j.is_null())
@@ -111,6 +127,35 @@ Status getOptionalString(const Json &obj, const std::string &key,
     return Status::success();
   return getString(obj, key, field, out);
 }
+
+/// Reads a number member: `required` makes absence (or null) an error;
+/// otherwise absence leaves `out` unchanged.  NaN and infinities are errors.
+Status getNumber(const Json &obj, const std::string &key,
+                 const std::string &field, bool required, double &out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return required ? fieldError(field, "missing") : Status::success();
+  if (Status s = expectType(*it, field, it->is_number(), "a number"); !s)
+    return s;
+  double v = it->get<double>();
+  if (!std::isfinite(v))
+    return fieldError(field, "must be finite");
+  out = v;
+  return Status::success();
+}
+
+/// The fixed value of shape entry `e` (a literal, or a dim with a fixed
+/// value); std::nullopt when symbolic.
+std::optional<int64_t> fixedExtent(const KernelSpec &kernel,
+                                   const ShapeEntry &e) {
+  return e.isName() ? kernel.fixedDim(e.name) : std::optional(e.value);
+}
+
+} // namespace manifest
+
+namespace {
+
+using namespace manifest;
 
 bool isIdentifier(const std::string &s) {
   if (s.empty() ||
@@ -292,22 +337,6 @@ Status refuseKeyBoundsExact(const Json &j, const std::string &field,
   return Status::success();
 }
 
-/// Reads a number member: `required` makes absence (or null) an error;
-/// otherwise absence leaves `out` unchanged.  NaN and infinities are errors.
-Status getNumber(const Json &obj, const std::string &key,
-                 const std::string &field, bool required, double &out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null())
-    return required ? fieldError(field, "missing") : Status::success();
-  if (Status s = expectType(*it, field, it->is_number(), "a number"); !s)
-    return s;
-  double v = it->get<double>();
-  if (!std::isfinite(v))
-    return fieldError(field, "must be finite");
-  out = v;
-  return Status::success();
-}
-
 /// Reads an optional boolean member (absent or null leaves `out` unchanged).
 Status getOptionalBool(const Json &obj, const std::string &key,
                        const std::string &field, bool &out) {
@@ -318,13 +347,6 @@ Status getOptionalBool(const Json &obj, const std::string &key,
     return s;
   out = it->get<bool>();
   return Status::success();
-}
-
-/// The fixed value of shape entry `e` (a literal, or a dim with a fixed
-/// value); std::nullopt when symbolic.
-std::optional<int64_t> fixedExtent(const KernelSpec &kernel,
-                                   const ShapeEntry &e) {
-  return e.isName() ? kernel.fixedDim(e.name) : std::optional(e.value);
 }
 
 /// `reference.feature` of kind "linear".
@@ -689,12 +711,14 @@ Status parseReference(const Json &j, const std::string &field,
   if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
     return s;
   if (ref.kind != "attention" && ref.kind != "linear" && ref.kind != "luna" &&
-      ref.kind != "ema")
+      ref.kind != "ema" && ref.kind != "block")
     return fieldError(field + ".kind",
                       "unknown reference kind '" + ref.kind +
-                          "' (expected attention, linear, luna or ema)");
+                          "' (expected attention, linear, luna, ema or block)");
   if (ref.isEma())
     return parseEmaReference(j, field, kernel, ref);
+  if (ref.isBlock())
+    return parseBlockReference(j, field, kernel, ref);
   struct Role {
     const char *key;
     std::string *out;
@@ -892,7 +916,7 @@ Status parseTop(const Json &j, Manifest &m) {
                         "duplicate kernel name '" + k.name + "'");
     m.kernels.push_back(std::move(k));
   }
-  return Status::success();
+  return parseArchs(j, m);
 }
 
 } // namespace

@@ -69,12 +69,39 @@ struct LinearWeightSpec {
   std::string bias;
 };
 
-/// The `reference` object of a kernel (kind "attention", "linear", "luna"
-/// or "ema").
+/// One op of a "block" reference (docs/Architectures.md §2 and §4).  The
+/// attributes an op does not use keep their defaults.
+struct BlockOpSpec {
+  /// "linear", "layernorm", "rmsnorm", "gelu", "relu", "silu", "add",
+  /// "split_heads", "merge_heads", "slice", "concat", "conv1d", "conv2d" or
+  /// "pool".
+  std::string op;
+  /// Argument names or temporaries ("%N") defined by earlier ops.
+  std::vector<std::string> inputs;
+  /// An output argument or a temporary "%N".
+  std::string out;
+  /// The result's C-order shape, checked when the reference is evaluated.
+  std::vector<int64_t> shape;
+  /// linear: "mul", "adder" or "shift"; conv1d, conv2d: "mul" or "adder";
+  /// pool: "avg" or "max".
+  std::string mode;
+  std::string padding;          ///< conv1d: "same" or "causal".
+  double eps = 0;               ///< layernorm, rmsnorm.
+  int64_t heads = 0;            ///< split_heads: H.
+  int64_t offset = 0, size = 0; ///< slice: [offset, offset + size).
+  std::vector<int64_t> grid;    ///< conv2d, pool: the token grid [Hh, Ww].
+  /// pool: the window k; conv2d: 0, or the weight's k when given.
+  int64_t window = 0;
+  int64_t stride = 1; ///< conv2d, pool.
+};
+
+/// The `reference` object of a kernel (kind "attention", "linear", "luna",
+/// "ema" or "block").
 struct ReferenceSpec {
-  std::string kind; ///< "attention", "linear", "luna" or "ema".
-  /// `out` is the output argument of every kind; query, key and value are
-  /// empty for kind "ema" (not an attention).
+  std::string kind; ///< "attention", "linear", "luna", "ema" or "block".
+  /// `out` is the output argument of every kind (for "block": the kernel's
+  /// first output; a block kernel may have several); query, key and value
+  /// are empty for kinds "ema" and "block" (not attentions).
   std::string query, key, value, out;
   std::optional<std::string> kvLengths;
   bool causal = false;
@@ -119,6 +146,11 @@ struct ReferenceSpec {
   bool isEma() const { return kind == "ema"; }
   bool emaCodeCompat() const { return compat == "code"; }
 
+  // Kind "block" only (docs/Architectures.md §2): the ops in evaluation
+  // order.
+  std::vector<BlockOpSpec> ops;
+  bool isBlock() const { return kind == "block"; }
+
   // Kinds "attention" and "luna": the score scale τ, an expression over
   // dims (and, for attention, b, h, i, j and loads); default rsqrt(D).
   std::string scaleText;
@@ -159,6 +191,50 @@ struct KernelSpec {
   std::string argNames() const;
 };
 
+/// The distribution of a weight's seeded random values (`init`,
+/// docs/Architectures.md §4).
+enum class WeightDist {
+  Uniform, ///< U(-bound, bound).
+  Normal,  ///< N(mean, std^2).
+  Shift,   ///< Integers uniform in [min, max].
+  Sign     ///< Integers uniform in {-1, 0, 1}.
+};
+
+/// A weight's `init` object.
+struct WeightInitSpec {
+  WeightDist dist = WeightDist::Uniform;
+  double bound = 0;         ///< Uniform.
+  double mean = 0, std = 1; ///< Normal.
+  int64_t min = 0, max = 0; ///< Shift.
+};
+
+/// A named tensor of an architecture: an input, output, weight or value
+/// (intermediate).  Shapes of architectures are fixed.
+struct ArchTensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;         ///< C order.
+  std::optional<WeightInitSpec> init; ///< Weights only (required there).
+};
+
+/// One kernel call of an architecture: `args` name the architecture's
+/// tensors, one per kernel argument in the kernel's order (outputs last).
+struct ArchCallSpec {
+  std::string kernel;
+  std::vector<std::string> args;
+};
+
+/// An architecture (`archs[i]`): a program of kernel calls over named
+/// tensors (docs/Architectures.md §4).
+struct ArchSpec {
+  std::string name;
+  std::vector<ArchTensorSpec> inputs, outputs, weights, values;
+  std::vector<ArchCallSpec> calls;
+
+  /// The input, output, weight or value named `tensorName`, or null.
+  const ArchTensorSpec *findTensor(const std::string &tensorName) const;
+};
+
 /// A whole manifest.
 struct Manifest {
   std::string format;
@@ -169,9 +245,13 @@ struct Manifest {
   std::string target;
   std::string library;
   std::vector<KernelSpec> kernels;
+  /// The architectures (the optional top-level `archs`; empty without).
+  std::vector<ArchSpec> archs;
 
   /// The kernel named `kernelName`, or null.
   const KernelSpec *findKernel(const std::string &kernelName) const;
+  /// The architecture named `archName`, or null.
+  const ArchSpec *findArch(const std::string &archName) const;
 };
 
 /// Parses and validates manifest JSON text; `fileName` prefixes errors.

@@ -2,6 +2,7 @@
 
 #include "runtime/Reference.h"
 
+#include "runtime/BlockReference.h"
 #include "runtime/Expr.h"
 #include "support/RandomFeatures.h"
 
@@ -97,10 +98,11 @@ Result<AttentionShape> attentionShape(const KernelSpec &kernel,
     return Status::error("kernel '" + kernel.name +
                          "' has no reference description");
   const ReferenceSpec &ref = *kernel.reference;
-  if (ref.isEma())
-    return Status::error("reference: kernel '" + kernel.name +
-                         "' has kind ema, which is not an attention (no "
-                         "query, key or value)");
+  if (ref.isEma() || ref.isBlock())
+    return Status::error("reference: kernel '" + kernel.name + "' has kind " +
+                         ref.kind +
+                         ", which is not an attention (no query, key or "
+                         "value)");
   Result<const Tensor *> q = getArg(args, ref.query, "query");
   if (!q)
     return q.status();
@@ -763,6 +765,8 @@ double emaFlops(const EmaShape &s) {
 }
 
 Result<double> referenceFlops(const KernelSpec &kernel, const TensorMap &args) {
+  if (kernel.reference && kernel.reference->isBlock())
+    return blockFlops(kernel, args);
   if (kernel.reference && kernel.reference->isEma()) {
     Result<EmaShape> s = emaShape(kernel, args);
     if (!s)
@@ -907,6 +911,19 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          int64_t maxRows) {
   if (kernel.reference && kernel.reference->isEma())
     return computeEmaReference(kernel, args, maxRows);
+  if (kernel.reference && kernel.reference->isBlock()) {
+    // Every row is evaluated (the ops cost O(rows), not O(rows^2)); the
+    // first output (`out`) is returned: computeReferenceOutputs() gives all.
+    Result<std::vector<NamedReferenceOutput>> outs =
+        computeBlockReference(kernel, args);
+    if (!outs)
+      return outs.status();
+    for (NamedReferenceOutput &o : *outs)
+      if (o.name == kernel.reference->out)
+        return std::move(o.output);
+    return Status::error("reference: kernel '" + kernel.name +
+                         "' has no output '" + kernel.reference->out + "'");
+  }
   Result<AttentionShape> shapeOr = attentionShape(kernel, args);
   if (!shapeOr)
     return shapeOr.status();

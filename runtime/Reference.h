@@ -120,8 +120,8 @@ Result<double> visibleFlops(const KernelSpec &kernel,
                             const AttentionShape &shape, const TensorMap &args);
 
 /// The FLOPs to report for a call of the kernel with `args`, for every
-/// reference kind: emaFlops(emaShape()) for "ema", visibleFlops(
-/// attentionShape()) otherwise.  Errors when the kernel has no reference or
+/// reference kind: emaFlops(emaShape()) for "ema", blockFlops() for "block"
+/// (BlockReference.h), visibleFlops(attentionShape()) otherwise.  Errors when the kernel has no reference or
 /// the shapes disagree.
 Result<double> referenceFlops(const KernelSpec &kernel, const TensorMap &args);
 
@@ -152,6 +152,12 @@ struct ReferenceOutput {
 /// baseline's Toeplitz sums are limited to the sampled steps.  Errors for
 /// "ema" also when an argument is missing or the shapes disagree (x, out
 /// [B, L, C]; delta, alpha, beta, gamma [C, n]; omega [C]).
+///
+/// Kind "block" is evaluated by computeBlockReference() (BlockReference.h)
+/// on every row; the kernel's first output is returned (a block kernel may
+/// have several: computeReferenceOutputs() gives them all).  Inputs of every
+/// kind may be of any float dtype (f64 included): they are read as doubles
+/// for the reference and rounded to float for the baseline.
 Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
                                          const TensorMap &args,
                                          int64_t maxRows = 0);

@@ -1,24 +1,32 @@
 //===- attn-run.cpp - Run, check and time a compiled attnc library --------===//
 //
-// attn-run LIB [--kernel NAME] [--input NAME=FILE.npy ...] [--output FILE.npy]
-//              [--seed S] [--check reference] [--bench] [--threads T]
-//              [--dim NAME=VALUE ...]
+// attn-run LIB [--kernel NAME | --arch NAME] [--input NAME=FILE.npy ...]
+//              [--output FILE.npy] [--seed S] [--check reference] [--bench]
+//              [--threads T] [--dim NAME=VALUE ...]
+//              [--weights FILE.safetensors] [--save-weights FILE]
 //
 // Loads LIB and its manifest, fills inputs not given with seeded random data,
 // runs each selected kernel, and optionally writes the output, checks it
 // against the float64 reference (tolerance rule of DESIGN.md §3) and times
-// it.  Bad input gets a message on stderr and exit code 1.
+// it.  When the manifest has architectures (docs/Architectures.md) and no
+// --kernel is given, it runs an architecture instead: its calls in order,
+// with weights from a safetensors file or seeded random ones; --check
+// reference checks every call and the whole program end to end.  Bad input
+// gets a message on stderr and exit code 1.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/ArchRunner.h"
 #include "runtime/Benchmark.h"
 #include "runtime/Binding.h"
+#include "runtime/BlockReference.h"
 #include "runtime/Check.h"
 #include "runtime/Library.h"
 #include "runtime/Npy.h"
 #include "runtime/Random.h"
 #include "runtime/Reference.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -38,10 +46,15 @@ const char *const kUsage =
     "usage: attn-run LIB [options]\n"
     "\n"
     "Runs the kernels of LIB, a shared library built by `attnc compile`\n"
-    "(its manifest LIB.manifest.json must sit next to it).\n"
+    "(its manifest LIB.manifest.json must sit next to it).  A library with\n"
+    "architectures runs its (first) architecture unless --kernel is given.\n"
     "\n"
     "options:\n"
     "  --kernel NAME          run only kernel NAME (default: every kernel)\n"
+    "  --arch NAME            run architecture NAME (default: the first)\n"
+    "  --weights FILE         read the architecture's weights from a\n"
+    "                         .safetensors file (default: seeded random)\n"
+    "  --save-weights FILE    write the weights used to a .safetensors file\n"
     "  --input NAME=FILE.npy  read argument NAME from a NumPy file; inputs "
     "not\n"
     "                         given are filled with seeded random data\n"
@@ -52,6 +65,9 @@ const char *const kUsage =
     "-1:1)\n"
     "  --check reference      compare with the float64 reference; exit 1 on "
     "FAIL\n"
+    "                         (architectures: every call and end to end)\n"
+    "  --check-rows R         check about R query rows per attention (not end\n"
+    "                         to end)\n"
     "  --bench                time the kernel (median of repeated runs, "
     "GFLOP/s)\n"
     "  --threads T            size of the Halide thread pool\n"
@@ -61,6 +77,8 @@ const char *const kUsage =
 struct Options {
   std::string library;
   std::optional<std::string> kernel;
+  std::optional<std::string> arch;
+  std::optional<std::string> weights, saveWeights;
   std::vector<std::pair<std::string, std::string>> inputs;
   std::vector<std::string> outputs;
   uint64_t seed = 0;
@@ -141,6 +159,18 @@ int parseOptions(int argc, char **argv, Options &opts) {
       if (!takeValue(v))
         return 1;
       opts.kernel = v;
+    } else if (arg == "--arch" || arg == "--weights" ||
+               arg == "--save-weights") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      if (v.empty()) {
+        error(arg + " needs a non-empty value");
+        return 1;
+      }
+      (arg == "--arch"      ? opts.arch
+       : arg == "--weights" ? opts.weights
+                            : opts.saveWeights) = v;
     } else if (arg == "--input") {
       std::string v, name, file;
       if (!takeValue(v))
@@ -310,6 +340,12 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
                                        opts.inputLo, opts.inputHi);
     if (!t)
       return fail(t.message());
+    // The shift and sign weights of a block kernel's shift-mode linear.
+    if (auto range = blockIntegerInputRange(kernel, arg.name)) {
+      Rng rng(argumentSeed(opts.seed, arg.name));
+      for (int64_t i = 0; i < t->numElements(); ++i)
+        t->setDouble(i, double(rng.uniformInt(range->first, range->second)));
+    }
     args.emplace(arg.name, t.take());
   }
 
@@ -351,16 +387,21 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
     if (!kernel.reference)
       return fail("the manifest has no reference description, so --check "
                   "reference cannot check it");
-    Result<ReferenceOutput> ref =
-        computeReference(kernel, args, opts.checkRows);
-    if (!ref)
-      return fail(ref.message());
-    Result<CheckResult> r =
-        checkAgainstReference(args.at(kernel.reference->out), *ref);
-    if (!r)
-      return fail(r.message());
-    std::cout << formatCheckLine(kernel.name, *r) << std::endl;
-    ok = ok && r->pass;
+    // One line per output; a block kernel may have several.
+    Result<std::vector<NamedReferenceOutput>> refs =
+        computeReferenceOutputs(kernel, args, opts.checkRows);
+    if (!refs)
+      return fail(refs.message());
+    for (const NamedReferenceOutput &ref : *refs) {
+      Result<CheckResult> r =
+          checkAgainstReference(args.at(ref.name), ref.output);
+      if (!r)
+        return fail(r.message());
+      std::string name =
+          refs->size() == 1 ? kernel.name : kernel.name + "." + ref.name;
+      std::cout << formatCheckLine(name, *r) << std::endl;
+      ok = ok && r->pass;
+    }
   }
 
   if (opts.bench) {
@@ -385,6 +426,111 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
   return ok;
 }
 
+/// Runs architecture `arch` of `lib`; returns false on any failure (already
+/// reported).
+bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
+  auto fail = [&](const std::string &msg) {
+    error(msg);
+    return false;
+  };
+  Result<std::unique_ptr<ArchRunner>> runnerOr = ArchRunner::create(lib, arch);
+  if (!runnerOr)
+    return fail(runnerOr.message());
+  ArchRunner &runner = **runnerOr;
+
+  runner.randomInputs(opts.seed, opts.inputLo, opts.inputHi);
+  std::vector<std::string> inputNames;
+  for (const ArchTensorSpec &t : arch.inputs)
+    inputNames.push_back(t.name);
+  for (const auto &[name, file] : opts.inputs) {
+    if (std::find(inputNames.begin(), inputNames.end(), name) ==
+        inputNames.end())
+      return fail("--input " + name + "=" + file + ": arch '" + arch.name +
+                  "' has no input named '" + name + "' (its inputs are " +
+                  joinStrings(inputNames, ", ") + ")");
+    Result<Tensor> t = readNpy(file);
+    if (!t)
+      return fail(t.message());
+    if (Status s = runner.setInput(name, *t); !s)
+      return fail(file + ": " + s.message());
+  }
+  if (opts.weights) {
+    if (Status s = runner.loadWeights(*opts.weights); !s)
+      return fail(s.message());
+  } else {
+    runner.randomWeights(opts.seed);
+  }
+  if (opts.saveWeights)
+    if (Status s = runner.saveWeights(*opts.saveWeights); !s)
+      return fail(s.message());
+
+  bool ok = true;
+  if (opts.check) {
+    Result<ArchCheckReport> report = runner.runAndCheck(opts.checkRows);
+    if (!report)
+      return fail(report.message());
+    size_t failed = 0, total = 0;
+    for (const auto *lines : {&report->calls, &report->endToEnd})
+      for (const ArchCheckLine &l : *lines) {
+        std::cout << l.format(arch.name) << std::endl;
+        ++total;
+        failed += l.result.pass ? 0 : 1;
+      }
+    std::cout << arch.name << ": " << arch.calls.size() << " calls, " << total
+              << " checks, "
+              << (failed ? std::to_string(failed) + " FAIL" : "all PASS")
+              << std::endl;
+    ok = failed == 0;
+  } else if (Status s = runner.run(); !s) {
+    return fail(s.message());
+  }
+
+  std::vector<std::string> outNames;
+  for (const ArchTensorSpec &t : arch.outputs)
+    outNames.push_back(t.name);
+  for (const std::string &spec : opts.outputs) {
+    std::string file = spec, name, rest;
+    std::string which;
+    if (splitAssignment(spec, name, rest) &&
+        std::find(outNames.begin(), outNames.end(), name) != outNames.end()) {
+      which = name;
+      file = rest;
+    } else if (outNames.size() == 1) {
+      which = outNames[0];
+    } else {
+      return fail("arch '" + arch.name + "' has several outputs (" +
+                  joinStrings(outNames, ", ") +
+                  "): use --output NAME=FILE.npy");
+    }
+    if (Status s = writeNpy(file, *runner.tensor(which)); !s)
+      return fail(s.message());
+  }
+
+  if (opts.bench) {
+    Result<double> flops = runner.flops();
+    if (!flops)
+      std::cerr << "attn-run: warning: no FLOP count: " << flops.message()
+                << "\n";
+    Result<BenchmarkStats> stats = benchmark([&] { return runner.run(); });
+    if (!stats)
+      return fail(stats.message());
+    std::cout << formatBenchLine(arch.name + " (" +
+                                     std::to_string(arch.calls.size()) +
+                                     " calls)",
+                                 *stats, flops ? *flops : 0.0)
+              << std::endl;
+  }
+
+  if (!opts.check && !opts.bench) {
+    std::vector<std::string> shapes;
+    for (const std::string &n : outNames)
+      shapes.push_back(n + " " + runner.tensor(n)->describe());
+    std::cout << arch.name << ": ran " << arch.calls.size() << " calls, "
+              << joinStrings(shapes, ", ") << std::endl;
+  }
+  return ok;
+}
+
 int runMain(int argc, char **argv) {
   Options opts;
   if (int rc = parseOptions(argc, argv, opts))
@@ -405,6 +551,44 @@ int runMain(int argc, char **argv) {
     std::cerr << "attn-run: warning: " << opts.library
               << " does not export halide_set_num_threads; --threads only "
                  "sets HL_NUM_THREADS\n";
+
+  const Manifest &manifest = lib.manifest();
+  if (opts.kernel && opts.arch) {
+    error("--kernel and --arch exclude each other (run one kernel or one "
+          "architecture)");
+    return 1;
+  }
+  if (opts.arch || (!opts.kernel && !manifest.archs.empty())) {
+    const ArchSpec *arch = nullptr;
+    if (opts.arch) {
+      arch = manifest.findArch(*opts.arch);
+      if (!arch) {
+        std::vector<std::string> names;
+        for (const ArchSpec &a : manifest.archs)
+          names.push_back(a.name);
+        error("library " + opts.library + " has no architecture named '" +
+              *opts.arch + "'" +
+              (names.empty() ? std::string(" (it has none)")
+                             : " (it has " + joinStrings(names, ", ") + ")"));
+        return 1;
+      }
+    } else {
+      arch = &manifest.archs.front();
+    }
+    if (!opts.dims.empty()) {
+      error("--dim does not apply to an architecture (its shapes are fixed "
+            "by the manifest)");
+      return 1;
+    }
+    return runArch(lib, *arch, opts) ? 0 : 1;
+  }
+  if (opts.weights || opts.saveWeights) {
+    error(std::string(opts.weights ? "--weights" : "--save-weights") +
+          " applies to architectures, and " +
+          (manifest.archs.empty() ? "library " + opts.library + " has none"
+                                  : std::string("--kernel runs one kernel")));
+    return 1;
+  }
 
   std::vector<const KernelSpec *> kernels;
   if (opts.kernel) {

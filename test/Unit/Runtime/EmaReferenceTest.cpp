@@ -185,7 +185,7 @@ TEST(EmaReferenceTest, ManifestErrors) {
   Json ref = emaRef();
   ref["kind"] = "emma";
   expectManifestError(ref, f + ".kind: unknown reference kind 'emma' "
-                               "(expected attention, linear, luna or ema)");
+                               "(expected attention, linear, luna, ema or block)");
 
   // Each argument field: missing, not a string, not an argument, wrong
   // rank, wrong dtype, wrong role.

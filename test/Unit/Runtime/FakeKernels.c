@@ -11,6 +11,9 @@
  *   attn_causal_argv(...)      the same with the bottom-right causal mask
  *   attn_kv_argv(q,k,v,len,out) the same with per-batch key lengths
  *   attn_wrong_argv(...)       attention + 1e-3 (must FAIL the check)
+ *   blk_linear_argv(x, w, b, out)  out = x·wᵀ + b (block op linear, mode mul)
+ *   blk_linear_wrong_argv(...)     the same + 1e-3 (must FAIL the check)
+ *   blk_add_relu_argv(a, b, sum, act)  sum = a + b, act = relu(a + b)
  *
  * plus the Halide runtime hooks the runtime looks up with dlsym:
  * halide_set_error_handler, halide_set_num_threads.
@@ -172,3 +175,60 @@ int attn_argv(void **args) { return attention(args, 0, 0, 0.0); }
 int attn_causal_argv(void **args) { return attention(args, 1, 0, 0.0); }
 int attn_kv_argv(void **args) { return attention(args, 0, 1, 0.0); }
 int attn_wrong_argv(void **args) { return attention(args, 0, 0, 1e-3); }
+
+/* Number of elements of a dense buffer. */
+static int64_t elements(const halide_buffer_t *b) {
+  int64_t n = 1;
+  for (int d = 0; d < b->dimensions; ++d)
+    n *= b->dim[d].extent;
+  return n;
+}
+
+/* x [..., K], w [F, K], b [F] -> out [..., F]: double accumulation. */
+static int blockLinear(void **args, double bias) {
+  const halide_buffer_t *x = (const halide_buffer_t *)args[0];
+  const halide_buffer_t *w = (const halide_buffer_t *)args[1];
+  const halide_buffer_t *b = (const halide_buffer_t *)args[2];
+  halide_buffer_t *out = (halide_buffer_t *)args[3];
+  if (!isF32(x) || !isF32(w) || !isF32(b) || !isF32(out) ||
+      w->dimensions != 2 || x->dimensions < 1)
+    return reportError("blk_linear: bad buffers", halide_error_code_bad_type);
+  int64_t K = x->dim[0].extent, F = w->dim[1].extent;
+  if (w->dim[0].extent != K || out->dim[0].extent != F)
+    return reportError("blk_linear: shapes differ",
+                       halide_error_code_bad_dimensions);
+  int64_t rows = elements(x) / K;
+  const float *xp = (const float *)x->host, *wp = (const float *)w->host,
+              *bp = (const float *)b->host;
+  float *op = (float *)out->host;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t f = 0; f < F; ++f) {
+      double acc = bp[f];
+      for (int64_t k = 0; k < K; ++k)
+        acc += (double)xp[r * K + k] * wp[f * K + k];
+      op[r * F + f] = (float)(acc + bias);
+    }
+  return 0;
+}
+
+int blk_linear_argv(void **args) { return blockLinear(args, 0.0); }
+int blk_linear_wrong_argv(void **args) { return blockLinear(args, 1e-3); }
+
+int blk_add_relu_argv(void **args) {
+  const halide_buffer_t *a = (const halide_buffer_t *)args[0];
+  const halide_buffer_t *b = (const halide_buffer_t *)args[1];
+  halide_buffer_t *sum = (halide_buffer_t *)args[2];
+  halide_buffer_t *act = (halide_buffer_t *)args[3];
+  int64_t n = elements(a);
+  if (elements(b) != n || elements(sum) != n || elements(act) != n)
+    return reportError("blk_add_relu: shapes differ",
+                       halide_error_code_bad_dimensions);
+  const float *ap = (const float *)a->host, *bp = (const float *)b->host;
+  float *sp = (float *)sum->host, *rp = (float *)act->host;
+  for (int64_t i = 0; i < n; ++i) {
+    float v = ap[i] + bp[i];
+    sp[i] = v;
+    rp[i] = v > 0.0f ? v : 0.0f;
+  }
+  return 0;
+}

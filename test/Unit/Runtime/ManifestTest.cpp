@@ -216,7 +216,7 @@ TEST(ManifestTest, ReferenceErrors) {
   j["kernels"][0]["reference"]["kind"] = "performer";
   expectError(
       j, "kernels[0].reference.kind: unknown reference kind 'performer' "
-         "(expected attention, linear, luna or ema)");
+         "(expected attention, linear, luna, ema or block)");
   j = exampleManifest();
   j["kernels"][0]["reference"]["key"] = "kk";
   expectError(
