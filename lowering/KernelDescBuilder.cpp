@@ -506,7 +506,10 @@ buildKernelDescs(ModuleOp module) {
   std::vector<AttentionKernelDesc> descs;
   bool failedAny = false;
   for (auto fn : module.getOps<func::FuncOp>()) {
-    if (fn.isDeclaration())
+    // Architectures and their block kernels are described by
+    // BlockDescBuilder.
+    if (fn.isDeclaration() || fn->hasAttr(kArchAttr) ||
+        fn->hasAttr(kBlockKernelAttr))
       continue;
     SmallVector<KernelOp> kernels;
     fn.walk([&](KernelOp k) { kernels.push_back(k); });
