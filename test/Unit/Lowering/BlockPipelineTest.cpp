@@ -399,6 +399,11 @@ TEST(BlockPipeline, LinearMulShapes) {
   check(linearKernel("mul", {}, 33, 40, true));        // a single vector
 }
 
+TEST(BlockPipeline, LinearMulLarge) {
+  // The benchmark's reduction depth, with two batch elements.
+  check(linearKernel("mul", {2, 197}, 1536, 384, true));
+}
+
 TEST(BlockPipeline, LinearMulKnobs) {
   for (std::map<std::string, int64_t> s :
        std::vector<std::map<std::string, int64_t>>{
@@ -674,6 +679,7 @@ BlockKernelDesc lnQkv(int64_t B, int64_t N, int64_t H, int64_t D) {
 
 TEST(BlockPipeline, FusedLayerNormQkvSplitHeads) {
   check(lnQkv(1, 197, 6, 64));
+  check(lnQkv(2, 50, 3, 64)); // 3 column tasks: rows split into tasks too
   check(lnQkv(2, 13, 3, 5));
   check(lnQkv(1, 1, 2, 16));
 }
@@ -714,6 +720,20 @@ TEST(BlockPipeline, SharedValueAndChains) {
   d.ops.push_back(op("conv1d", {8, 3}, 9, {2, 16, 24}, "mul"));
   d.ops[4].padding = "causal";
   d.ops.push_back(op("silu", {9}, 5, {2, 16, 24}));
+  check(d);
+}
+
+TEST(BlockPipeline, OutputsReadByLaterOps) {
+  // An output feeds a linear and an activation of the same kernel.
+  BlockKernelDesc d;
+  d.name = "outputs_read";
+  d.args = {arg("x", {2, 9, 20}), arg("g", {20}), arg("w", {12, 20}),
+            arg("n", {2, 9, 20}, true), arg("y", {2, 9, 12}, true),
+            arg("z", {2, 9, 20}, true)};
+  d.ops.push_back(op("rmsnorm", {0, 1}, 3, {2, 9, 20}));
+  d.ops[0].eps = 1e-6;
+  d.ops.push_back(op("linear", {3, 2}, 4, {2, 9, 12}, "mul"));
+  d.ops.push_back(op("gelu", {3}, 5, {2, 9, 20}));
   check(d);
 }
 
@@ -783,10 +803,22 @@ TEST(BlockPipeline, Errors) {
   pool.ops[0].window = 2;
   EXPECT_NE(compileError(pool).find("grid"), std::string::npos);
 
+  BlockKernelDesc conv;
+  conv.name = "conv";
+  conv.args = {arg("x", {1, 8, 4}), arg("wc", {4, 3}),
+               arg("y", {1, 8, 4}, true)};
+  conv.ops.push_back(op("conv1d", {0, 1}, 2, {1, 8, 4}, "mul"));
+  conv.ops[0].padding = "same";
+  conv.ops[0].window = 5;
+  EXPECT_NE(compileError(conv).find("window 5"), std::string::npos);
+  conv.ops[0].window = 3;
+  conv.ops[0].padding = "valid";
+  EXPECT_NE(compileError(conv).find("unknown padding"), std::string::npos);
+
   // The backend API reports the same errors.
   std::string text;
   EXPECT_NE(printHalide(pool, host(), text), "");
-  EXPECT_NE(compileObject({}, {pool}, host(), "/tmp/never.o"), "");
+  EXPECT_NE(compileObject({}, {pool}, host(), "never-written.o"), "");
 }
 
 TEST(BlockPipeline, PrintHalide) {
@@ -806,7 +838,12 @@ TEST(BlockPipeline, PrintHalide) {
 
 TEST(BlockPipeline, CompileObjectAbi) {
   TargetInfo t = host();
-  char dir[] = "/tmp/attn_block_XXXXXX";
+  const char *tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") +
+                        "/attn_block_XXXXXX";
+  std::vector<char> dirBuf(pattern.begin(), pattern.end());
+  dirBuf.push_back('\0');
+  char *dir = dirBuf.data();
   ASSERT_NE(mkdtemp(dir), nullptr);
   std::string obj = std::string(dir) + "/k.o", lib = std::string(dir) + "/k.so";
 
