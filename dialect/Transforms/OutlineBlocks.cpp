@@ -43,6 +43,37 @@ Operation *singleUser(Value v) {
   return *v.getUsers().begin();
 }
 
+/// The last op outside `group` whose result the group reads (null when it
+/// reads only function arguments).
+Operation *lastInputDef(ArrayRef<Operation *> group,
+                        llvm::function_ref<bool(Operation *, Operation *)>
+                            before) {
+  Operation *last = nullptr;
+  for (Operation *op : group)
+    for (Value v : op->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if (def && !llvm::is_contained(group, def) &&
+          (!last || before(last, def)))
+        last = def;
+    }
+  return last;
+}
+
+/// True when one call can replace `group`: every value it reads is
+/// computed before every op outside it that reads its results.
+bool canOutline(ArrayRef<Operation *> group,
+                DenseMap<Operation *, unsigned> &order) {
+  Operation *last = lastInputDef(group, [&](Operation *a, Operation *b) {
+    return order[a] < order[b];
+  });
+  for (Operation *op : group)
+    for (Operation *user : op->getUsers())
+      if (!llvm::is_contained(group, user) && last &&
+          order[user] <= order[last])
+        return false;
+  return true;
+}
+
 /// Forms the fusion groups of `fn`, each in program order.
 std::vector<SmallVector<Operation *>> formGroups(func::FuncOp fn, bool fuse) {
   DenseMap<Operation *, int> groupOf;
@@ -100,18 +131,28 @@ std::vector<SmallVector<Operation *>> formGroups(func::FuncOp fn, bool fuse) {
       groups.emplace_back();
       add(static_cast<int>(groups.size()) - 1, op);
     }
-  // Program order inside each group, groups by their first op.
+  // Program order inside each group, groups by their last op.
   DenseMap<Operation *, unsigned> order;
-  for (auto [n, op] : llvm::enumerate(ops))
-    order[op] = n;
-  for (auto &group : groups)
+  for (auto [n, op] : llvm::enumerate(fn.getBody().front()))
+    order[&op] = n;
+  std::vector<SmallVector<Operation *>> result;
+  for (auto &group : groups) {
     llvm::sort(group, [&](Operation *a, Operation *b) {
       return order[a] < order[b];
     });
-  llvm::sort(groups, [&](const auto &a, const auto &b) {
+    if (canOutline(group, order)) {
+      result.push_back(std::move(group));
+      continue;
+    }
+    // A value the group reads is computed from one of its results by an
+    // op outside it: one call cannot replace it, so its ops stay apart.
+    for (Operation *op : group)
+      result.push_back({op});
+  }
+  llvm::sort(result, [&](const auto &a, const auto &b) {
     return order[a.back()] < order[b.back()];
   });
-  return groups;
+  return result;
 }
 
 /// The argument name of a group input: the leaf of a weight's block path,
@@ -200,8 +241,15 @@ struct OutlineBlocksPass
       if (callee == kernel)
         kernel.setName((fn.getName() + "_blk" + std::to_string(counter++)).str());
 
-      // Replace the group by a call.
-      builder.setInsertionPoint(group.back());
+      // Replace the group by a call placed right after the last value it
+      // reads (formGroups checked that its results are used after that).
+      if (Operation *last = lastInputDef(group, [](Operation *a,
+                                                   Operation *b) {
+            return a->isBeforeInBlock(b);
+          }))
+        builder.setInsertionPointAfter(last);
+      else
+        builder.setInsertionPointToStart(&fn.getBody().front());
       auto call = builder.create<func::CallOp>(group.back()->getLoc(), callee,
                                                inputs.getArrayRef());
       for (auto [v, r] : llvm::zip(outputs, call.getResults()))
