@@ -857,9 +857,11 @@ void BlockPipeline::Impl::defineGrid(int n) {
     fail(opLabel(n) + ": stride must be at least 1");
   int64_t C = xs[2], Hh = op.grid[0], Ww = op.grid[1];
   int64_t k = op.window;
+  bool adder = op.mode == "adder";
   if (conv) {
-    if (op.mode != "" && op.mode != "mul")
-      fail(opLabel(n) + ": unknown mode '" + op.mode + "' (expected mul)");
+    if (op.mode != "" && op.mode != "mul" && !adder)
+      fail(opLabel(n) + ": unknown mode '" + op.mode +
+           "' (expected mul or adder)");
     const std::vector<int64_t> &ws = shapeOf(op.inputs[1]);
     if (ws.size() != 3 || ws[0] != C || ws[1] != ws[2] ||
         (k > 0 && ws[1] != k))
@@ -909,7 +911,8 @@ void BlockPipeline::Impl::defineGrid(int n) {
       Expr xv = at(op.inputs[0], {c, token, b});
       if (conv) {
         Expr inside = iy >= 0 && iy < int(Hh) && ix >= 0 && ix < int(Ww);
-        acc = acc + select(inside, xv, 0.0f) * wT(c, int(kx), int(ky));
+        Expr xz = select(inside, xv, 0.0f), w = wT(c, int(kx), int(ky));
+        acc = adder ? acc - abs(xz - w) : acc + xz * w;
       } else if (!acc.defined()) {
         acc = xv;
       } else {

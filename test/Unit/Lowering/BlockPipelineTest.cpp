@@ -227,8 +227,11 @@ std::map<int, Tensor> refRun(const BlockKernelDesc &desc,
                   bool inside = iy >= 0 && iy < Hh && ix >= 0 && ix < Ww;
                   double xv =
                       inside ? x.data[(b * N + iy * Ww + ix) * C + c] : 0;
-                  if (conv)
-                    acc += xv * in(1).data[(c * k + ky) * k + kx];
+                  double wv = conv ? in(1).data[(c * k + ky) * k + kx] : 0;
+                  if (conv && o.mode == "adder")
+                    acc -= std::fabs(xv - wv);
+                  else if (conv)
+                    acc += xv * wv;
                   else if (o.mode == "max")
                     acc = std::max(acc, xv);
                   else
@@ -592,6 +595,8 @@ TEST(BlockPipeline, Conv2dAndPool) {
     conv.ops[0].grid = {c.hh, c.ww};
     conv.ops[0].window = c.k;
     conv.ops[0].stride = c.s;
+    check(conv, 1e-6);
+    conv.ops[0].mode = "adder";
     check(conv, 1e-6);
 
     int64_t po = (c.hh - c.k) / c.s + 1, pw = (c.ww - c.k) / c.s + 1;
