@@ -535,10 +535,9 @@ void BlockPipeline::Impl::defineLinear(int n) {
   g.mode = mode;
   g.acc = Func(name + "_acc");
 
-  // The activation at reduction index `kk`, and how the weight panel is
-  // indexed.  A merge_heads folds in: k = h * D + d over a 2-D domain.
-  std::function<Expr(const std::vector<Expr> &)> xAt;
-  Expr kIndex;
+  // The activation at the reduction index, and the weight panel's index.
+  // A merge_heads folds in: k = h * D + d over a 2-D domain.
+  Expr xk, kIndex;
   const Value &xv = values[x];
   if (!xv.isParam && !xv.stored &&
       desc.ops[xv.producer].op == "merge_heads" && !shift) {
@@ -547,17 +546,12 @@ void BlockPipeline::Impl::defineLinear(int n) {
     if (as.size() != 4 || rank != 3)
       fail(opLabel(n) + ": merge_heads input must be [B, H, N, D]");
     g.rk = RDom(0, int(as[3]), 0, int(as[1]), name + "_rk");
-    std::vector<Expr> idx = {g.rk.x, rows[0], g.rk.y, rows[1]};
-    Expr xa = at(a, idx);
-    xAt = [xa](const std::vector<Expr> &) { return xa; };
+    xk = at(a, {g.rk.x, rows[0], g.rk.y, rows[1]});
     kIndex = g.rk.y * int(as[3]) + g.rk.x;
   } else {
     g.rk = RDom(0, int(K), name + "_rk");
     kIndex = g.rk.x;
-  }
-  if (!xAt) {
-    Expr kk = g.rk.x;
-    std::vector<Expr> idx = {kk};
+    std::vector<Expr> idx = {g.rk.x};
     idx.insert(idx.end(), rows.begin(), rows.end());
     if (shift) {
       // xq = round_half_even(x * 2^16) as int32, clamped.
@@ -566,11 +560,9 @@ void BlockPipeline::Impl::defineLinear(int n) {
       g.xq(pure) = cast<int32_t>(
           clamp(scaled, f64(-2147483648.0), f64(2147483647.0)));
       algorithmOrder.push_back(g.xq);
-      Expr xqk = g.xq(idx);
-      xAt = [xqk](const std::vector<Expr> &) { return xqk; };
+      xk = g.xq(idx);
     } else {
-      Expr xk = at(x, idx);
-      xAt = [xk](const std::vector<Expr> &) { return xk; };
+      xk = at(x, idx);
     }
   }
 
@@ -590,7 +582,7 @@ void BlockPipeline::Impl::defineLinear(int n) {
   if (shift) {
     Func shT = pack(w, "_shift_t", [](Expr e) { return clamp(-e, 0, 31); });
     Func sgT = pack(op.inputs[2], "_sign_t", [](Expr e) { return e; });
-    Expr term = cast<int64_t>(xAt({}) >> cast<uint32_t>(shT(f, kIndex)));
+    Expr term = cast<int64_t>(xk >> cast<uint32_t>(shT(f, kIndex)));
     Expr sg = sgT(f, kIndex);
     g.acc(pure) = cast<int64_t>(0);
     g.acc(pure) += select(sg > 0, term, sg < 0, -term, cast<int64_t>(0));
@@ -600,10 +592,10 @@ void BlockPipeline::Impl::defineLinear(int n) {
     Func wT = pack(w, "_w_t", [](Expr e) { return e; });
     g.acc(pure) = 0.0f;
     if (mode == "mul") {
-      g.acc(pure) += xAt({}) * wT(f, kIndex);
+      g.acc(pure) += xk * wT(f, kIndex);
       value = g.acc(pure) + biasAt;
     } else {
-      g.acc(pure) += abs(xAt({}) - wT(f, kIndex));
+      g.acc(pure) += abs(xk - wT(f, kIndex));
       value = biasAt - g.acc(pure);
     }
   }
