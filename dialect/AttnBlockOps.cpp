@@ -224,3 +224,79 @@ LogicalResult PoolOp::verify() {
   int64_t ho = (grid[0] - k) / s + 1, wo = (grid[1] - k) / s + 1;
   return expectShape(*this, getResult(), {in[0], ho * wo, in[2]}, "result");
 }
+
+namespace {
+
+/// Checks q [B, H, N, D] against k or v [B, G, M, X] (H a multiple of G);
+/// returns false after reporting.
+LogicalResult checkHeads(Operation *op, ArrayRef<int64_t> q,
+                         ArrayRef<int64_t> kv, StringRef what) {
+  if (q.size() != 4 || kv.size() != 4)
+    return op->emitOpError() << "operands must be rank-4 [B, H, N, D] tensors";
+  if (q[0] != kv[0] || kv[1] <= 0 || q[1] % kv[1])
+    return op->emitOpError() << "the " << what << " must have the batch of "
+                             << "the queries and a head count dividing "
+                             << q[1];
+  return success();
+}
+
+} // namespace
+
+LogicalResult ScoresOp::verify() {
+  if (failed(checkStaticF32(*this)))
+    return failure();
+  auto q = typeOf(getQuery()).getShape(), k = typeOf(getKey()).getShape();
+  if (failed(checkHeads(*this, q, k, "keys")))
+    return failure();
+  if (q[3] != k[3])
+    return emitOpError() << "query and key head dims differ";
+  if (!(getScale().convertToDouble() > 0))
+    return emitOpError() << "scale must be positive";
+  return expectShape(*this, getResult(), {q[0], q[1], q[2], k[2]}, "result");
+}
+
+LogicalResult BlendOp::verify() {
+  if (failed(checkStaticF32(*this)))
+    return failure();
+  double w = getWeight().convertToDouble();
+  if (!(w >= 0 && w <= 1))
+    return emitOpError() << "weight must be in [0, 1], got " << w;
+  return success();
+}
+
+LogicalResult MapConvOp::verify() {
+  if (failed(checkStaticF32(*this)))
+    return failure();
+  auto x = typeOf(getInput()).getShape(), w = typeOf(getWeight()).getShape();
+  if (x.size() != 4)
+    return emitOpError() << "input must be a [B, H, N, M] map";
+  if (w.size() != 4 || w[0] != x[1] || w[1] != x[1] || w[2] != w[3] ||
+      w[2] % 2 == 0)
+    return emitOpError() << "weight must be [H, H, k, k] with H = " << x[1]
+                         << " and an odd k";
+  if (failed(expectShape(*this, getBias(), {x[1]}, "bias")))
+    return failure();
+  if (getAct() != "none" && getAct() != "leaky_relu")
+    return emitOpError() << "act must be none or leaky_relu";
+  return expectShape(*this, getResult(), x, "result");
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (failed(checkStaticF32(*this)))
+    return failure();
+  if (typeOf(getInput()).getRank() != 4)
+    return emitOpError() << "input must be a [B, H, N, M] map";
+  return success();
+}
+
+LogicalResult AttendOp::verify() {
+  if (failed(checkStaticF32(*this)))
+    return failure();
+  auto a = typeOf(getWeights()).getShape(), v = typeOf(getValue()).getShape();
+  if (failed(checkHeads(*this, a, v, "values")))
+    return failure();
+  if (a[3] != v[2])
+    return emitOpError() << "the map has " << a[3] << " columns but there are "
+                         << v[2] << " values";
+  return expectShape(*this, getResult(), {a[0], a[1], a[2], v[3]}, "result");
+}

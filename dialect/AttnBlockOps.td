@@ -191,4 +191,96 @@ def Attn_PoolOp : Attn_BlockOp<"pool"> {
       "$mode $input attr-dict `:` type($input) `->` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Materialized attention maps (evolving attention, spec V6): the map is an
+// N x M tensor per head because it is convolved and carried between layers.
+//===----------------------------------------------------------------------===//
+
+def Attn_ScoresOp : Attn_BlockOp<"scores"> {
+  let summary = "Materialized scaled scores: [B, H, N, D] x [B, G, M, D] -> [B, H, N, M]";
+  let description = [{
+    `s[b, h, i, j] = scale * dot(q[b, h, i], k[b, h / (H / G), j])` (spec
+    P3), for variants that need the whole map.
+
+    ```mlir
+    %s = attn.scores %q, %k {scale = 0.125 : f64}
+        : tensor<1x4x64x16xf32>, tensor<1x4x64x16xf32> -> tensor<1x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                   F64Attr:$scale);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key attr-dict `:` type($query) `,` type($key) `->` type($result)
+  }];
+}
+
+def Attn_BlendOp : Attn_BlockOp<"blend", [AllTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "A convex blend (1 - weight) * lhs + weight * rhs";
+  let description = [{
+    Evolving attention's residual chain over layers and its conv mix
+    (spec P4 `blend_carry`, P10).
+
+    ```mlir
+    %m = attn.blend %s, %prev {weight = 5.000000e-01 : f64} : tensor<1x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                   F64Attr:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Attn_MapConvOp : Attn_BlockOp<"map_conv"> {
+  let summary = "A k x k convolution over attention maps, heads as channels";
+  let description = [{
+    `y[b, o, i, j] = act(bias[o] + sum_{c, a, e} w[o, c, a, e] *
+    x[b, c, i + a - k/2, j + e - k/2])` with zero padding outside the map
+    (spec P4 `map_conv`); `act` is `none` or `leaky_relu` (slope 0.01).
+
+    ```mlir
+    %c = attn.map_conv %m, %w, %b {act = "leaky_relu"}
+        : (tensor<1x4x64x64xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                   AnyRankedTensor:$bias, StrAttr:$act);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Attn_SoftmaxOp : Attn_BlockOp<"softmax", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "Softmax over the last axis of a materialized map";
+  let description = [{
+    Max-subtracted; with `causal`, entries j > i + M - N are excluded (a
+    row with no kept entry is zero).
+
+    ```mlir
+    %a = attn.softmax %l : tensor<1x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, UnitAttr:$causal);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Attn_AttendOp : Attn_BlockOp<"attend"> {
+  let summary = "Weights times values: [B, H, N, M] x [B, G, M, Dv] -> [B, H, N, Dv]";
+  let description = [{
+    `o[b, h, i] = sum_j a[b, h, i, j] * v[b, h / (H / G), j]` (spec P7).
+
+    ```mlir
+    %o = attn.attend %a, %v
+        : tensor<1x4x64x64xf32>, tensor<1x4x64x16xf32> -> tensor<1x4x64x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$weights, AnyRankedTensor:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $weights `,` $value attr-dict `:` type($weights) `,` type($value) `->` type($result)
+  }];
+}
+
 #endif // ATTN_DIALECT_ATTNBLOCKOPS_TD

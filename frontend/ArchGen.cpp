@@ -137,6 +137,19 @@ Value ArchGen::genNode(const ArchNode &node) {
     return builder.create<mlir::attn::PoolOp>(
         l, type, node.mode, in[0], builder.getDenseI64ArrayAttr(node.grid),
         node.window, node.stride);
+  if (op == "scores")
+    return builder.create<mlir::attn::ScoresOp>(
+        l, type, in[0], in[1], builder.getF64FloatAttr(node.scale));
+  if (op == "blend")
+    return builder.create<mlir::attn::BlendOp>(
+        l, type, in[0], in[1], builder.getF64FloatAttr(node.scale));
+  if (op == "map_conv")
+    return builder.create<mlir::attn::MapConvOp>(l, type, in[0], in[1], in[2],
+                                                 node.act);
+  if (op == "softmax")
+    return builder.create<mlir::attn::SoftmaxOp>(l, type, in[0], node.causal);
+  if (op == "attend")
+    return builder.create<mlir::attn::AttendOp>(l, type, in[0], in[1]);
   assert(op == "attention" && "unknown architecture node");
   return builder
       .create<func::CallOp>(l, node.kernel, TypeRange{type}, ValueRange(in))

@@ -57,6 +57,12 @@ struct ArchNode {
   double eps = 0.0;
   int64_t heads = 0, offset = 0, size = 0, window = 0, stride = 1;
   std::vector<int64_t> grid;
+  /// scores: the scale; blend: the weight of the second operand.
+  double scale = 0.0;
+  /// map_conv: "none" or "leaky_relu".
+  std::string act;
+  /// softmax: causal.
+  bool causal = false;
   /// "attention": the synthetic kernel it calls.
   std::string kernel;
 };

@@ -264,7 +264,8 @@ private:
                 std::vector<int64_t> shape, WeightInit init,
                 const Location &loc, std::string dtype = "f32");
   int addNode(ArchNode node, std::vector<int64_t> shape);
-  const std::vector<int64_t> &shapeOf(int value) const {
+  /// A copy: adding tensors may move the graph's storage.
+  std::vector<int64_t> shapeOf(int value) const {
     return graph->values[value].shape;
   }
   int64_t channels(int value) const { return shapeOf(value).back(); }
@@ -283,6 +284,11 @@ private:
                                    std::shared_ptr<ExprAST> variant,
                                    bool causal, const std::string &path,
                                    const Location &loc);
+  /// Evolving attention (spec V6) on materialized maps, carrying the map
+  /// between the evolving blocks of the architecture.
+  std::optional<int> evolvingCore(int q, int k, int v, const ExprAST &variant,
+                                  bool causal, const std::string &path,
+                                  const Location &loc);
   std::optional<int> mlpBlock(const CallExprAST &call);
   std::optional<int> linearBlock(const CallExprAST &call,
                                  const std::string &mode);
@@ -327,6 +333,8 @@ private:
   /// Per-layer choices: the label taken at each layer.
   std::map<std::string, std::vector<std::string>> perLayerTaken;
   std::optional<int> output;
+  /// The map the last evolving attention block exported.
+  std::optional<int> carriedMap;
 };
 
 } // namespace
@@ -362,6 +370,7 @@ mlir::FailureOr<Elaboration> Elaborator::run(const std::string &configText) {
     nextLayer = 0;
     perLayerTaken.clear();
     output.reset();
+    carriedMap.reset();
     collectChoices(arch.body, false, sites);
 
     bool paramsOk = true;
@@ -1309,8 +1318,15 @@ std::optional<int> Elaborator::attentionBlock(const CallExprAST &call) {
   std::optional<int> v = k ? headsOf(*x, *kvHeads, "wv", "bv") : std::nullopt;
   if (!v)
     return std::nullopt;
-  std::optional<int> core = attentionCore(*q, *k, *v, variant, causal, p,
-                                          call.getLoc());
+  llvm::StringRef variantName;
+  if (auto *c = dyn_cast<CallExprAST>(variant.get()))
+    variantName = c->getCallee();
+  else if (auto *n = dyn_cast<NameExprAST>(variant.get()))
+    variantName = n->getName();
+  std::optional<int> core =
+      variantName == "evolving" && !findVariant("evolving")
+          ? evolvingCore(*q, *k, *v, *variant, causal, p, call.getLoc())
+          : attentionCore(*q, *k, *v, variant, causal, p, call.getLoc());
   if (!core)
     return std::nullopt;
   ArchNode merge;
@@ -1336,7 +1352,7 @@ std::optional<int> Elaborator::attentionCore(int q, int k, int v,
   else if (auto *n = dyn_cast<NameExprAST>(variant.get()))
     variantName = n->getName();
   const VariantDeclAST *decl = findVariant(variantName);
-  const std::vector<int64_t> &qs = shapeOf(q), &ks = shapeOf(k);
+  const std::vector<int64_t> qs = shapeOf(q), ks = shapeOf(k);
   std::vector<std::pair<std::string, std::vector<int64_t>>> tensorParams;
   if (decl) {
     for (const VariantParamAST &param : decl->params) {
@@ -1460,6 +1476,96 @@ std::optional<int> Elaborator::attentionCore(int q, int k, int v,
   node.loc = loc;
   node.path = blockPathText;
   return addNode(std::move(node), {qs[0], qs[1], qs[2], shapeOf(v)[3]});
+}
+
+std::optional<int> Elaborator::evolvingCore(int q, int k, int v,
+                                            const ExprAST &variant,
+                                            bool causal,
+                                            const std::string &blockPathText,
+                                            const Location &loc) {
+  // evolving(alpha = 0.5, beta = 0.5, kernel = 3): alpha mixes the
+  // convolved map in, beta the carried one (the code's names, spec V6).
+  double alpha = 0.5, beta = 0.5;
+  int64_t kernel = 3;
+  if (auto *c = dyn_cast<CallExprAST>(&variant)) {
+    for (const ArgAST &a : c->getArgs()) {
+      if (a.name == "alpha" || a.name == "beta") {
+        std::optional<double> v = evalFloat(*a.value, "'" + a.name + "'");
+        if (!v)
+          return std::nullopt;
+        if (!(*v >= 0 && *v <= 1)) {
+          emitError(a.loc) << "'" << a.name
+                           << "' of evolving must be in [0, 1], got " << *v;
+          return std::nullopt;
+        }
+        (a.name == "alpha" ? alpha : beta) = *v;
+      } else if (a.name == "kernel") {
+        std::optional<int64_t> n = evalInt(*a.value, "'kernel'");
+        if (!n)
+          return std::nullopt;
+        if (*n <= 0 || *n % 2 == 0) {
+          emitError(a.loc) << "'kernel' of evolving must be a positive odd "
+                              "integer, got "
+                           << *n;
+          return std::nullopt;
+        }
+        kernel = *n;
+      } else {
+        emitError(a.loc) << "evolving takes alpha, beta and kernel, got '"
+                         << (a.name.empty() ? "a positional argument" : a.name)
+                         << "'";
+        return std::nullopt;
+      }
+    }
+  }
+  if (causal) {
+    emitError(loc) << "evolving attention is not causal: its map "
+                      "convolution reads later positions (spec V6)";
+    return std::nullopt;
+  }
+  const std::vector<int64_t> qs = shapeOf(q), ks = shapeOf(k);
+  std::vector<int64_t> mapShape{qs[0], qs[1], qs[2], ks[2]};
+  auto node = [&](const char *op, std::vector<int> inputs,
+                  std::vector<int64_t> shape) {
+    ArchNode n;
+    n.op = op;
+    n.inputs = std::move(inputs);
+    n.loc = loc;
+    n.path = blockPathText;
+    return std::pair<ArchNode, std::vector<int64_t>>(std::move(n),
+                                                     std::move(shape));
+  };
+  auto [scores, scoresShape] = node("scores", {q, k}, mapShape);
+  scores.scale = 1.0 / std::sqrt(static_cast<double>(qs[3]));
+  int map = addNode(std::move(scores), scoresShape);
+  if (carriedMap) {
+    if (shapeOf(*carriedMap) != mapShape) {
+      emitError(loc) << "evolving attention mixes in the map of the previous "
+                        "evolving block, which has another shape (heads or "
+                        "length differ)";
+      return std::nullopt;
+    }
+    auto [carry, carryShape] = node("blend", {map, *carriedMap}, mapShape);
+    carry.scale = beta;
+    int mixed = addNode(std::move(carry), carryShape);
+    int64_t h = qs[1];
+    double bound = 1.0 / std::sqrt(static_cast<double>(h * kernel * kernel));
+    int w = addWeight(blockPathText, "map_conv.w", {h, h, kernel, kernel},
+                      uniform(bound), loc);
+    int b = addWeight(blockPathText, "map_conv.b", {h}, uniform(bound), loc);
+    auto [conv, convShape] = node("map_conv", {mixed, w, b}, mapShape);
+    conv.act = "leaky_relu";
+    int convolved = addNode(std::move(conv), convShape);
+    auto [mix, mixShape] = node("blend", {mixed, convolved}, mapShape);
+    mix.scale = alpha;
+    map = addNode(std::move(mix), mixShape);
+  }
+  carriedMap = map;
+  auto [softmax, softmaxShape] = node("softmax", {map}, mapShape);
+  int weights = addNode(std::move(softmax), softmaxShape);
+  auto [attend, attendShape] =
+      node("attend", {weights, v}, {qs[0], qs[1], qs[2], shapeOf(v)[3]});
+  return addNode(std::move(attend), attendShape);
 }
 
 std::optional<int> Elaborator::convBlock(const CallExprAST &call, int rank) {

@@ -28,7 +28,8 @@ namespace attn {
 struct BlockOpDesc {
   /// "linear", "layernorm", "rmsnorm", "gelu", "relu", "silu", "add",
   /// "split_heads", "merge_heads", "slice", "concat", "conv1d", "conv2d",
-  /// "pool" (docs/Architectures.md §2 gives the semantics).
+  /// "pool", and the materialized-map ops "scores", "blend", "map_conv",
+  /// "softmax", "attend" (docs/Architectures.md §2 gives the semantics).
   std::string op;
   std::vector<int> inputs;
   int result = -1;
@@ -48,6 +49,12 @@ struct BlockOpDesc {
   /// kernel size) and stride s.
   std::vector<int64_t> grid;
   int64_t window = 0, stride = 1;
+  /// scores: the scale; blend: the weight of the second operand.
+  double scale = 0.0;
+  /// map_conv: "none" or "leaky_relu" (slope 0.01).
+  std::string act;
+  /// softmax: exclude j > i + M - N.
+  bool causal = false;
 };
 
 /// One fused block kernel entry point.

@@ -98,6 +98,23 @@ LogicalResult describeOp(Operation *op, BlockOpDesc &desc) {
     desc.window = pool.getWindow();
     desc.stride = pool.getStride();
     desc.grid.assign(pool.getGrid().begin(), pool.getGrid().end());
+  } else if (auto scores = dyn_cast<ScoresOp>(op)) {
+    desc.op = "scores";
+    desc.scale = scores.getScale().convertToDouble();
+  } else if (auto blend = dyn_cast<BlendOp>(op)) {
+    desc.op = "blend";
+    desc.scale = blend.getWeight().convertToDouble();
+  } else if (auto conv = dyn_cast<MapConvOp>(op)) {
+    desc.op = "map_conv";
+    desc.act = conv.getAct().str();
+    desc.window = cast<RankedTensorType>(conv.getWeight().getType())
+                      .getShape()
+                      .back();
+  } else if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
+    desc.op = "softmax";
+    desc.causal = softmax.getCausal();
+  } else if (isa<AttendOp>(op)) {
+    desc.op = "attend";
   } else {
     return op->emitOpError() << "cannot be part of a block kernel";
   }

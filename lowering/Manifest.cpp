@@ -148,6 +148,16 @@ static json::Object describeBlock(const BlockKernelDesc &k,
     }
     if (!op.grid.empty())
       o["grid"] = shapeArray(op.grid);
+    if (op.op == "scores")
+      o["scale"] = op.scale;
+    if (op.op == "blend")
+      o["weight"] = op.scale;
+    if (op.op == "map_conv") {
+      o["act"] = op.act;
+      o["window"] = op.window;
+    }
+    if (op.op == "softmax")
+      o["causal"] = op.causal;
     ops.push_back(std::move(o));
   }
   return json::Object{

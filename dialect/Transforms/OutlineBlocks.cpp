@@ -30,7 +30,12 @@ namespace {
 
 bool isBlockOp(Operation *op) {
   return isa<LinearOp, NormOp, ActOp, AddOp, SplitHeadsOp, MergeHeadsOp,
-             SliceOp, ConcatOp, ConvOp, PoolOp>(op);
+             SliceOp, ConcatOp, ConvOp, PoolOp, ScoresOp, BlendOp, MapConvOp,
+             SoftmaxOp, AttendOp>(op);
+}
+/// Ops of a materialized attention map (evolving attention).
+bool isMapOp(Operation *op) {
+  return isa<BlendOp, MapConvOp, SoftmaxOp, AttendOp>(op);
 }
 bool isAnchor(Operation *op) { return isa<LinearOp, ConvOp, PoolOp>(op); }
 /// Elementwise and layout ops an anchor's epilogue may absorb.
@@ -88,6 +93,36 @@ std::vector<SmallVector<Operation *>> formGroups(func::FuncOp fn, bool fuse) {
       ops.push_back(op);
   });
   if (fuse) {
+    // A materialized map: from the scores, every map op that reads it
+    // (directly or through other map ops) is one kernel, whose results are
+    // the attention output and any map used elsewhere (the carried map).
+    for (Operation *op : ops) {
+      if (!isa<ScoresOp>(op) || groupOf.count(op))
+        continue;
+      int g = static_cast<int>(groups.size());
+      groups.emplace_back();
+      add(g, op);
+      SmallVector<Operation *> work{op};
+      while (!work.empty()) {
+        Operation *cur = work.pop_back_val();
+        for (Operation *user : cur->getUsers()) {
+          if (!isMapOp(user) || groupOf.count(user))
+            continue;
+          // Join when every map the user reads is already grouped (here,
+          // or an earlier layer's carried map): the next layer's blend of
+          // its own scores with this layer's map is not.
+          bool ready = llvm::all_of(user->getOperands(), [&](Value v) {
+            Operation *def = v.getDefiningOp();
+            bool isMap = def && (isa<ScoresOp>(def) || isMapOp(def));
+            return !isMap || groupOf.count(def);
+          });
+          if (ready) {
+            add(g, user);
+            work.push_back(user);
+          }
+        }
+      }
+    }
     for (Operation *op : ops) {
       if (!isAnchor(op) || groupOf.count(op))
         continue;

@@ -126,3 +126,51 @@ func.func @static(%x: tensor<1x?x8xf32>) {
   %0 = attn.act "relu" %x : tensor<1x?x8xf32>
   return
 }
+
+// -----
+
+func.func @scores_heads(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>) {
+  // expected-error@+1 {{the keys must have the batch of the queries and a head count dividing 4}}
+  %0 = attn.scores %q, %k {scale = 0.25 : f64} : tensor<1x4x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @scores_dim(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x8x8xf32>) {
+  // expected-error@+1 {{query and key head dims differ}}
+  %0 = attn.scores %q, %k {scale = 0.25 : f64} : tensor<1x4x8x16xf32>, tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @blend(%a: tensor<1x4x8x8xf32>) {
+  // expected-error@+1 {{weight must be in [0, 1], got 1.5}}
+  %0 = attn.blend %a, %a {weight = 1.5 : f64} : tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @map_conv(%a: tensor<1x4x8x8xf32>, %w: tensor<4x4x2x2xf32>, %b: tensor<4xf32>) {
+  // expected-error@+1 {{weight must be [H, H, k, k] with H = 4 and an odd k}}
+  %0 = attn.map_conv %a, %w, %b {act = "none"} : (tensor<1x4x8x8xf32>, tensor<4x4x2x2xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @map_conv_act(%a: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>) {
+  // expected-error@+1 {{act must be none or leaky_relu}}
+  %0 = attn.map_conv %a, %w, %b {act = "gelu"} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @attend(%a: tensor<1x4x8x8xf32>, %v: tensor<1x4x6x16xf32>) {
+  // expected-error@+1 {{the map has 8 columns but there are 6 values}}
+  %0 = attn.attend %a, %v : tensor<1x4x8x8xf32>, tensor<1x4x6x16xf32> -> tensor<1x4x8x16xf32>
+  return
+}

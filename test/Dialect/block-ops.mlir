@@ -36,3 +36,19 @@ func.func @blocks(%x: tensor<1x16x32xf32>, %g: tensor<32xf32>, %b: tensor<32xf32
   %p = attn.pool "max" %cat {grid = array<i64: 4, 4>, window = 2 : i64, stride = 2 : i64} : tensor<1x16x32xf32> -> tensor<1x4x32xf32>
   return %cat : tensor<1x16x32xf32>
 }
+
+// CHECK-LABEL: func.func @maps
+func.func @maps(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %prev: tensor<1x4x8x8xf32>,
+                %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // CHECK: attn.scores %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x8xf32>
+  %s = attn.scores %q, %k {scale = 0.25 : f64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x8xf32>
+  // CHECK: attn.blend %{{.*}}, %{{.*}} {weight = 5.000000e-01 : f64} : tensor<1x4x8x8xf32>
+  %m = attn.blend %s, %prev {weight = 0.5 : f64} : tensor<1x4x8x8xf32>
+  // CHECK: attn.map_conv %{{.*}}, %{{.*}}, %{{.*}} {act = "leaky_relu"}
+  %c = attn.map_conv %m, %w, %b {act = "leaky_relu"} : (tensor<1x4x8x8xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  // CHECK: attn.softmax %{{.*}} {causal} : tensor<1x4x8x8xf32>
+  %a = attn.softmax %c {causal} : tensor<1x4x8x8xf32>
+  // CHECK: attn.attend %{{.*}}, %{{.*}} : tensor<1x4x8x8xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  %o = attn.attend %a, %v : tensor<1x4x8x8xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
