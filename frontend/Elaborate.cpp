@@ -1,47 +1,33 @@
 //===- Elaborate.cpp - architectures to straight-line graphs --------------===//
 //
-// Implements elaborateArchs (Elaborate.h).  The blocks and their weights are
-// documented in docs/DSL.md ("Architectures"); the graph's ops in
-// docs/Architectures.md §2.
+// Implements elaborateArchs (Elaborate.h): the configuration, the driver,
+// statements, expressions and the helpers the block builders share.  The
+// blocks are built in ElaborateBlocks.cpp and ElaborateAttention.cpp; the
+// language is documented in docs/DSL.md ("Architectures"), the graph's ops
+// in docs/Architectures.md §2.
 //
 //===----------------------------------------------------------------------===//
 
-#include "frontend/Elaborate.h"
+#include "frontend/Elaborator.h"
 #include "frontend/Lexer.h"
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Casting.h"
 
 #include <cmath>
-#include <functional>
-#include <optional>
-#include <set>
 
 using namespace attn::frontend;
+using namespace attn::frontend::elab;
 using llvm::cast;
 using llvm::dyn_cast;
 using llvm::isa;
-
-
-
-namespace {
 
 //===----------------------------------------------------------------------===//
 // Configuration
 //===----------------------------------------------------------------------===//
 
-/// One `name=value` or `name=[v0,v1,...]` entry of `--config`.
-struct ConfigEntry {
-  std::vector<std::string> values;
-  bool isList = false;
-  /// `name.3=value` entries: layer -> value.
-  std::map<int64_t, std::string> layers;
-  bool used = false;
-};
-
+namespace {
 /// Removes whitespace.
 static std::string squeeze(llvm::StringRef text) {
   std::string out;
@@ -107,42 +93,14 @@ parseConfig(llvm::StringRef text, std::map<std::string, ConfigEntry> &out) {
   return std::nullopt;
 }
 
+} // namespace
+
 //===----------------------------------------------------------------------===//
-// Values
+// Expression copies
 //===----------------------------------------------------------------------===//
 
-/// What an architecture name or expression denotes.
-struct Value {
-  enum class Kind { Tensor, Int, Float, Bool, Ref };
-  Kind kind = Kind::Int;
-  int tensor = -1;
-  int64_t i = 0;
-  double f = 0.0;
-  bool b = false;
-  /// Kind::Ref: an expression evaluated where it is used (a variant such as
-  /// `vicinity(grid = [14, 14])`, an activation name), with the names of
-  /// the architecture already substituted.
-  std::shared_ptr<ExprAST> ref;
-
-  static Value tensorValue(int id) {
-    Value v;
-    v.kind = Kind::Tensor;
-    v.tensor = id;
-    return v;
-  }
-  static Value intValue(int64_t x) {
-    Value v;
-    v.kind = Kind::Int;
-    v.i = x;
-    return v;
-  }
-};
-
-/// Deep copy of an expression; names the architecture binds to integers or
-/// references are replaced by their values.
-using NameSubst = std::function<ExprPtr(const NameExprAST &)>;
-
-static ExprPtr cloneExpr(const ExprAST &expr, const NameSubst &subst) {
+ExprPtr attn::frontend::elab::cloneExpr(const ExprAST &expr,
+                                        const NameSubst &subst) {
   const Location &loc = expr.getLoc();
   switch (expr.getKind()) {
   case ExprAST::Kind::Int:
@@ -199,145 +157,6 @@ static ExprPtr cloneExpr(const ExprAST &expr, const NameSubst &subst) {
   }
   return nullptr;
 }
-
-/// The arguments of a block call, split and checked against the names the
-/// block takes.
-struct BlockArgs {
-  std::vector<const ArgAST *> positional;
-  std::map<std::string, const ArgAST *> named;
-  const ArgAST *get(const std::string &name) const {
-    auto it = named.find(name);
-    return it == named.end() ? nullptr : it->second;
-  }
-};
-
-//===----------------------------------------------------------------------===//
-// The elaborator
-//===----------------------------------------------------------------------===//
-
-class Elaborator {
-public:
-  Elaborator(mlir::MLIRContext &context, const ModuleAST &module,
-             const ModuleAST &prelude,
-             const std::map<std::string, int64_t> &dims)
-      : context(context), module(module), prelude(prelude), dims(dims) {}
-
-  mlir::FailureOr<Elaboration> run(const std::string &configText);
-
-private:
-  mlir::InFlightDiagnostic emitError(const Location &loc) {
-    hadError = true;
-    return mlir::emitError(toMLIRLoc(context, loc));
-  }
-
-  // Statements.
-  void collectChoices(const std::vector<ArchStmtAST> &body, bool inRepeat,
-                      std::map<std::string, ChoiceSite> &sites);
-  bool runBody(const std::vector<ArchStmtAST> &body);
-  bool runChoose(const ArchStmtAST &stmt);
-  bool runRepeat(const ArchStmtAST &stmt);
-
-  // Expressions.
-  std::optional<Value> eval(const ExprAST &expr);
-  std::optional<Value> evalBinary(const BinaryExprAST &expr);
-  std::optional<Value> evalCall(const CallExprAST &call);
-  std::optional<int64_t> evalInt(const ExprAST &expr, llvm::StringRef what);
-  std::optional<double> evalFloat(const ExprAST &expr, llvm::StringRef what);
-  std::optional<bool> evalBool(const ExprAST &expr, llvm::StringRef what);
-  std::optional<std::vector<int64_t>> evalIntList(const ExprAST &expr,
-                                                  llvm::StringRef what,
-                                                  size_t length);
-  std::optional<int> evalTensor(const ExprAST &expr, llvm::StringRef what);
-  /// A reference (variant, activation): the expression with the
-  /// architecture's names substituted.
-  std::shared_ptr<ExprAST> evalRef(const ExprAST &expr);
-  /// The bare name a reference denotes (`gelu`), or "" with an error.
-  std::string refName(const ExprAST &expr, llvm::StringRef what);
-
-  // Blocks.
-  bool splitArgs(const CallExprAST &call, unsigned maxPositional,
-                 std::initializer_list<const char *> names, BlockArgs &out);
-  std::string blockPath(const BlockArgs &args, llvm::StringRef base,
-                        bool numbered = false);
-  int newTensor(std::vector<int64_t> shape, std::string dtype = "f32");
-  int addWeight(const std::string &path, llvm::StringRef leaf,
-                std::vector<int64_t> shape, WeightInit init,
-                const Location &loc, std::string dtype = "f32");
-  int addNode(ArchNode node, std::vector<int64_t> shape);
-  /// A copy: adding tensors may move the graph's storage.
-  std::vector<int64_t> shapeOf(int value) const {
-    return graph->values[value].shape;
-  }
-  int64_t channels(int value) const { return shapeOf(value).back(); }
-
-  std::optional<int> projection(int x, int64_t out, const std::string &path,
-                                const std::string &mode, bool bias,
-                                const Location &loc,
-                                llvm::StringRef weightLeaf = "w",
-                                llvm::StringRef biasLeaf = "b");
-  std::optional<int> norm(int x, const std::string &kind, double eps,
-                          const std::string &path, const Location &loc);
-  std::optional<int> activation(int x, const std::string &kind,
-                                const std::string &path, const Location &loc);
-  std::optional<int> attentionBlock(const CallExprAST &call);
-  std::optional<int> attentionCore(int q, int k, int v,
-                                   std::shared_ptr<ExprAST> variant,
-                                   bool causal, const std::string &path,
-                                   const Location &loc);
-  /// Evolving attention (spec V6) on materialized maps, carrying the map
-  /// between the evolving blocks of the architecture.
-  std::optional<int> evolvingCore(int q, int k, int v, const ExprAST &variant,
-                                  bool causal, const std::string &path,
-                                  const Location &loc);
-  std::optional<int> mlpBlock(const CallExprAST &call);
-  std::optional<int> linearBlock(const CallExprAST &call,
-                                 const std::string &mode);
-  std::optional<int> normBlock(const CallExprAST &call,
-                               const std::string &kind);
-  std::optional<int> convBlock(const CallExprAST &call, int rank);
-  std::optional<int> poolBlock(const CallExprAST &call);
-  std::optional<int> sliceBlock(const CallExprAST &call);
-  std::optional<int> concatBlock(const CallExprAST &call);
-  std::optional<int> shiftAddBlock(const CallExprAST &call);
-  /// pool(x) with `stride`-sized windows on `grid` (strided queries).
-  std::optional<int> poolTokens(int x, const std::vector<int64_t> &grid,
-                                int64_t window, int64_t stride,
-                                const std::string &mode,
-                                const std::string &path, const Location &loc);
-
-  const VariantDeclAST *findVariant(llvm::StringRef name) const;
-
-  mlir::MLIRContext &context;
-  const ModuleAST &module;
-  const ModuleAST &prelude;
-  const std::map<std::string, int64_t> &dims;
-  bool hadError = false;
-
-  std::map<std::string, ConfigEntry> config;
-  Elaboration result;
-  /// Synthetic kernels by their deduplication key.
-  std::map<std::string, std::string> kernelByKey;
-
-  // Per architecture.
-  ArchGraph *graph = nullptr;
-  std::map<std::string, ChoiceSite> sites;
-  std::map<std::string, Value> env;
-  /// Block-path prefix segments and the names used in each scope.
-  std::vector<std::string> path;
-  std::vector<std::map<std::string, int>> used;
-  /// Block paths given explicitly with `name =` (their weights are shared).
-  std::set<std::string> sharedPaths;
-  /// The current layer (the running index over every `repeat`), -1 outside.
-  int64_t layer = -1;
-  int64_t nextLayer = 0;
-  /// Per-layer choices: the label taken at each layer.
-  std::map<std::string, std::vector<std::string>> perLayerTaken;
-  std::optional<int> output;
-  /// The map the last evolving attention block exported.
-  std::optional<int> carriedMap;
-};
-
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // Driver and statements
@@ -974,1007 +793,94 @@ int Elaborator::addNode(ArchNode node, std::vector<int64_t> shape) {
   return graph->nodes.back().result;
 }
 
-static WeightInit uniform(double bound) { return {"uniform", bound, 0.0}; }
-
-std::optional<int> Elaborator::projection(int x, int64_t out,
-                                          const std::string &blockPathText,
-                                          const std::string &mode, bool bias,
-                                          const Location &loc,
-                                          llvm::StringRef weightLeaf,
-                                          llvm::StringRef biasLeaf) {
-  if (out <= 0 || out > (int64_t(1) << 24)) {
-    emitError(loc) << "the output width of '" << blockPathText
-                   << "' must be in [1, 2^24], got " << out;
-    return std::nullopt;
-  }
-  int64_t in = channels(x);
-  double bound = 1.0 / std::sqrt(static_cast<double>(in));
+int Elaborator::addOp(llvm::StringRef op, std::vector<int> inputs,
+                      std::vector<int64_t> shape, const Location &loc,
+                      const std::string &blockPathText,
+                      llvm::function_ref<void(ArchNode &)> attrs) {
   ArchNode node;
-  node.op = "linear";
-  node.mode = mode;
+  node.op = op.str();
+  node.inputs = std::move(inputs);
   node.loc = loc;
   node.path = blockPathText;
-  node.inputs.push_back(x);
-  if (mode == "shift") {
-    int64_t maxShift = -static_cast<int64_t>(std::ceil(std::log2(
-        std::sqrt(static_cast<double>(in)))));
-    node.inputs.push_back(addWeight(blockPathText, "shift", {out, in},
-                                    {"shift", -12.0, double(maxShift)}, loc,
-                                    "i32"));
-    node.inputs.push_back(addWeight(blockPathText, "sign", {out, in},
-                                    {"sign", 0, 0}, loc, "i32"));
-  } else {
-    node.inputs.push_back(
-        addWeight(blockPathText, weightLeaf, {out, in}, uniform(bound), loc));
-  }
-  if (bias)
-    node.inputs.push_back(
-        addWeight(blockPathText, biasLeaf, {out}, uniform(bound), loc));
-  std::vector<int64_t> shape = shapeOf(x);
-  shape.back() = out;
-  return addNode(std::move(node), shape);
+  if (attrs)
+    attrs(node);
+  return addNode(std::move(node), std::move(shape));
 }
 
-std::optional<int> Elaborator::norm(int x, const std::string &kind,
-                                    double eps,
-                                    const std::string &blockPathText,
-                                    const Location &loc) {
-  if (!(eps > 0) || !std::isfinite(eps)) {
-    emitError(loc) << "'eps' of " << kind << " must be positive";
-    return std::nullopt;
-  }
-  int64_t e = channels(x);
-  ArchNode node;
-  node.op = kind;
-  node.eps = eps;
-  node.loc = loc;
-  node.path = blockPathText;
-  node.inputs = {x, addWeight(blockPathText, "gamma", {e},
-                              {"normal", 1.0, 0.1}, loc)};
-  if (kind == "layernorm")
-    node.inputs.push_back(
-        addWeight(blockPathText, "beta", {e}, {"normal", 0.0, 0.1}, loc));
-  return addNode(std::move(node), shapeOf(x));
-}
+//===----------------------------------------------------------------------===//
+// Named arguments
+//===----------------------------------------------------------------------===//
 
-std::optional<int> Elaborator::activation(int x, const std::string &kind,
-                                          const std::string &blockPathText,
-                                          const Location &loc) {
-  if (kind != "gelu" && kind != "relu" && kind != "silu") {
-    emitError(loc) << "unknown activation '" << kind
-                   << "' (expected gelu, relu or silu)";
-    return std::nullopt;
-  }
-  ArchNode node;
-  node.op = kind;
-  node.loc = loc;
-  node.path = blockPathText;
-  node.inputs = {x};
-  return addNode(std::move(node), shapeOf(x));
-}
-
-std::optional<Value> Elaborator::evalCall(const CallExprAST &call) {
-  llvm::StringRef callee = call.getCallee();
-  std::optional<int> t;
-  if (callee == "attention_block")
-    t = attentionBlock(call);
-  else if (callee == "mlp")
-    t = mlpBlock(call);
-  else if (callee == "linear")
-    t = linearBlock(call, "mul");
-  else if (callee == "shift_linear")
-    t = linearBlock(call, "shift");
-  else if (callee == "adder_linear")
-    t = linearBlock(call, "adder");
-  else if (callee == "layernorm" || callee == "rmsnorm")
-    t = normBlock(call, callee.str());
-  else if (callee == "gelu" || callee == "relu" || callee == "silu") {
-    BlockArgs args;
-    if (!splitArgs(call, 1, {}, args))
-      return std::nullopt;
-    std::optional<int> x = evalTensor(*args.positional[0]->value,
-                                      "the input of '" + callee.str() + "'");
-    if (!x)
-      return std::nullopt;
-    t = activation(*x, callee.str(), blockPath(args, callee), call.getLoc());
-  } else if (callee == "conv1d")
-    t = convBlock(call, 1);
-  else if (callee == "conv2d")
-    t = convBlock(call, 2);
-  else if (callee == "pool")
-    t = poolBlock(call);
-  else if (callee == "channels")
-    t = sliceBlock(call);
-  else if (callee == "concat")
-    t = concatBlock(call);
-  else if (callee == "shiftadd_block")
-    t = shiftAddBlock(call);
-  else {
-    emitError(call.getLoc())
-        << "unknown block '" << callee
-        << "' (blocks: attention_block, mlp, linear, shift_linear, "
-           "adder_linear, layernorm, rmsnorm, gelu, relu, silu, conv1d, "
-           "conv2d, pool, channels, concat, shiftadd_block)";
-    return std::nullopt;
-  }
-  if (!t)
-    return std::nullopt;
-  return Value::tensorValue(*t);
-}
-
-std::optional<int> Elaborator::linearBlock(const CallExprAST &call,
-                                           const std::string &mode) {
-  BlockArgs args;
-  if (!splitArgs(call, 1, {"out", "bias"}, args))
-    return std::nullopt;
-  std::optional<int> x = evalTensor(*args.positional[0]->value,
-                                    "the input of '" +
-                                        call.getCallee().str() + "'");
-  if (!x)
-    return std::nullopt;
-  int64_t out = channels(*x);
-  if (const ArgAST *a = args.get("out")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'out'");
-    if (!n)
-      return std::nullopt;
-    out = *n;
-  }
-  bool bias = true;
-  if (const ArgAST *a = args.get("bias")) {
-    std::optional<bool> b = evalBool(*a->value, "'bias'");
-    if (!b)
-      return std::nullopt;
-    bias = *b;
-  }
-  return projection(*x, out, blockPath(args, call.getCallee()), mode, bias,
-                    call.getLoc());
-}
-
-std::optional<int> Elaborator::normBlock(const CallExprAST &call,
-                                         const std::string &kind) {
-  BlockArgs args;
-  if (!splitArgs(call, 1, {"eps"}, args))
-    return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of '" + kind + "'");
-  if (!x)
-    return std::nullopt;
-  double eps = kind == "layernorm" ? 1e-5 : 1e-6;
-  if (const ArgAST *a = args.get("eps")) {
-    std::optional<double> v = evalFloat(*a->value, "'eps'");
-    if (!v)
-      return std::nullopt;
-    eps = *v;
-  }
-  return norm(*x, kind, eps, blockPath(args, "norm", /*numbered=*/true),
-              call.getLoc());
-}
-
-std::optional<int> Elaborator::mlpBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 1, {"hidden", "act", "out", "bias", "mode"}, args))
-    return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of 'mlp'");
-  if (!x)
-    return std::nullopt;
-  int64_t e = channels(*x), hidden = 4 * e, out = e;
-  if (const ArgAST *a = args.get("hidden")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'hidden'");
-    if (!n)
-      return std::nullopt;
-    hidden = *n;
-  }
-  if (const ArgAST *a = args.get("out")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'out'");
-    if (!n)
-      return std::nullopt;
-    out = *n;
-  }
-  std::string act = "gelu", mode = "mul";
-  if (const ArgAST *a = args.get("act"))
-    if ((act = refName(*a->value, "'act'")).empty())
-      return std::nullopt;
-  if (const ArgAST *a = args.get("mode")) {
-    mode = refName(*a->value, "'mode'");
-    if (mode != "mul" && mode != "shift" && mode != "adder") {
-      emitError(a->loc) << "'mode' of 'mlp' must be mul, shift or adder";
-      return std::nullopt;
-    }
-  }
-  bool bias = true;
-  if (const ArgAST *a = args.get("bias")) {
-    std::optional<bool> b = evalBool(*a->value, "'bias'");
-    if (!b)
-      return std::nullopt;
-    bias = *b;
-  }
-  std::string p = blockPath(args, "mlp");
-  std::optional<int> h =
-      projection(*x, hidden, p + ".fc1", mode, bias, call.getLoc());
-  if (!h)
-    return std::nullopt;
-  std::optional<int> a = activation(*h, act, p, call.getLoc());
+std::optional<int64_t> Elaborator::intArg(const BlockArgs &args,
+                                          const char *name, int64_t dflt,
+                                          int64_t lo, int64_t hi) {
+  const ArgAST *a = args.get(name);
   if (!a)
-    return std::nullopt;
-  return projection(*a, out, p + ".fc2", mode, bias, call.getLoc());
-}
-
-const VariantDeclAST *Elaborator::findVariant(llvm::StringRef name) const {
-  for (const VariantDeclAST &v : module.variants)
-    if (v.name == name)
-      return &v;
-  for (const VariantDeclAST &v : prelude.variants)
-    if (v.name == name)
-      return &v;
-  return nullptr;
-}
-
-std::optional<int> Elaborator::attentionBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 1,
-                 {"heads", "kv_heads", "head_dim", "variant", "causal", "bias",
-                  "stride", "grid", "memory"},
-                 args))
-    return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of 'attention_block'");
-  if (!x)
-    return std::nullopt;
-  const std::vector<int64_t> &xs = shapeOf(*x);
-  if (xs.size() != 3) {
-    emitError(call.getLoc()) << "'attention_block' takes a [B, N, E] tensor";
-    return std::nullopt;
-  }
-  int64_t e = xs[2];
-  auto intArg = [&](const char *name, int64_t dflt) -> std::optional<int64_t> {
-    const ArgAST *a = args.get(name);
-    if (!a)
-      return dflt;
-    std::optional<int64_t> n = evalInt(*a->value, std::string("'") + name + "'");
-    if (n && *n <= 0) {
-      emitError(a->loc) << "'" << name << "' must be positive, got " << *n;
-      return std::nullopt;
-    }
+    return dflt;
+  std::optional<int64_t> n = evalInt(*a->value, std::string("'") + name + "'");
+  if (!n || (*n >= lo && *n <= hi))
     return n;
-  };
-  std::optional<int64_t> heads = intArg("heads", 8);
-  if (!heads)
-    return std::nullopt;
-  std::optional<int64_t> kvHeads = intArg("kv_heads", *heads);
-  if (!kvHeads)
-    return std::nullopt;
-  if (*heads % *kvHeads) {
-    emitError(args.get("kv_heads")->loc)
-        << "'heads' (" << *heads << ") must be a multiple of 'kv_heads' ("
-        << *kvHeads << ")";
-    return std::nullopt;
-  }
-  if (!args.get("head_dim") && e % *heads) {
-    emitError(call.getLoc()) << "the width " << e
-                             << " is not a multiple of 'heads' (" << *heads
-                             << "); give 'head_dim'";
-    return std::nullopt;
-  }
-  std::optional<int64_t> headDim = intArg("head_dim", e / *heads);
-  std::optional<int64_t> stride = intArg("stride", 1);
-  if (!headDim || !stride)
-    return std::nullopt;
-  bool causal = false, bias = true;
-  if (const ArgAST *a = args.get("causal")) {
-    std::optional<bool> b = evalBool(*a->value, "'causal'");
-    if (!b)
-      return std::nullopt;
-    causal = *b;
-  }
-  if (const ArgAST *a = args.get("bias")) {
-    std::optional<bool> b = evalBool(*a->value, "'bias'");
-    if (!b)
-      return std::nullopt;
-    bias = *b;
-  }
-  std::shared_ptr<ExprAST> variant;
-  if (const ArgAST *a = args.get("variant"))
-    variant = evalRef(*a->value);
+  if (lo == 1 && hi == std::numeric_limits<int64_t>::max())
+    emitError(a->loc) << "'" << name << "' must be positive, got " << *n;
   else
-    variant = std::make_shared<NameExprAST>(call.getLoc(), "softmax");
-
-  std::string p = blockPath(args, "attention");
-  int qIn = *x;
-  if (*stride > 1) {
-    const ArgAST *g = args.get("grid");
-    if (!g) {
-      emitError(args.get("stride")->loc)
-          << "strided queries need the token 'grid = [h, w]'";
-      return std::nullopt;
-    }
-    std::optional<std::vector<int64_t>> grid = evalIntList(*g->value, "'grid'", 2);
-    if (!grid)
-      return std::nullopt;
-    std::optional<int> pooled =
-        poolTokens(*x, *grid, *stride, *stride, "avg", p, call.getLoc());
-    if (!pooled)
-      return std::nullopt;
-    qIn = *pooled;
-  }
-  int64_t d = *headDim;
-  auto headsOf = [&](int t, int64_t h, const char *w, const char *b)
-      -> std::optional<int> {
-    std::optional<int> proj =
-        projection(t, h * d, p, "mul", bias, call.getLoc(), w, b);
-    if (!proj)
-      return std::nullopt;
-    ArchNode split;
-    split.op = "split_heads";
-    split.heads = h;
-    split.inputs = {*proj};
-    split.loc = call.getLoc();
-    split.path = p;
-    const std::vector<int64_t> &s = shapeOf(*proj);
-    return addNode(std::move(split), {s[0], h, s[1], d});
-  };
-  std::optional<int> q = headsOf(qIn, *heads, "wq", "bq");
-  std::optional<int> k = q ? headsOf(*x, *kvHeads, "wk", "bk") : std::nullopt;
-  std::optional<int> v = k ? headsOf(*x, *kvHeads, "wv", "bv") : std::nullopt;
-  if (!v)
-    return std::nullopt;
-  llvm::StringRef variantName;
-  if (auto *c = dyn_cast<CallExprAST>(variant.get()))
-    variantName = c->getCallee();
-  else if (auto *n = dyn_cast<NameExprAST>(variant.get()))
-    variantName = n->getName();
-  std::optional<int> core =
-      variantName == "evolving" && !findVariant("evolving")
-          ? evolvingCore(*q, *k, *v, *variant, causal, p, call.getLoc())
-          : attentionCore(*q, *k, *v, variant, causal, p, call.getLoc());
-  if (!core)
-    return std::nullopt;
-  ArchNode merge;
-  merge.op = "merge_heads";
-  merge.inputs = {*core};
-  merge.loc = call.getLoc();
-  merge.path = p;
-  const std::vector<int64_t> &cs = shapeOf(*core);
-  int merged = addNode(std::move(merge), {cs[0], cs[2], cs[1] * cs[3]});
-  return projection(merged, e, p, "mul", bias, call.getLoc(), "wo", "bo");
+    emitError(a->loc) << "'" << name << "' must be in [" << lo << ", " << hi
+                      << "], got " << *n;
+  return std::nullopt;
 }
 
-std::optional<int> Elaborator::attentionCore(int q, int k, int v,
-                                             std::shared_ptr<ExprAST> variant,
-                                             bool causal,
-                                             const std::string &blockPathText,
-                                             const Location &loc) {
-  // The variant's tensor parameters: Luna's memory is a weight [H, p, D].
-  llvm::StringRef variantName;
-  const CallExprAST *variantCall = dyn_cast<CallExprAST>(variant.get());
-  if (variantCall)
-    variantName = variantCall->getCallee();
-  else if (auto *n = dyn_cast<NameExprAST>(variant.get()))
-    variantName = n->getName();
-  const VariantDeclAST *decl = findVariant(variantName);
-  const std::vector<int64_t> qs = shapeOf(q), ks = shapeOf(k);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> tensorParams;
-  if (decl) {
-    for (const VariantParamAST &param : decl->params) {
-      if (param.type != "tensor")
-        continue;
-      // Only a Luna memory has a shape the architecture knows.
-      const VariantItemAST *pack = nullptr;
-      for (const VariantItemAST &item : decl->items)
-        if (item.name == "pack")
-          pack = &item;
-      auto *packCall = pack ? dyn_cast<CallExprAST>(pack->value.get()) : nullptr;
-      auto *memArg = packCall && !packCall->getArgs().empty()
-                         ? dyn_cast<NameExprAST>(
-                               packCall->getArgs()[0].value.get())
-                         : nullptr;
-      if (!memArg || memArg->getName() != param.name ||
-          packCall->getArgs().size() < 2) {
-        emitError(loc) << "variant '" << variantName
-                       << "' takes the tensor parameter '" << param.name
-                       << "', which an architecture cannot provide yet";
-        return std::nullopt;
-      }
-      // The rows: a literal, or a parameter given at the use or defaulted.
-      const ExprAST *rowsExpr = packCall->getArgs()[1].value.get();
-      if (auto *rowsName = dyn_cast<NameExprAST>(rowsExpr)) {
-        rowsExpr = nullptr;
-        if (variantCall)
-          for (const ArgAST &a : variantCall->getArgs())
-            if (a.name == rowsName->getName())
-              rowsExpr = a.value.get();
-        for (const VariantParamAST &pp : decl->params)
-          if (!rowsExpr && pp.name == rowsName->getName())
-            rowsExpr = pp.defaultValue.get();
-      }
-      auto *rowsInt = llvm::dyn_cast_or_null<IntExprAST>(rowsExpr);
-      if (!rowsInt || rowsInt->getValue() <= 0) {
-        emitError(loc) << "the memory rows of variant '" << variantName
-                       << "' must be a positive integer literal here";
-        return std::nullopt;
-      }
-      tensorParams.emplace_back(
-          param.name,
-          std::vector<int64_t>{qs[1], rowsInt->getValue(), qs[3]});
-    }
-  }
-
-  // The synthetic kernel, shared by every identical use.
-  std::string variantText;
-  {
-    llvm::raw_string_ostream os(variantText);
-    printExpr(*variant, os);
-  }
-  std::string key = variantText + (causal ? "|causal|" : "|");
-  for (int t : {q, k, v})
-    for (int64_t n : shapeOf(t))
-      key += std::to_string(n) + ",";
-  std::string kernelName;
-  auto it = kernelByKey.find(key);
-  if (it != kernelByKey.end()) {
-    kernelName = it->second;
-  } else {
-    kernelName = graph->name + "_attn" + std::to_string(kernelByKey.size());
-    kernelByKey[key] = kernelName;
-    KernelDeclAST kernel;
-    kernel.loc = loc;
-    kernel.name = kernelName;
-    kernel.nameLoc = loc;
-    kernel.returnLoc = loc;
-    auto type = [&](const std::vector<int64_t> &shape) {
-      TensorTypeAST t;
-      t.loc = loc;
-      t.dtype = "f32";
-      for (int64_t n : shape)
-        t.dims.push_back(DimRefAST{loc, "", n});
-      return t;
-    };
-    const char *names[] = {"q", "k", "v"};
-    int ids[] = {q, k, v};
-    for (int n = 0; n < 3; ++n)
-      kernel.params.push_back(KernelParamAST{loc, names[n], type(shapeOf(ids[n]))});
-    for (auto &[name, shape] : tensorParams)
-      kernel.params.push_back(KernelParamAST{loc, name, type(shape)});
-    kernel.resultType = type({qs[0], qs[1], qs[2], shapeOf(v)[3]});
-    std::vector<ArgAST> callArgs;
-    for (const char *n : names)
-      callArgs.push_back(ArgAST{"", loc, std::make_unique<NameExprAST>(loc, n)});
-    ExprPtr variantExpr = cloneExpr(*variant, [](const NameExprAST &) {
-      return ExprPtr();
-    });
-    if (!tensorParams.empty()) {
-      // Pass the kernel's tensor parameters to the variant by name.
-      auto *vc = dyn_cast<CallExprAST>(variantExpr.get());
-      std::vector<ArgAST> vargs;
-      if (vc)
-        for (const ArgAST &a : vc->getArgs())
-          vargs.push_back(ArgAST{a.name, a.loc, cloneExpr(*a.value, [](const NameExprAST &) { return ExprPtr(); })});
-      for (auto &tp : tensorParams)
-        vargs.push_back(ArgAST{tp.first, loc,
-                               std::make_unique<NameExprAST>(loc, tp.first)});
-      variantExpr = std::make_unique<CallExprAST>(variantExpr->getLoc(),
-                                                  variantName.str(),
-                                                  std::move(vargs));
-    }
-    callArgs.push_back(ArgAST{"variant", loc, std::move(variantExpr)});
-    if (causal)
-      callArgs.push_back(
-          ArgAST{"causal", loc, std::make_unique<BoolExprAST>(loc, true)});
-    kernel.body = std::make_unique<CallExprAST>(loc, "attention",
-                                                std::move(callArgs));
-    result.kernels.push_back(std::move(kernel));
-  }
-  (void)ks;
-
-  ArchNode node;
-  node.op = "attention";
-  node.kernel = kernelName;
-  node.inputs = {q, k, v};
-  for (auto &[name, shape] : tensorParams)
-    node.inputs.push_back(addWeight(blockPathText, name, shape,
-                                    {"normal", 0.0, 1.0}, loc));
-  node.loc = loc;
-  node.path = blockPathText;
-  return addNode(std::move(node), {qs[0], qs[1], qs[2], shapeOf(v)[3]});
+std::optional<bool> Elaborator::boolArg(const BlockArgs &args,
+                                        const char *name, bool dflt) {
+  const ArgAST *a = args.get(name);
+  return a ? evalBool(*a->value, std::string("'") + name + "'") : dflt;
 }
 
-std::optional<int> Elaborator::evolvingCore(int q, int k, int v,
-                                            const ExprAST &variant,
-                                            bool causal,
-                                            const std::string &blockPathText,
-                                            const Location &loc) {
-  // evolving(alpha = 0.5, beta = 0.5, kernel = 3): alpha mixes the
-  // convolved map in, beta the carried one (the code's names, spec V6).
-  double alpha = 0.5, beta = 0.5;
-  int64_t kernel = 3;
-  if (auto *c = dyn_cast<CallExprAST>(&variant)) {
-    for (const ArgAST &a : c->getArgs()) {
-      if (a.name == "alpha" || a.name == "beta") {
-        std::optional<double> v = evalFloat(*a.value, "'" + a.name + "'");
-        if (!v)
-          return std::nullopt;
-        if (!(*v >= 0 && *v <= 1)) {
-          emitError(a.loc) << "'" << a.name
-                           << "' of evolving must be in [0, 1], got " << *v;
-          return std::nullopt;
-        }
-        (a.name == "alpha" ? alpha : beta) = *v;
-      } else if (a.name == "kernel") {
-        std::optional<int64_t> n = evalInt(*a.value, "'kernel'");
-        if (!n)
-          return std::nullopt;
-        if (*n <= 0 || *n % 2 == 0) {
-          emitError(a.loc) << "'kernel' of evolving must be a positive odd "
-                              "integer, got "
-                           << *n;
-          return std::nullopt;
-        }
-        kernel = *n;
-      } else {
-        emitError(a.loc) << "evolving takes alpha, beta and kernel, got '"
-                         << (a.name.empty() ? "a positional argument" : a.name)
-                         << "'";
-        return std::nullopt;
-      }
-    }
-  }
-  if (causal) {
-    emitError(loc) << "evolving attention is not causal: its map "
-                      "convolution reads later positions (spec V6)";
-    return std::nullopt;
-  }
-  const std::vector<int64_t> qs = shapeOf(q), ks = shapeOf(k);
-  std::vector<int64_t> mapShape{qs[0], qs[1], qs[2], ks[2]};
-  auto node = [&](const char *op, std::vector<int> inputs,
-                  std::vector<int64_t> shape) {
-    ArchNode n;
-    n.op = op;
-    n.inputs = std::move(inputs);
-    n.loc = loc;
-    n.path = blockPathText;
-    return std::pair<ArchNode, std::vector<int64_t>>(std::move(n),
-                                                     std::move(shape));
-  };
-  auto [scores, scoresShape] = node("scores", {q, k}, mapShape);
-  scores.scale = 1.0 / std::sqrt(static_cast<double>(qs[3]));
-  int map = addNode(std::move(scores), scoresShape);
-  if (carriedMap) {
-    if (shapeOf(*carriedMap) != mapShape) {
-      emitError(loc) << "evolving attention mixes in the map of the previous "
-                        "evolving block, which has another shape (heads or "
-                        "length differ)";
-      return std::nullopt;
-    }
-    auto [carry, carryShape] = node("blend", {map, *carriedMap}, mapShape);
-    carry.scale = beta;
-    int mixed = addNode(std::move(carry), carryShape);
-    int64_t h = qs[1];
-    double bound = 1.0 / std::sqrt(static_cast<double>(h * kernel * kernel));
-    int w = addWeight(blockPathText, "map_conv.w", {h, h, kernel, kernel},
-                      uniform(bound), loc);
-    int b = addWeight(blockPathText, "map_conv.b", {h}, uniform(bound), loc);
-    auto [conv, convShape] = node("map_conv", {mixed, w, b}, mapShape);
-    conv.act = "leaky_relu";
-    int convolved = addNode(std::move(conv), convShape);
-    auto [mix, mixShape] = node("blend", {mixed, convolved}, mapShape);
-    mix.scale = alpha;
-    map = addNode(std::move(mix), mixShape);
-  }
-  carriedMap = map;
-  auto [softmax, softmaxShape] = node("softmax", {map}, mapShape);
-  int weights = addNode(std::move(softmax), softmaxShape);
-  auto [attend, attendShape] =
-      node("attend", {weights, v}, {qs[0], qs[1], qs[2], shapeOf(v)[3]});
-  return addNode(std::move(attend), attendShape);
+std::optional<double> Elaborator::floatArg(const BlockArgs &args,
+                                           const char *name, double dflt) {
+  const ArgAST *a = args.get(name);
+  return a ? evalFloat(*a->value, std::string("'") + name + "'") : dflt;
 }
 
-std::optional<int> Elaborator::convBlock(const CallExprAST &call, int rank) {
-  BlockArgs args;
-  std::string callee = call.getCallee().str();
-  if (!splitArgs(call, 1,
-                 {"kernel", "padding", "mode", "bias", "grid", "stride", "out"},
-                 args))
+std::optional<std::string>
+Elaborator::keywordArg(const BlockArgs &args, const char *name,
+                       const char *dflt,
+                       llvm::ArrayRef<llvm::StringRef> allowed,
+                       llvm::StringRef callee) {
+  const ArgAST *a = args.get(name);
+  if (!a)
+    return std::string(dflt);
+  std::string value = refName(*a->value, std::string("'") + name + "'");
+  if (value.empty())
     return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of '" + callee + "'");
-  if (!x)
-    return std::nullopt;
-  const std::vector<int64_t> &xs = shapeOf(*x);
-  if (xs.size() != 3) {
-    emitError(call.getLoc()) << "'" << callee << "' takes a [B, N, C] tensor";
-    return std::nullopt;
-  }
-  int64_t kernel = 3;
-  if (const ArgAST *a = args.get("kernel")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'kernel'");
-    if (!n)
-      return std::nullopt;
-    if (*n <= 0 || *n > 1024) {
-      emitError(a->loc) << "'kernel' must be in [1, 1024], got " << *n;
-      return std::nullopt;
-    }
-    kernel = *n;
-  }
-  bool bias = true;
-  if (const ArgAST *a = args.get("bias")) {
-    std::optional<bool> b = evalBool(*a->value, "'bias'");
-    if (!b)
-      return std::nullopt;
-    bias = *b;
-  }
-  std::string mode = "mul";
-  if (const ArgAST *a = args.get("mode")) {
-    mode = refName(*a->value, "'mode'");
-    if (mode != "mul" && mode != "adder") {
-      emitError(a->loc) << "'mode' of '" << callee << "' must be mul or adder";
-      return std::nullopt;
-    }
-  }
-  std::string p = blockPath(args, callee);
-  // A pointwise convolution is a projection.
-  if (kernel == 1 && rank == 1) {
-    int64_t out = xs[2];
-    if (const ArgAST *a = args.get("out")) {
-      std::optional<int64_t> n = evalInt(*a->value, "'out'");
-      if (!n)
-        return std::nullopt;
-      out = *n;
-    }
-    return projection(*x, out, p, mode, bias, call.getLoc());
-  }
-  if (args.get("out") && rank == 1) {
-    emitError(args.get("out")->loc)
-        << "a depthwise '" << callee << "' keeps the channels; 'out' needs "
-           "kernel = 1";
-    return std::nullopt;
-  }
-  ArchNode node;
-  node.op = callee;
-  node.mode = mode;
-  node.loc = call.getLoc();
-  node.path = p;
-  node.window = kernel;
-  int64_t c = xs[2];
-  double bound = 1.0 / std::sqrt(static_cast<double>(kernel * (rank == 2 ? kernel : 1)));
-  std::vector<int64_t> shape = xs;
-  if (rank == 1) {
-    node.padding = "same";
-    if (const ArgAST *a = args.get("padding")) {
-      node.padding = refName(*a->value, "'padding'");
-      if (node.padding != "same" && node.padding != "causal") {
-        emitError(a->loc) << "'padding' must be same or causal";
-        return std::nullopt;
-      }
-    }
-    node.inputs = {*x, addWeight(p, "w", {c, kernel}, uniform(bound),
-                                 call.getLoc())};
-  } else {
-    if (mode != "mul") {
-      emitError(args.get("mode")->loc) << "conv2d supports mode = mul only";
-      return std::nullopt;
-    }
-    const ArgAST *g = args.get("grid");
-    if (!g) {
-      emitError(call.getLoc()) << "'conv2d' needs the token 'grid = [h, w]'";
-      return std::nullopt;
-    }
-    std::optional<std::vector<int64_t>> grid =
-        evalIntList(*g->value, "'grid'", 2);
-    if (!grid)
-      return std::nullopt;
-    if ((*grid)[0] * (*grid)[1] != xs[1]) {
-      emitError(g->loc) << "the grid " << (*grid)[0] << " x " << (*grid)[1]
-                        << " does not hold the " << xs[1] << " tokens";
-      return std::nullopt;
-    }
-    int64_t stride = 1;
-    if (const ArgAST *a = args.get("stride")) {
-      std::optional<int64_t> n = evalInt(*a->value, "'stride'");
-      if (!n)
-        return std::nullopt;
-      if (*n <= 0) {
-        emitError(a->loc) << "'stride' must be positive";
-        return std::nullopt;
-      }
-      stride = *n;
-    }
-    node.grid = *grid;
-    node.stride = stride;
-    int64_t pad = kernel / 2;
-    int64_t ho = ((*grid)[0] + 2 * pad - kernel) / stride + 1;
-    int64_t wo = ((*grid)[1] + 2 * pad - kernel) / stride + 1;
-    if (ho <= 0 || wo <= 0) {
-      emitError(call.getLoc()) << "the kernel is larger than the grid";
-      return std::nullopt;
-    }
-    shape[1] = ho * wo;
-    node.inputs = {*x, addWeight(p, "w", {c, kernel, kernel}, uniform(bound),
-                                 call.getLoc())};
-  }
-  if (bias)
-    node.inputs.push_back(addWeight(p, "b", {c}, uniform(bound), call.getLoc()));
-  return addNode(std::move(node), shape);
+  if (llvm::is_contained(allowed, value))
+    return value;
+  std::string list;
+  for (size_t n = 0; n < allowed.size(); ++n)
+    list += (n == 0 ? "" : n + 1 == allowed.size() ? " or " : ", ") +
+            allowed[n].str();
+  emitError(a->loc) << "'" << name << "' of '" << callee << "' must be "
+                    << list << ", got '" << value << "'";
+  return std::nullopt;
 }
 
-std::optional<int> Elaborator::poolTokens(int x,
-                                          const std::vector<int64_t> &grid,
-                                          int64_t window, int64_t stride,
-                                          const std::string &mode,
-                                          const std::string &blockPathText,
-                                          const Location &loc) {
-  const std::vector<int64_t> &xs = shapeOf(x);
-  if (xs.size() != 3 || grid[0] <= 0 || grid[1] <= 0 ||
-      grid[0] * grid[1] != xs[1]) {
-    emitError(loc) << "the grid " << grid[0] << " x " << grid[1]
-                   << " does not hold the "
-                   << (xs.size() == 3 ? std::to_string(xs[1]) : std::string("?"))
-                   << " tokens of a [B, N, C] tensor";
-    return std::nullopt;
-  }
-  if (window <= 0 || stride <= 0 || window > grid[0] || window > grid[1]) {
-    emitError(loc) << "the pooling window " << window
-                   << " must be positive and fit the grid";
-    return std::nullopt;
-  }
-  ArchNode node;
-  node.op = "pool";
-  node.mode = mode;
-  node.grid = grid;
-  node.window = window;
-  node.stride = stride;
-  node.inputs = {x};
-  node.loc = loc;
-  node.path = blockPathText;
-  int64_t ho = (grid[0] - window) / stride + 1, wo = (grid[1] - window) / stride + 1;
-  return addNode(std::move(node), {xs[0], ho * wo, xs[2]});
-}
-
-std::optional<int> Elaborator::poolBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 1, {"grid", "window", "stride", "mode"}, args))
-    return std::nullopt;
-  std::optional<int> x = evalTensor(*args.positional[0]->value,
-                                    "the input of 'pool'");
-  if (!x)
-    return std::nullopt;
+std::optional<std::vector<int64_t>>
+Elaborator::gridArg(const BlockArgs &args, llvm::StringRef callee,
+                    const Location &loc) {
   const ArgAST *g = args.get("grid");
   if (!g) {
-    emitError(call.getLoc()) << "'pool' needs the token 'grid = [h, w]'";
+    emitError(loc) << "'" << callee << "' needs the token 'grid = [h, w]'";
     return std::nullopt;
   }
-  std::optional<std::vector<int64_t>> grid = evalIntList(*g->value, "'grid'", 2);
-  if (!grid)
-    return std::nullopt;
-  int64_t window = 2;
-  if (const ArgAST *a = args.get("window")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'window'");
-    if (!n)
-      return std::nullopt;
-    window = *n;
-  }
-  int64_t stride = window;
-  if (const ArgAST *a = args.get("stride")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'stride'");
-    if (!n)
-      return std::nullopt;
-    stride = *n;
-  }
-  std::string mode = "avg";
-  if (const ArgAST *a = args.get("mode")) {
-    mode = refName(*a->value, "'mode'");
-    if (mode != "avg" && mode != "max") {
-      emitError(a->loc) << "'mode' of 'pool' must be avg or max";
-      return std::nullopt;
-    }
-  }
-  return poolTokens(*x, *grid, window, stride, mode, blockPath(args, "pool"),
-                    call.getLoc());
+  return evalIntList(*g->value, "'grid'", 2);
 }
 
-std::optional<int> Elaborator::sliceBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 3, {}, args))
-    return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of 'channels'");
-  if (!x)
-    return std::nullopt;
-  std::optional<int64_t> from = evalInt(*args.positional[1]->value, "the start");
-  std::optional<int64_t> to = from ? evalInt(*args.positional[2]->value, "the end")
-                                   : std::nullopt;
-  if (!to)
-    return std::nullopt;
-  int64_t c = channels(*x);
-  if (*from < 0 || *to > c || *from >= *to) {
-    emitError(call.getLoc()) << "channels(x, " << *from << ", " << *to
-                             << ") is not a non-empty range of the " << c
-                             << " channels";
-    return std::nullopt;
-  }
-  ArchNode node;
-  node.op = "slice";
-  node.offset = *from;
-  node.size = *to - *from;
-  node.inputs = {*x};
-  node.loc = call.getLoc();
-  node.path = llvm::join(path, ".");
-  std::vector<int64_t> shape = shapeOf(*x);
-  shape.back() = node.size;
-  return addNode(std::move(node), shape);
-}
-
-std::optional<int> Elaborator::concatBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 2, {}, args))
-    return std::nullopt;
-  std::optional<int> a =
-      evalTensor(*args.positional[0]->value, "an input of 'concat'");
-  std::optional<int> b =
-      a ? evalTensor(*args.positional[1]->value, "an input of 'concat'")
-        : std::nullopt;
-  if (!b)
-    return std::nullopt;
-  std::vector<int64_t> sa = shapeOf(*a), sb = shapeOf(*b);
-  if (sa.size() != sb.size() ||
-      !std::equal(sa.begin(), sa.end() - 1, sb.begin())) {
-    emitError(call.getLoc()) << "'concat' joins tensors that differ only in "
-                                "the last axis";
-    return std::nullopt;
-  }
-  ArchNode node;
-  node.op = "concat";
-  node.inputs = {*a, *b};
-  node.loc = call.getLoc();
-  node.path = llvm::join(path, ".");
-  sa.back() += sb.back();
-  return addNode(std::move(node), sa);
-}
-
-/// ShiftAddNAS's hybrid block (spec V2): the channels split in halves, the
-/// first half through multi-head attention, the second through a
-/// multiplication-free (or lightweight) token mixer, then concatenated.
-std::optional<int> Elaborator::shiftAddBlock(const CallExprAST &call) {
-  BlockArgs args;
-  if (!splitArgs(call, 1, {"heads", "branch", "kernel", "causal", "variant"},
-                 args))
-    return std::nullopt;
-  std::optional<int> x =
-      evalTensor(*args.positional[0]->value, "the input of 'shiftadd_block'");
-  if (!x)
-    return std::nullopt;
-  int64_t c = channels(*x);
-  if (c % 2) {
-    emitError(call.getLoc()) << "'shiftadd_block' splits the channels in "
-                                "halves; "
-                             << c << " is odd";
-    return std::nullopt;
-  }
-  std::string branch = "adder";
-  if (const ArgAST *a = args.get("branch")) {
-    branch = refName(*a->value, "'branch'");
-    if (branch != "adder" && branch != "conv" && branch != "shift") {
-      emitError(a->loc) << "'branch' must be adder (light-add), shift "
-                           "(shift projection) or conv (lightweight conv)";
-      return std::nullopt;
-    }
-  }
-  int64_t kernel = 3;
-  if (const ArgAST *a = args.get("kernel")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'kernel'");
-    if (!n)
-      return std::nullopt;
-    kernel = *n;
-  }
-  int64_t heads = 4;
-  if (const ArgAST *a = args.get("heads")) {
-    std::optional<int64_t> n = evalInt(*a->value, "'heads'");
-    if (!n)
-      return std::nullopt;
-    heads = *n;
-  }
-  bool causal = false;
-  if (const ArgAST *a = args.get("causal")) {
-    std::optional<bool> b = evalBool(*a->value, "'causal'");
-    if (!b)
-      return std::nullopt;
-    causal = *b;
-  }
-  std::string p = blockPath(args, "shiftadd");
-  // The sub-blocks' paths are relative to this block.
-  std::vector<std::string> saved = path;
-  path.assign(1, p);
-  used.emplace_back();
-  auto finish = [&](std::optional<int> r) {
-    used.pop_back();
-    path = saved;
-    return r;
-  };
-  auto slice = [&](int64_t from, int64_t size) {
-    ArchNode node;
-    node.op = "slice";
-    node.offset = from;
-    node.size = size;
-    node.inputs = {*x};
-    node.loc = call.getLoc();
-    node.path = p;
-    std::vector<int64_t> shape = shapeOf(*x);
-    shape.back() = size;
-    return addNode(std::move(node), shape);
-  };
-  int left = slice(0, c / 2), right = slice(c / 2, c / 2);
-  // The attention half, as attention_block over c/2 channels.
-  std::string ap = p + ".attention";
-  int64_t half = c / 2;
-  if (half % heads) {
-    emitError(call.getLoc()) << "half the width (" << half
-                             << ") is not a multiple of 'heads' (" << heads
-                             << ")";
-    return finish(std::nullopt);
-  }
-  int64_t d = half / heads;
-  auto headsOf = [&](const char *w, const char *b) -> std::optional<int> {
-    std::optional<int> proj =
-        projection(left, half, ap, "mul", true, call.getLoc(), w, b);
-    if (!proj)
-      return std::nullopt;
-    ArchNode split;
-    split.op = "split_heads";
-    split.heads = heads;
-    split.inputs = {*proj};
-    split.loc = call.getLoc();
-    split.path = ap;
-    const std::vector<int64_t> &s = shapeOf(*proj);
-    return addNode(std::move(split), {s[0], heads, s[1], d});
-  };
-  std::optional<int> q = headsOf("wq", "bq"), k = headsOf("wk", "bk"),
-                     v = headsOf("wv", "bv");
-  if (!q || !k || !v)
-    return finish(std::nullopt);
-  std::shared_ptr<ExprAST> variant =
-      args.get("variant") ? evalRef(*args.get("variant")->value)
-                          : std::make_shared<NameExprAST>(call.getLoc(),
-                                                          "softmax");
-  std::optional<int> core =
-      attentionCore(*q, *k, *v, variant, causal, ap, call.getLoc());
-  if (!core)
-    return finish(std::nullopt);
-  ArchNode merge;
-  merge.op = "merge_heads";
-  merge.inputs = {*core};
-  merge.loc = call.getLoc();
-  merge.path = ap;
-  const std::vector<int64_t> &cs = shapeOf(*core);
-  int merged = addNode(std::move(merge), {cs[0], cs[2], half});
-  std::optional<int> attnOut =
-      projection(merged, half, ap, "mul", true, call.getLoc(), "wo", "bo");
-  if (!attnOut)
-    return finish(std::nullopt);
-  // The multiplication-free half.
-  std::optional<int> mixed;
-  std::string bp = p + ".branch";
-  if (branch == "shift") {
-    mixed = projection(right, half, bp, "shift", true, call.getLoc());
-  } else {
-    ArchNode conv;
-    conv.op = "conv1d";
-    conv.mode = branch == "adder" ? "adder" : "mul";
-    conv.padding = causal ? "causal" : "same";
-    conv.window = kernel;
-    conv.loc = call.getLoc();
-    conv.path = bp;
-    conv.inputs = {right, addWeight(bp, "w", {half, kernel},
-                                    uniform(1.0 / std::sqrt(double(kernel))),
-                                    call.getLoc())};
-    mixed = addNode(std::move(conv), shapeOf(right));
-  }
-  if (!mixed)
-    return finish(std::nullopt);
-  ArchNode cat;
-  cat.op = "concat";
-  cat.inputs = {*attnOut, *mixed};
-  cat.loc = call.getLoc();
-  cat.path = p;
-  return finish(addNode(std::move(cat), shapeOf(*x)));
+std::optional<int> Elaborator::tensorArg(const BlockArgs &args,
+                                         unsigned index,
+                                         llvm::StringRef callee) {
+  return evalTensor(*args.positional[index]->value,
+                    (index == 0 ? "the input of '"
+                                : "argument " + std::to_string(index + 1) +
+                                      " of '") +
+                        callee.str() + "'");
 }
 
 mlir::FailureOr<Elaboration>
