@@ -131,6 +131,10 @@ private:
   void dump(const ArchStmtAST &stmt);
   void dump(const ExprAST &expr);
   void printType(const TensorTypeAST &type);
+  /// The parameters and the result of a kernel or an architecture.
+  void dumpSignature(const std::vector<KernelParamAST> &params,
+                     const std::string &resultName,
+                     const TensorTypeAST &resultType);
 
   /// Starts a line at the current depth.
   llvm::raw_ostream &line() { return os.indent(2 * depth); }
@@ -199,19 +203,25 @@ void ASTDumper::printType(const TensorTypeAST &type) {
   os << "]";
 }
 
-void ASTDumper::dump(const KernelDeclAST &decl) {
-  line() << "Kernel " << decl.name;
-  end(decl.loc);
-  Indent indent(depth);
-  for (const KernelParamAST &param : decl.params) {
+void ASTDumper::dumpSignature(const std::vector<KernelParamAST> &params,
+                              const std::string &resultName,
+                              const TensorTypeAST &resultType) {
+  for (const KernelParamAST &param : params) {
     line() << "Param " << param.name << ": ";
     printType(param.type);
     end(param.loc);
   }
-  line() << "Result " << (decl.resultName.empty() ? "out" : decl.resultName)
+  line() << "Result " << (resultName.empty() ? "out" : resultName)
          << ": ";
-  printType(decl.resultType);
-  end(decl.resultType.loc);
+  printType(resultType);
+  end(resultType.loc);
+}
+
+void ASTDumper::dump(const KernelDeclAST &decl) {
+  line() << "Kernel " << decl.name;
+  end(decl.loc);
+  Indent indent(depth);
+  dumpSignature(decl.params, decl.resultName, decl.resultType);
   line() << "Return";
   end(decl.returnLoc);
   Indent bodyIndent(depth);
@@ -250,15 +260,7 @@ void ASTDumper::dump(const ArchDeclAST &decl) {
   line() << "Arch " << decl.name;
   end(decl.loc);
   Indent indent(depth);
-  for (const KernelParamAST &param : decl.params) {
-    line() << "Param " << param.name << ": ";
-    printType(param.type);
-    end(param.loc);
-  }
-  line() << "Result " << (decl.resultName.empty() ? "out" : decl.resultName)
-         << ": ";
-  printType(decl.resultType);
-  end(decl.resultType.loc);
+  dumpSignature(decl.params, decl.resultName, decl.resultType);
   for (const ArchStmtAST &stmt : decl.body)
     dump(stmt);
 }

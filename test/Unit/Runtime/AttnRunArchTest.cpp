@@ -10,9 +10,8 @@
 #include "runtime/SafeTensors.h"
 
 #include "FakeManifest.h"
+#include "RunTool.h"
 #include "TestUtil.h"
-
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstring>
@@ -21,26 +20,6 @@ using namespace attn::rt;
 using namespace attn::rt::test;
 
 namespace {
-
-struct RunResult {
-  int exitCode = -1;
-  std::string output; ///< stdout and stderr together.
-};
-
-RunResult runTool(const std::string &args) {
-  RunResult r;
-  std::string cmd = std::string(ATTN_RUN_PATH) + " " + args + " 2>&1";
-  FILE *pipe = popen(cmd.c_str(), "r");
-  if (!pipe)
-    return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0)
-    r.output.append(buf, n);
-  int status = pclose(pipe);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 class AttnRunArchTest : public ::testing::Test {
 protected:
