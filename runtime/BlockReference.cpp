@@ -32,6 +32,14 @@ bool isIntSlot(const BlockOpSpec &op, size_t slot) {
   return op.op == "linear" && op.mode == "shift" && (slot == 1 || slot == 2);
 }
 
+// The attributes of the materialized-map ops.  BlockOpSpec (Manifest.h) has
+// no members for them yet: ManifestArch.cpp keeps the scores' scale and the
+// blend's weight in `eps`, map_conv's act in `mode` and softmax's causal as
+// padding "causal".  These three accessors are the only readers.
+double mapScale(const BlockOpSpec &op) { return op.eps; }
+bool leakyRelu(const BlockOpSpec &op) { return op.mode == "leaky_relu"; }
+bool causalSoftmax(const BlockOpSpec &op) { return op.padding == "causal"; }
+
 /// Infers the result shape of `op` from its input shapes (`names` for the
 /// messages); errors say what is wrong without the op's name.
 Result<Shape> inferShape(const BlockOpSpec &op, const std::vector<Shape> &in,
@@ -60,6 +68,57 @@ Result<Shape> inferShape(const BlockOpSpec &op, const std::vector<Shape> &in,
     if (in[0] != in[1])
       return bad("the inputs " + desc(0) + " and " + desc(1) +
                  " have different shapes");
+    return in[0];
+  }
+  if (o == "blend") {
+    if (in[0] != in[1])
+      return bad("the inputs " + desc(0) + " and " + desc(1) +
+                 " have different shapes");
+    return in[0];
+  }
+  if (o == "scores" || o == "attend") {
+    // q [B, H, N, D] x k [B, G, M, D]; a [B, H, N, M] x v [B, G, M, Dv].
+    const bool scores = o == "scores";
+    if (Status s = needRank(0, 4, scores ? "[B, H, N, D]" : "[B, H, N, M]");
+        !s)
+      return s;
+    if (Status s = needRank(1, 4, scores ? "[B, G, M, D]" : "[B, G, M, Dv]");
+        !s)
+      return s;
+    const int64_t B = in[0][0], H = in[0][1], N = in[0][2], G = in[1][1];
+    if (in[1][0] != B)
+      return bad("the batch of " + desc(1) + " differs from " + desc(0));
+    if (G < 1 || H % G != 0)
+      return bad("the heads of " + desc(0) + " are no multiple of the " +
+                 "groups of " + desc(1));
+    if (scores && in[1][3] != in[0][3])
+      return bad("the head dims of " + desc(0) + " and " + desc(1) +
+                 " differ");
+    if (!scores && in[1][2] != in[0][3])
+      return bad("the keys of " + desc(1) + " differ from the columns of " +
+                 desc(0));
+    return Shape{B, H, N, scores ? in[1][2] : in[1][3]};
+  }
+  if (o == "map_conv") {
+    if (Status s = needRank(0, 4, "[B, H, N, M]"); !s)
+      return s;
+    const int64_t H = in[0][1];
+    if (Status s = needRank(1, 4, "[H, H, k, k]"); !s)
+      return s;
+    const int64_t k = in[1][3];
+    if (Status s = needShape(1, {H, H, k, k}, "[H, H, k, k], H from x"); !s)
+      return s;
+    if (op.window && op.window != k)
+      return bad("window = " + std::to_string(op.window) + " but the weight " +
+                 desc(1) + " is " + std::to_string(k) + "x" +
+                 std::to_string(k));
+    if (Status s = needShape(2, {H}, "the bias [H]"); !s)
+      return s;
+    return in[0];
+  }
+  if (o == "softmax") {
+    if (Status s = needRank(0, 4, "[B, H, N, M]"); !s)
+      return s;
     return in[0];
   }
   if (in[0].empty())
@@ -306,6 +365,17 @@ private:
       }
     } else if (o == "conv1d") {
       conv1d(op, x, xs, y);
+    } else if (o == "scores" || o == "attend") {
+      headsProduct(op, x, xs, y);
+    } else if (o == "blend") {
+      const std::vector<T> &b = value(op.inputs[1]);
+      const T w = T(mapScale(op)), keep = T(1) - w;
+      for (size_t i = 0; i < x.size(); ++i)
+        y[i] = keep * x[i] + w * b[i];
+    } else if (o == "map_conv") {
+      mapConv(op, x, xs, y);
+    } else if (o == "softmax") {
+      softmax(op, x, xs, y);
     } else {
       grid2d(op, x, xs, y);
     }
@@ -434,6 +504,93 @@ private:
         }
   }
 
+  /// scores: y[b,h,i,j] = scale·Σ_d x[b,h,i,d]·k[b,g,j,d]; attend:
+  /// y[b,h,i,d] = Σ_j x[b,h,i,j]·v[b,g,j,d]; g = h / (H / G).
+  void headsProduct(const BlockOpSpec &op, const std::vector<T> &x,
+                    const Shape &xs, std::vector<T> &y) {
+    const bool scores = op.op == "scores";
+    const Shape zs = shapeOf(op.inputs[1]);
+    const std::vector<T> &z = value(op.inputs[1]);
+    const int64_t B = xs[0], H = xs[1], N = xs[2], K = xs[3], G = zs[1],
+                  C = op.shape[3];
+    const T scale = scores ? T(mapScale(op)) : T(1);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t g = h / (H / G);
+        const T *zg = z.data() + (b * G + g) * zs[2] * zs[3];
+        for (int64_t i = 0; i < N; ++i) {
+          const T *xr = x.data() + ((b * H + h) * N + i) * K;
+          T *yr = y.data() + ((b * H + h) * N + i) * C;
+          for (int64_t c = 0; c < C; ++c) {
+            T acc = T(0);
+            for (int64_t r = 0; r < K; ++r)
+              acc += xr[r] * (scores ? zg[c * K + r] : zg[r * C + c]);
+            yr[c] = scale * acc;
+          }
+        }
+      }
+  }
+
+  /// y[b,o,i,j] = act(bias[o] + Σ_{c,a,e} w[o,c,a,e]·x[b,c,i+a−k/2,j+e−k/2]),
+  /// x zero outside the map.
+  void mapConv(const BlockOpSpec &op, const std::vector<T> &x,
+               const Shape &xs, std::vector<T> &y) {
+    const int64_t B = xs[0], H = xs[1], N = xs[2], M = xs[3];
+    const int64_t k = shapeOf(op.inputs[1])[3], p = k / 2;
+    const std::vector<T> &w = value(op.inputs[1]);
+    const std::vector<T> &bias = value(op.inputs[2]);
+    const bool leaky = leakyRelu(op);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t o = 0; o < H; ++o)
+        for (int64_t i = 0; i < N; ++i)
+          for (int64_t j = 0; j < M; ++j) {
+            T acc = bias[size_t(o)];
+            for (int64_t c = 0; c < H; ++c)
+              for (int64_t a = 0; a < k; ++a) {
+                const int64_t r = i + a - p;
+                if (r < 0 || r >= N)
+                  continue;
+                for (int64_t e = 0; e < k; ++e) {
+                  const int64_t s = j + e - p;
+                  if (s < 0 || s >= M)
+                    continue;
+                  acc += w[size_t(((o * H + c) * k + a) * k + e)] *
+                         x[size_t(((b * H + c) * N + r) * M + s)];
+                }
+              }
+            if (leaky && acc < T(0))
+              acc *= T(0.01);
+            y[size_t(((b * H + o) * N + i) * M + j)] = acc;
+          }
+  }
+
+  /// Softmax over j, max-subtracted; causal keeps j <= i + M − N (a row
+  /// keeping nothing is zero).
+  void softmax(const BlockOpSpec &op, const std::vector<T> &x,
+               const Shape &xs, std::vector<T> &y) {
+    const int64_t N = xs[2], M = xs[3], rows = product(xs) / M;
+    const bool causal = causalSoftmax(op);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = r % N;
+      const int64_t kept = causal ? std::clamp<int64_t>(i + M - N + 1, 0, M)
+                                  : M;
+      const T *xr = x.data() + r * M;
+      T *yr = y.data() + r * M;
+      if (kept == 0)
+        continue;
+      T mx = xr[0];
+      for (int64_t j = 1; j < kept; ++j)
+        mx = std::max(mx, xr[j]);
+      T sum = T(0);
+      for (int64_t j = 0; j < kept; ++j) {
+        yr[j] = std::exp(xr[j] - mx);
+        sum += yr[j];
+      }
+      for (int64_t j = 0; j < kept; ++j)
+        yr[j] /= sum;
+    }
+  }
+
   /// conv2d and pool over the grid.
   void grid2d(const BlockOpSpec &op, const std::vector<T> &x, const Shape &xs,
               std::vector<T> &y) {
@@ -559,6 +716,16 @@ Result<double> blockFlops(const KernelSpec &kernel, const TensorMap &args) {
       flops += 4.0 * out;
     else if (o == "gelu" || o == "relu" || o == "silu" || o == "add")
       flops += out;
+    else if (o == "scores" || o == "attend")
+      // 2 per term of the reduction: over D (the query's last extent) or
+      // over M (the map's last extent).
+      flops += 2.0 * out * double(xs.back());
+    else if (o == "blend" || o == "softmax")
+      flops += 3.0 * out;
+    else if (o == "map_conv") {
+      const Shape ws = shapeOf(op.inputs[1]);
+      flops += 2.0 * out * double(ws[1]) * double(ws[2]) * double(ws[3]);
+    }
   }
   return flops;
 }

@@ -28,12 +28,27 @@
 //   conv2d         depthwise k×k over the grid [Hh, Ww] of [B, Hh·Ww, C], w
 //                  [C, k, k], stride s, zero padding k/2; mode mul or adder
 //   pool           avg (÷k²) or max over k×k windows with stride s, no padding
+//   scores         q [B,H,N,D], k [B,G,M,D] → s[b,h,i,j] = scale·q[b,h,i]·
+//                  k[b,g,j], g = h/(H/G) (H a multiple of G)
+//   blend          (1 − weight)·a + weight·b (equal shapes)
+//   map_conv       x [B,H,N,M], w [H,H,k,k], bias [H]: y[b,o,i,j] =
+//                  act(bias[o] + Σ_{c,a,e} w[o,c,a,e]·x[b,c,i+a−k/2,j+e−k/2]),
+//                  x zero outside the map; act none or leaky_relu (0.01)
+//   softmax        over the last axis of [B,H,N,M], max-subtracted; causal
+//                  keeps j ≤ i + M − N (a row keeping nothing is zero)
+//   attend         a [B,H,N,M], v [B,G,M,Dv] → o[b,h,i] = Σ_j a[b,h,i,j]·
+//                  v[b,g,j]
 //
 // FLOPs (blockFlops): linear 2·rows·K·F for every mode (one product, |x − w|
 // or shift, and one add per term; biases not counted); conv1d 2·B·N·C·K;
 // conv2d 2·B·Ho·Wo·C·k²; pool B·Ho·Wo·C·k²; layernorm 7 and rmsnorm 4 per
 // element; gelu, relu, silu and add 1 per element; layout ops (split_heads,
-// merge_heads, slice, concat) 0.
+// merge_heads, slice, concat) 0; scores 2·B·H·N·M·D and attend 2·B·H·N·M·Dv
+// (the conventional attention count 4·B·H·N·M·D is their sum); map_conv
+// 2·B·H·N·M·H·k² (bias and act not counted, as conv2d); blend 3 per
+// element; softmax 3 per entry of the map (the max, the exponential of the
+// difference with its sum, the division; every entry counted, causal or
+// not).
 //
 //===----------------------------------------------------------------------===//
 

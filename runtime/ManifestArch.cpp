@@ -178,11 +178,45 @@ Status parseOpAttributes(const Json &j, const std::string &field,
       return s;
     return getInt(j, "stride", sub("stride"), false, 1, op.stride);
   }
+  // The materialized-map ops (evolving attention).  BlockOpSpec has no
+  // scale, act or causal member: the scores' `scale` and the blend's
+  // `weight` are kept in `eps`, map_conv's `act` in `mode` and softmax's
+  // `causal` as padding "causal" (BlockReference.cpp reads them there).
+  if (o == "scores" || o == "blend") {
+    in = {2, 2, {}};
+    const char *key = o == "scores" ? "scale" : "weight";
+    return getNumber(j, key, sub(key), true, op.eps);
+  }
+  if (o == "map_conv") {
+    in = {3, 3, {}};
+    if (Status s = getChoice(j, "act", sub("act"), {"none", "leaky_relu"},
+                             op.mode);
+        !s)
+      return s;
+    return getInt(j, "window", sub("window"), false, 0, op.window);
+  }
+  if (o == "softmax") {
+    in = {1, 1, {}};
+    auto it = j.find("causal");
+    if (it != j.end() && !it->is_null()) {
+      if (!it->is_boolean())
+        return fieldError(sub("causal"),
+                          std::string("expected a boolean, found ") +
+                              jsonTypeName(*it));
+      op.padding = it->get<bool>() ? "causal" : "";
+    }
+    return Status::success();
+  }
+  if (o == "attend") {
+    in = {2, 2, {}};
+    return Status::success();
+  }
   return fieldError(sub("op"),
                     "unknown op '" + o +
                         "' (expected linear, layernorm, rmsnorm, gelu, relu, "
                         "silu, add, split_heads, merge_heads, slice, concat, "
-                        "conv1d, conv2d or pool)");
+                        "conv1d, conv2d, pool, scores, blend, map_conv, "
+                        "softmax or attend)");
 }
 
 /// Where a value of a block reference comes from.

@@ -500,4 +500,248 @@ TEST(BlockReferenceTest, EveryKindAcceptsF64Inputs) {
   expectF64InputsAgree(kindManifest(blockArgs, block), std::move(bin));
 }
 
+//===----------------------------------------------------------------------===//
+// The materialized-map ops (evolving attention)
+//===----------------------------------------------------------------------===//
+
+TEST(BlockReferenceTest, ScoresAndAttendGroupHeads) {
+  // H = 4 heads over G = 2 key groups: heads 0, 1 read group 0 and heads
+  // 2, 3 group 1 (h / (H / G); h % G would give 10, 200, 30, 400).
+  KernelSpec s = oneOp("scores",
+                       {arg("q", "input", "f32", {1, 4, 1, 1}),
+                        arg("k", "input", "f32", {1, 2, 1, 1})},
+                       {1, 4, 1, 1}, {{"scale", 1.0}});
+  TensorMap args;
+  args.emplace("q", f32({1, 4, 1, 1}, {1, 2, 3, 4}));
+  args.emplace("k", f32({1, 2, 1, 1}, {10, 100}));
+  expectValues(eval(s, args), {10, 20, 300, 400});
+
+  // Scale 0.5, D = 2, M = 2: h0 = [1, 2], h1 = [3, -1]; k0 = [1, 0],
+  // k1 = [0.5, 1].
+  KernelSpec s2 = oneOp("scores",
+                        {arg("q", "input", "f32", {1, 2, 1, 2}),
+                         arg("k", "input", "f32", {1, 1, 2, 2})},
+                        {1, 2, 1, 2}, {{"scale", 0.5}});
+  TensorMap a2;
+  a2.emplace("q", f32({1, 2, 1, 2}, {1, 2, 3, -1}));
+  a2.emplace("k", f32({1, 1, 2, 2}, {1, 0, 0.5, 1}));
+  expectValues(eval(s2, a2), {0.5, 1.25, 1.5, 0.25});
+
+  // attend: h0 = [0.25, 0.75], h1 = [1, -1] over v0 = [4, 8], v1 = [0, 4].
+  KernelSpec at = oneOp("attend",
+                        {arg("a", "input", "f32", {1, 2, 1, 2}),
+                         arg("v", "input", "f32", {1, 1, 2, 2})},
+                        {1, 2, 1, 2});
+  TensorMap a3;
+  a3.emplace("a", f32({1, 2, 1, 2}, {0.25, 0.75, 1, -1}));
+  a3.emplace("v", f32({1, 1, 2, 2}, {4, 8, 0, 4}));
+  expectValues(eval(at, a3), {1, 5, 4, 4});
+}
+
+TEST(BlockReferenceTest, Blend) {
+  KernelSpec k = oneOp("blend",
+                       {arg("a", "input", "f32", {2}),
+                        arg("b", "input", "f32", {2})},
+                       {2}, {{"weight", 0.25}});
+  TensorMap args;
+  args.emplace("a", f32({2}, {1, 2}));
+  args.emplace("b", f32({2}, {3, -2}));
+  expectValues(eval(k, args), {1.5, 1.0});
+}
+
+TEST(BlockReferenceTest, MapConvPaddingOrientationAndChannels) {
+  auto conv = [](int64_t H, int64_t N, int64_t M, int64_t k,
+                 const char *act) {
+    return oneOp("map_conv",
+                 {arg("x", "input", "f32", {1, H, N, M}),
+                  arg("w", "input", "f32", {H, H, k, k}),
+                  arg("b", "input", "f32", {H})},
+                 {1, H, N, M}, {{"act", act}, {"window", k}});
+  };
+  // Zero padding: all-ones 3x3 weights sum the neighbourhood inside the map.
+  TensorMap args;
+  args.emplace("x", f32({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6}));
+  args.emplace("w", f32({1, 1, 3, 3}, std::vector<double>(9, 1.0)));
+  args.emplace("b", f32({1}, {0.5}));
+  expectValues(eval(conv(1, 2, 3, 3, "none"), args),
+               {12.5, 21.5, 16.5, 12.5, 21.5, 16.5});
+  // Orientation: w[0,0,0,1] = 1 reads x[i-1, j], w[0,0,1,2] = 10 reads
+  // x[i, j+1].
+  std::vector<double> w(9, 0.0);
+  w[0 * 3 + 1] = 1;
+  w[1 * 3 + 2] = 10;
+  TensorMap a2;
+  a2.emplace("x", f32({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  a2.emplace("w", f32({1, 1, 3, 3}, w));
+  a2.emplace("b", f32({1}, {0}));
+  expectValues(eval(conv(1, 3, 3, 3, "none"), a2),
+               {20, 30, 0, 51, 62, 3, 84, 95, 6});
+  // Heads are channels (w[o, c]); leaky_relu scales negatives by 0.01:
+  // o0 = c0 + 2 c1 = [7, 10]; o1 = -2 - c0 + 0.5 c1 = [-1.5, -2].
+  TensorMap a3;
+  a3.emplace("x", f32({1, 2, 1, 2}, {1, 2, 3, 4}));
+  a3.emplace("w", f32({2, 2, 1, 1}, {1, 2, -1, 0.5}));
+  a3.emplace("b", f32({2}, {0, -2}));
+  expectValues(eval(conv(2, 1, 2, 1, "leaky_relu"), a3),
+               {7, 10, -0.015, -0.02});
+  expectValues(eval(conv(2, 1, 2, 1, "none"), a3), {7, 10, -1.5, -2});
+}
+
+TEST(BlockReferenceTest, SoftmaxCausalAlignsBottomRight) {
+  auto softmax = [](int64_t N, int64_t M, bool causal) {
+    return oneOp("softmax", {arg("x", "input", "f32", {1, 1, N, M})},
+                 {1, 1, N, M}, {{"causal", causal}});
+  };
+  // N = 3 > M = 2: row i keeps j <= i - 1, so row 0 keeps nothing (zeros).
+  TensorMap args;
+  args.emplace("x", f32({1, 1, 3, 2}, {5, 7, 2, 9, 0, std::log(3.0)}));
+  // (log 3 and log 2 are rounded to float inputs: tolerance 1e-7.)
+  expectValues(eval(softmax(3, 2, true), args), {0, 0, 1, 0, 0.25, 0.75},
+               1e-7);
+  double e2 = std::exp(2.0), e7 = std::exp(7.0);
+  expectValues(eval(softmax(3, 2, false), args),
+               {1 / (1 + e2), e2 / (1 + e2), 1 / (1 + e7), e7 / (1 + e7),
+                0.25, 0.75},
+               1e-7);
+  // N = 2 < M = 3: row 0 keeps j <= 1 (the excluded 5000 would overflow
+  // without the mask), row 1 everything; large logits are max-subtracted.
+  TensorMap a2;
+  a2.emplace("x", f32({1, 1, 2, 3}, {1000, 1000, 5000, 0, 0, std::log(2.0)}));
+  expectValues(eval(softmax(2, 3, true), a2), {0.5, 0.5, 0, 0.25, 0.25, 0.5},
+               1e-7);
+}
+
+/// The evolving chain of docs/Architectures.md §2 as one kernel with
+/// outputs (L, O); weights alpha, beta.
+Json evolvingArgs(int64_t H, int64_t N, int64_t M, int64_t D, int64_t k) {
+  return {arg("q", "input", "f32", {1, H, N, D}),
+          arg("k", "input", "f32", {1, H, M, D}),
+          arg("prev", "input", "f32", {1, H, N, M}),
+          arg("w", "input", "f32", {H, H, k, k}),
+          arg("b", "input", "f32", {H}),
+          arg("v", "input", "f32", {1, H, M, D}),
+          arg("L", "output", "f32", {1, H, N, M}),
+          arg("O", "output", "f32", {1, H, N, D})};
+}
+
+Json evolvingOps(int64_t H, int64_t N, int64_t M, int64_t D, double alpha,
+                 double beta) {
+  Json map = {1, H, N, M}, out = {1, H, N, D};
+  return Json::array(
+      {{{"op", "scores"}, {"inputs", {"q", "k"}}, {"out", "%0"},
+        {"shape", map}, {"scale", 0.5}},
+       {{"op", "blend"}, {"inputs", {"%0", "prev"}}, {"out", "%1"},
+        {"shape", map}, {"weight", beta}},
+       {{"op", "map_conv"}, {"inputs", {"%1", "w", "b"}}, {"out", "%2"},
+        {"shape", map}, {"act", "leaky_relu"}, {"window", 3}},
+       {{"op", "blend"}, {"inputs", {"%1", "%2"}}, {"out", "L"},
+        {"shape", map}, {"weight", alpha}},
+       {{"op", "softmax"}, {"inputs", {"L"}}, {"out", "%4"}, {"shape", map},
+        {"causal", false}},
+       {{"op", "attend"}, {"inputs", {"%4", "v"}}, {"out", "O"},
+        {"shape", out}}});
+}
+
+TEST(BlockReferenceTest, EvolvingChainFlopsAndIdentity) {
+  const int64_t H = 2, N = 3, M = 4, D = 2;
+  TensorMap in;
+  in.emplace("q", filled({1, H, N, D}, 1));
+  in.emplace("k", filled({1, H, M, D}, 2));
+  in.emplace("prev", filled({1, H, N, M}, 3));
+  in.emplace("w", filled({H, H, 3, 3}, 4));
+  in.emplace("b", filled({H}, 5));
+  in.emplace("v", filled({1, H, M, D}, 6));
+  KernelSpec evo = blockKernel(evolvingArgs(H, N, M, D, 3),
+                               evolvingOps(H, N, M, D, 0.3, 0.6));
+  Result<std::vector<NamedReferenceOutput>> r = computeBlockReference(evo, in);
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].name, "L");
+  EXPECT_EQ((*r)[1].name, "O");
+  for (const NamedReferenceOutput &o : *r)
+    expectBaselineClose(o.output);
+  Result<double> flops = blockFlops(evo, in);
+  ASSERT_TRUE(flops.ok()) << flops.message();
+  const double cells = H * N * M;
+  // scores 2·cells·D, two blends 3·cells, map_conv 2·cells·H·9, softmax
+  // 3·cells, attend 2·cells·D.
+  EXPECT_DOUBLE_EQ(*flops, 2 * cells * D + 6 * cells + 2 * cells * H * 9 +
+                               3 * cells + 2 * cells * D);
+
+  // The spec's identity: alpha = beta = 0 is plain softmax attention, and
+  // the exported map is the scaled scores.
+  KernelSpec zero = blockKernel(evolvingArgs(H, N, M, D, 3),
+                                evolvingOps(H, N, M, D, 0.0, 0.0));
+  Json plainArgs = {arg("q", "input", "f32", {1, H, N, D}),
+                    arg("k", "input", "f32", {1, H, M, D}),
+                    arg("v", "input", "f32", {1, H, M, D}),
+                    arg("S", "output", "f32", {1, H, N, M}),
+                    arg("O", "output", "f32", {1, H, N, D})};
+  Json map = {1, H, N, M};
+  Json plainOps = Json::array(
+      {{{"op", "scores"}, {"inputs", {"q", "k"}}, {"out", "S"},
+        {"shape", map}, {"scale", 0.5}},
+       {{"op", "softmax"}, {"inputs", {"S"}}, {"out", "%1"}, {"shape", map}},
+       {{"op", "attend"}, {"inputs", {"%1", "v"}}, {"out", "O"},
+        {"shape", {1, H, N, D}}}});
+  KernelSpec plain = blockKernel(plainArgs, plainOps);
+  Result<std::vector<NamedReferenceOutput>> a = computeBlockReference(zero, in);
+  Result<std::vector<NamedReferenceOutput>> b =
+      computeBlockReference(plain, in);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.message() << b.message();
+  for (size_t o = 0; o < 2; ++o)
+    for (int64_t i = 0; i < (*a)[o].output.ref64.numElements(); ++i)
+      EXPECT_NEAR((*a)[o].output.ref64.getDouble(i),
+                  (*b)[o].output.ref64.getDouble(i), 1e-15)
+          << (*a)[o].name << " " << i;
+}
+
+TEST(BlockReferenceTest, MapOpErrors) {
+  // Heads that are no multiple of the key groups.
+  KernelSpec s = oneOp("scores",
+                       {arg("q", "input", "f32", {1, 3, 2, 2}),
+                        arg("k", "input", "f32", {1, 2, 2, 2})},
+                       {1, 3, 2, 2}, {{"scale", 1.0}});
+  TensorMap in;
+  in.emplace("q", filled({1, 3, 2, 2}, 1));
+  in.emplace("k", filled({1, 2, 2, 2}, 2));
+  expectReferenceError(s, in,
+                       "kernel 'blk': reference.ops[0] (scores -> 'out'): "
+                       "the heads of 'q' [1, 3, 2, 2] are no multiple of the "
+                       "groups of 'k' [1, 2, 2, 2]");
+  // A map_conv weight that is not [H, H, k, k].
+  KernelSpec c = oneOp("map_conv",
+                       {arg("x", "input", "f32", {1, 2, 3, 3}),
+                        arg("w", "input", "f32", {2, 1, 3, 3}),
+                        arg("b", "input", "f32", {2})},
+                       {1, 2, 3, 3}, {{"act", "none"}});
+  TensorMap ci;
+  ci.emplace("x", filled({1, 2, 3, 3}, 1));
+  ci.emplace("w", filled({2, 1, 3, 3}, 2));
+  ci.emplace("b", filled({2}, 3));
+  expectReferenceError(c, ci,
+                       "kernel 'blk': reference.ops[0] (map_conv -> 'out'): "
+                       "input 'w' [2, 1, 3, 3] must be [2, 2, 3, 3] ([H, H, k, "
+                       "k], H from x)");
+  // The manifest refuses unknown activations and non-boolean causal.
+  Json cargs = {arg("x", "input", "f32", {1, 1, 2, 2}),
+                arg("w", "input", "f32", {1, 1, 1, 1}),
+                arg("b", "input", "f32", {1}),
+                arg("out", "output", "f32", {1, 1, 2, 2})};
+  expectManifestRejected(
+      blockManifest(cargs, Json::parse(R"J([{"op": "map_conv",
+        "inputs": ["x", "w", "b"], "out": "out", "shape": [1, 1, 2, 2],
+        "act": "gelu"}])J")),
+      "blk.json", "reference.ops[0].act");
+  expectManifestRejected(
+      blockManifest(cargs, Json::parse(R"J([{"op": "softmax",
+        "inputs": ["x"], "out": "out", "shape": [1, 1, 2, 2],
+        "causal": 1}])J")),
+      "blk.json", "reference.ops[0].causal: expected a boolean");
+  expectManifestRejected(
+      blockManifest(cargs, Json::parse(R"J([{"op": "blend",
+        "inputs": ["x", "x"], "out": "out", "shape": [1, 1, 2, 2]}])J")),
+      "blk.json", "reference.ops[0].weight: missing");
+}
+
 } // namespace

@@ -127,10 +127,11 @@ TEST(ManifestArchTest, MalformedBlockReferences) {
   expectError([&](Json &j) { j["kernels"][0]["reference"]["kind"] = "blok"; },
               "kernels[0].reference.kind: unknown reference kind 'blok' "
               "(expected attention, linear, luna, ema or block)");
-  expectError([&](Json &j) { op(j)["op"] = "softmax"; },
-              k + ".ops[0].op: unknown op 'softmax' (expected linear, "
+  expectError([&](Json &j) { op(j)["op"] = "dropout"; },
+              k + ".ops[0].op: unknown op 'dropout' (expected linear, "
                   "layernorm, rmsnorm, gelu, relu, silu, add, split_heads, "
-                  "merge_heads, slice, concat, conv1d, conv2d or pool)");
+                  "merge_heads, slice, concat, conv1d, conv2d, pool, scores, "
+                  "blend, map_conv, softmax or attend)");
   expectError([&](Json &j) { op(j).erase("mode"); },
               k + ".ops[0].mode: missing");
   expectError([&](Json &j) { op(j)["mode"] = "div"; },
