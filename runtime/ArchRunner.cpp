@@ -321,6 +321,20 @@ Result<ArchCheckReport> ArchRunner::runAndCheck(int64_t maxRows) {
   return report;
 }
 
+Status ArchRunner::runCall(size_t index) {
+  if (index >= prepared.size())
+    return Status::error("arch '" + spec.name + "' has no call " +
+                         std::to_string(index));
+  if (Status s = prepared[index].run(); !s)
+    return s.withContext("arch '" + spec.name + "': call " +
+                         std::to_string(index));
+  return Status::success();
+}
+
+Result<double> ArchRunner::callFlops(size_t index) const {
+  return referenceFlops(*kernels[index], callArgs(index));
+}
+
 Result<double> ArchRunner::flops() const {
   double total = 0;
   for (size_t i = 0; i < kernels.size(); ++i) {

@@ -110,6 +110,17 @@ public:
   /// The sum of every call's FLOPs (referenceFlops()).
   Result<double> flops() const;
 
+  /// Runs call `index` alone (its inputs are whatever the tensors hold).
+  Status runCall(size_t index);
+  /// The FLOPs of call `index`.
+  Result<double> callFlops(size_t index) const;
+  /// The number of calls.
+  size_t numCalls() const { return prepared.size(); }
+  /// The kernel of call `index`.
+  const std::string &callKernel(size_t index) const {
+    return kernels[index]->name;
+  }
+
 private:
   ArchRunner(const Library &library, const ArchSpec &arch)
       : library(library), spec(arch) {}

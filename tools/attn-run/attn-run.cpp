@@ -70,6 +70,8 @@ const char *const kUsage =
     "                         to end)\n"
     "  --bench                time the kernel (median of repeated runs, "
     "GFLOP/s)\n"
+    "  --profile              architectures: time every call alone and print\n"
+    "                         the time per call and per kernel\n"
     "  --threads T            size of the Halide thread pool\n"
     "  --dim NAME=VALUE       value of a symbolic dim no input determines\n"
     "  --help                 print this help\n";
@@ -87,6 +89,7 @@ struct Options {
   bool check = false;
   int64_t checkRows = 0; // 0: every query row
   bool bench = false;
+  bool profile = false;
   int threads = 0;
   std::map<std::string, int64_t> dims;
 };
@@ -242,6 +245,10 @@ int parseOptions(int argc, char **argv, Options &opts) {
       if (!noValue())
         return 1;
       opts.bench = true;
+    } else if (arg == "--profile") {
+      if (!noValue())
+        return 1;
+      opts.profile = true;
     } else if (arg == "--threads") {
       std::string v;
       int64_t t;
@@ -426,6 +433,51 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
   return ok;
 }
 
+/// Times every call of `runner` alone (after one full run, so each call
+/// reads real inputs) and prints a line per call and per kernel; the per
+/// kernel lines sum the calls of that kernel and give their share of the
+/// summed time.
+bool profileArch(ArchRunner &runner, const std::string &archName) {
+  if (Status s = runner.run(); !s) {
+    std::cerr << "attn-run: error: " << s.message() << "\n";
+    return false;
+  }
+  std::map<std::string, std::pair<double, double>> perKernel; // ms, flops
+  std::vector<std::string> kernelOrder;
+  double totalMs = 0;
+  for (size_t i = 0; i < runner.numCalls(); ++i) {
+    Result<BenchmarkStats> stats =
+        benchmark([&] { return runner.runCall(i); });
+    if (!stats) {
+      std::cerr << "attn-run: error: " << stats.message() << "\n";
+      return false;
+    }
+    Result<double> flops = runner.callFlops(i);
+    const std::string &kernel = runner.callKernel(i);
+    std::cout << formatBenchLine("call " + std::to_string(i) + " " + kernel,
+                                 *stats, flops ? *flops : 0.0)
+              << "\n";
+    if (!perKernel.count(kernel))
+      kernelOrder.push_back(kernel);
+    perKernel[kernel].first += stats->medianMs;
+    perKernel[kernel].second += flops ? *flops : 0.0;
+    totalMs += stats->medianMs;
+  }
+  for (const std::string &kernel : kernelOrder) {
+    auto [ms, flops] = perKernel[kernel];
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "kernel %s: %.3f ms (%.1f%% of %.3f ms summed over the %zu "
+                  "calls of %s) %.1f GFLOP/s",
+                  kernel.c_str(), ms, totalMs > 0 ? 100 * ms / totalMs : 0.0,
+                  totalMs, runner.numCalls(), archName.c_str(),
+                  ms > 0 ? flops / (ms * 1e6) : 0.0);
+    std::cout << line << "\n";
+  }
+  std::cout.flush();
+  return true;
+}
+
 /// Runs architecture `arch` of `lib`; returns false on any failure (already
 /// reported).
 bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
@@ -521,7 +573,11 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
               << std::endl;
   }
 
-  if (!opts.check && !opts.bench) {
+  if (opts.profile)
+    if (!profileArch(runner, arch.name))
+      return false;
+
+  if (!opts.check && !opts.bench && !opts.profile) {
     std::vector<std::string> shapes;
     for (const std::string &n : outNames)
       shapes.push_back(n + " " + runner.tensor(n)->describe());

@@ -93,6 +93,17 @@ TEST_F(AttnRunArchTest, BenchReportsTheProgramsFlops) {
   EXPECT_TRUE(contains(r, " GFLOP/s")) << r.output;
 }
 
+TEST_F(AttnRunArchTest, ProfileTimesEveryCallAndKernel) {
+  RunResult r = runTool(lib + " --profile");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_TRUE(contains(r, "call 0 ")) << r.output;
+  EXPECT_TRUE(contains(r, ": median ")) << r.output;
+  EXPECT_TRUE(contains(r, "% of ")) << r.output;
+  EXPECT_TRUE(contains(r, "kernel ")) << r.output;
+  // Profiling replaces the plain run's summary line.
+  EXPECT_FALSE(contains(r, ": ran ")) << r.output;
+}
+
 TEST_F(AttnRunArchTest, KernelsStillRunOneByOne) {
   RunResult r = runTool(lib + " --kernel blk_add_relu --check reference");
   EXPECT_EQ(r.exitCode, 0) << r.output;
