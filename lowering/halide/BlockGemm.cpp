@@ -279,9 +279,11 @@ void BlockPipeline::Impl::scheduleGemmStage(int id) {
             .reorder(pfi, pki, pf, pk)
             .vectorize(pfi)
             .unroll(pki);
+        Var rko("rko"), rki("rki"); // named: see scheduleRowStage
         rows.compute_at(p, pf)
             .reorder_storage(vars[0], vars[1])
-            .vectorize(vars[1], vw)
+            .split(vars[1], rko, rki, vw)
+            .vectorize(rki)
             .unroll(vars[0]);
       } else {
         p.vectorize(pfi);

@@ -31,7 +31,8 @@ const std::set<std::string> &knownOps() {
   static const std::set<std::string> ops = {
       "linear", "layernorm",   "rmsnorm",     "gelu",  "relu",
       "silu",   "add",         "split_heads", "merge_heads",
-      "slice",  "concat",      "conv1d",      "conv2d", "pool"};
+      "slice",  "concat",      "conv1d",      "conv2d", "pool",
+      "scores", "blend",       "map_conv",    "softmax", "attend"};
   return ops;
 }
 
@@ -65,6 +66,10 @@ const std::vector<BlockKnob> &attn::halide::blockKnobs() {
        "parallel tasks per GEMM stage: rows are split into several tasks "
        "when the column panels are fewer"},
       {"parallel", 0, 1, "run the outer loops of every stage on threads"},
+      {"map_rows", 1, 1024,
+       "query rows per tile of a materialized-map stage (scores, map_conv, "
+       "softmax, attend): the maps of every head for the tile (plus the "
+       "convolution's halo) are computed per tile"},
   };
   return knobs;
 }
@@ -97,7 +102,8 @@ std::string attn::halide::resolveBlockKnobs(
            {"gemm_col_vectors", cv},
            {"gemm_rows", rows},
            {"gemm_min_tasks", 4},
-           {"parallel", 1}};
+           {"parallel", 1},
+           {"map_rows", 8}};
   for (const auto &[name, value] : desc.schedule) {
     auto it = std::find_if(blockKnobs().begin(), blockKnobs().end(),
                            [&](const BlockKnob &k) { return k.name == name; });
@@ -236,12 +242,14 @@ void BlockPipeline::Impl::analyze() {
 
   // What is stored: outputs, values with several consumers, inputs of ops
   // that read repeatedly (but a merge_heads folds into a linear's loads),
-  // and a GEMM's result when what follows is no epilogue.
+  // a GEMM's result when what follows is no epilogue, and what the map ops
+  // require (mapInputStored).
   for (int n = 0; n < int(desc.ops.size()); ++n) {
     const BlockOpDesc &op = desc.ops[n];
     Value &res = values[op.result];
     res.hasGemm = op.op == "linear";
     res.hasSplitHeads = op.op == "split_heads";
+    res.hasConv = op.op == "map_conv";
     for (size_t p = 0; p < op.inputs.size(); ++p) {
       Value &in = values[op.inputs[p]];
       if (in.isParam)
@@ -250,11 +258,12 @@ void BlockPipeline::Impl::analyze() {
                          desc.ops[in.producer].op == "merge_heads";
       if (in.consumers.size() > 1 ||
           (readsInputsRepeatedly(op.op) && !foldedMerge) ||
-          (in.hasGemm && !isEpilogue(op.op)))
+          (in.hasGemm && !isEpilogue(op.op)) || mapInputStored(n, p))
         in.stored = true;
       if (!in.stored) {
         res.hasGemm |= in.hasGemm;
         res.hasSplitHeads |= in.hasSplitHeads;
+        res.hasConv |= in.hasConv;
       }
     }
   }
@@ -267,6 +276,7 @@ void BlockPipeline::Impl::analyze() {
       v.owner = consumer.stored ? desc.ops[n].result : consumer.owner;
     }
   }
+  analyzeMaps();
 }
 
 //===----------------------------------------------------------------------===//
@@ -286,6 +296,8 @@ void BlockPipeline::Impl::define() {
       defineConv1d(n);
     } else if (op.op == "conv2d" || op.op == "pool") {
       defineGrid(n);
+    } else if (isMapOp(op.op)) {
+      defineMap(n);
     } else {
       std::vector<int64_t> shape;
       Expr e = defineSimple(n, shape);
@@ -318,7 +330,9 @@ void BlockPipeline::Impl::define() {
 
 void BlockPipeline::Impl::schedule() {
   for (Func w : smallRoots)
-    w.compute_root().vectorize(vars[0], vw, TailStrategy::GuardWithIf);
+    w.compute_root()
+        .split(vars[0], Var("wo"), Var("wi"), vw, TailStrategy::GuardWithIf)
+        .vectorize(Var("wi"));
   if (!smallRoots.empty())
     scheduleLog.push_back("// convolution weights: transposed (channels "
                           "innermost) at the root");
@@ -328,21 +342,27 @@ void BlockPipeline::Impl::schedule() {
       g.xq.compute_root();
       scheduleRowStage(-1, g.xq, shape);
     }
-  // Stored values in the order they are computed.
+  // Stored values in the order they are computed; then the map values
+  // computed in the row tiles of a root map stage.
   for (const BlockOpDesc &op : desc.ops) {
     int id = op.result;
     Value &v = values[id];
-    if (!v.stored)
+    if (!v.stored || v.tiled)
       continue;
     if (!desc.isArg(id)) {
       v.func.compute_root();
       scheduleLog.push_back(v.func.name() + ".compute_root();");
     }
-    if (v.hasGemm)
+    if (mapStage(id) != MapStage::None)
+      scheduleMapStage(id);
+    else if (v.hasGemm)
       scheduleGemmStage(id);
     else
       scheduleRowStage(id, v.func, v.shape);
   }
+  for (const BlockOpDesc &op : desc.ops)
+    if (values[op.result].tiled)
+      scheduleMapStage(op.result);
   // Norm statistics: per row of the stage they are inlined into (or of
   // the stored norm itself), else at the root.
   for (NormStats &st : norms) {
@@ -404,7 +424,10 @@ void BlockPipeline::Impl::scheduleRowStage(int id, Func stage,
     if (id >= 0)
       rowLoop[id] = row;
   }
-  stage.vectorize(vars[0], lanes, TailStrategy::GuardWithIf);
+  // Named split Vars: vectorize(var, factor) would create an unnamed Var,
+  // called v<N>, which may collide with v0..v7.
+  Var vo("vo"), vi("vi");
+  stage.split(vars[0], vo, vi, lanes, TailStrategy::GuardWithIf).vectorize(vi);
   scheduleLog.push_back(line + ";");
 }
 

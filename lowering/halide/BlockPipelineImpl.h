@@ -68,6 +68,12 @@ inline int64_t product(const std::vector<int64_t> &v, size_t from,
 /// unrolled into one expression).
 constexpr int64_t kMaxWindowTerms = 64;
 
+/// The materialized-map ops of evolving attention (BlockMaps.cpp).
+inline bool isMapOp(const std::string &op) {
+  return op == "scores" || op == "blend" || op == "map_conv" ||
+         op == "softmax" || op == "attend";
+}
+
 } // namespace blockdetail
 
 struct BlockPipeline::Impl {
@@ -94,6 +100,15 @@ struct BlockPipeline::Impl {
     bool hasSplitHeads = false;
     /// For an inlined value: the stored value it is inlined into.
     int owner = -1;
+    /// Map ops (BlockMaps.cpp): a stored value computed at the row-tile
+    /// loop of the root map stage `anchor` instead of at the root.
+    bool tiled = false;
+    int anchor = -1;
+    /// Defined as 0 outside its map [0, N) x [0, M) (a map_conv reads it
+    /// with its halo).
+    bool padded = false;
+    /// A map_conv result is inlined into it (or it is one).
+    bool hasConv = false;
   };
 
   /// A linear op's reduction.
@@ -120,6 +135,33 @@ struct BlockPipeline::Impl {
     std::vector<Func> perRow;
   };
 
+  /// The parts of a materialized-map op (BlockMaps.cpp).
+  struct MapOp {
+    int op = -1, result = -1;
+    std::string kind;
+    /// scores, map_conv, attend: the reduction (scores over D, map_conv
+    /// over input heads with the k x k taps unrolled, attend over M).
+    Func acc;
+    RDom r;
+    /// scores: the keys transposed, kT(j, d, g, b), at the root.
+    Func keysT;
+    /// map_conv: the weights with the output head innermost, at the root.
+    Func weightsT;
+    /// map_conv: its input with zero padding, when the input is not padded
+    /// in place (an argument or a value stored at the root).
+    Func pad;
+    /// softmax: lane partials and row values of the max and the sum, and
+    /// the exponentials.
+    Func partMax, rowMax, exps, partSum, rowSum;
+    /// softmax: 1 / rowSum (0 for a row that keeps nothing).
+    Expr rowScale;
+    /// attend: the softmax op whose result it reads inlined (-1: none).
+    int softmax = -1;
+  };
+
+  /// How a stored map value is scheduled (BlockMaps.cpp).
+  enum class MapStage { None, Scores, Attend, Softmax, Conv, Elementwise };
+
   const BlockKernelDesc &desc;
   TargetInfo target;
   std::map<std::string, int64_t> knobs;
@@ -134,6 +176,9 @@ struct BlockPipeline::Impl {
   std::vector<Func> smallRoots;
   /// Stored values whose row loop norms' statistics are computed at.
   std::map<int, Var> rowLoop;
+  std::vector<MapOp> maps;
+  /// Root map stages: their row-tile loop, where tiled values are computed.
+  std::map<int, Var> tileLoop;
   std::vector<Func> algorithmOrder;
   std::vector<std::string> scheduleLog;
 
@@ -157,6 +202,19 @@ struct BlockPipeline::Impl {
   void defineGrid(int n);
   /// The op's defining expression over vars (every op but linear/norms).
   Expr defineSimple(int n, std::vector<int64_t> &shape);
+
+  /// Map ops (BlockMaps.cpp).  Whether input `p` of op `n` must be stored
+  /// because of a map op; the tiled and padded values (after the owners).
+  bool mapInputStored(int n, size_t p) const;
+  void analyzeMaps();
+  MapStage mapStage(int id) const;
+  void defineMap(int n);
+  /// Schedules the stored map value `id` (at the root or tiled) and the
+  /// parts of the map ops computed in its stage.
+  void scheduleMapStage(int id);
+  MapOp *mapOfResult(int id);
+  /// The rows a map_conv reading `id` needs beyond each side of a tile.
+  int64_t haloOf(int id) const;
 
   void scheduleGemmStage(int id);
   void scheduleRowStage(int id, Func stage, const std::vector<int64_t> &shape);

@@ -239,6 +239,63 @@ std::map<int, Tensor> refRun(const BlockKernelDesc &desc,
                 }
               out.data[(b * Ho * Wo + oy * Wo + ox) * C + c] = acc;
             }
+    } else if (o.op == "scores" || o.op == "attend") {
+      // scores: s = scale q·k; attend: o = a·v; head h reads group h/(H/G).
+      const Tensor &z = in(1);
+      int64_t B = x.shape[0], H = x.shape[1], N = x.shape[2],
+              K = x.shape[3], G = z.shape[1], Zr = z.shape[2],
+              Zc = z.shape[3], Co = o.shape[3];
+      bool scores = o.op == "scores";
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t i = 0; i < N; ++i)
+            for (int64_t c = 0; c < Co; ++c) {
+              double acc = 0;
+              int64_t zb = (b * G + h / (H / G)) * Zr * Zc;
+              for (int64_t r = 0; r < K; ++r)
+                acc += x.data[((b * H + h) * N + i) * K + r] *
+                       z.data[zb + (scores ? c * Zc + r : r * Zc + c)];
+              out.data[((b * H + h) * N + i) * Co + c] =
+                  scores ? o.scale * acc : acc;
+            }
+    } else if (o.op == "blend") {
+      for (size_t n = 0; n < x.data.size(); ++n)
+        out.data[n] = (1 - o.scale) * x.data[n] + o.scale * in(1).data[n];
+    } else if (o.op == "map_conv") {
+      int64_t B = x.shape[0], H = x.shape[1], N = x.shape[2], M = x.shape[3];
+      int64_t k = in(1).shape[3], p = k / 2;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t oh = 0; oh < H; ++oh)
+          for (int64_t i = 0; i < N; ++i)
+            for (int64_t j = 0; j < M; ++j) {
+              double acc = in(2).data[oh];
+              for (int64_t c = 0; c < H; ++c)
+                for (int64_t a = 0; a < k; ++a)
+                  for (int64_t e = 0; e < k; ++e) {
+                    int64_t r = i + a - p, t = j + e - p;
+                    if (r >= 0 && r < N && t >= 0 && t < M)
+                      acc += in(1).data[((oh * H + c) * k + a) * k + e] *
+                             x.data[((b * H + c) * N + r) * M + t];
+                  }
+              if (o.act == "leaky_relu" && acc < 0)
+                acc *= 0.01;
+              out.data[((b * H + oh) * N + i) * M + j] = acc;
+            }
+    } else if (o.op == "softmax") {
+      int64_t N = x.shape[2], M = x.shape[3];
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t i = r % N;
+        int64_t kept = o.causal ? std::clamp<int64_t>(i + M - N + 1, 0, M) : M;
+        if (kept == 0)
+          continue;
+        double mx = -INFINITY, sum = 0;
+        for (int64_t j = 0; j < kept; ++j)
+          mx = std::max(mx, x.data[r * M + j]);
+        for (int64_t j = 0; j < kept; ++j)
+          sum += std::exp(x.data[r * M + j] - mx);
+        for (int64_t j = 0; j < kept; ++j)
+          out.data[r * M + j] = std::exp(x.data[r * M + j] - mx) / sum;
+      }
     } else {
       ADD_FAILURE() << "reference has no op " << o.op;
     }
@@ -743,6 +800,213 @@ TEST(BlockPipeline, OutputsReadByLaterOps) {
 }
 
 //===----------------------------------------------------------------------===//
+// Materialized maps (evolving attention)
+//===----------------------------------------------------------------------===//
+
+/// s = scale q k^T: q [B, H, N, D], k [B, G, M, D].
+BlockKernelDesc scoresKernel(int64_t B, int64_t H, int64_t G, int64_t N,
+                             int64_t M, int64_t D) {
+  BlockKernelDesc d;
+  d.name = "scores";
+  d.args = {arg("q", {B, H, N, D}), arg("k", {B, G, M, D}),
+            arg("s", {B, H, N, M}, true)};
+  d.ops.push_back(op("scores", {0, 1}, 2, {B, H, N, M}));
+  d.ops[0].scale = 1.0 / std::sqrt(double(D));
+  return d;
+}
+
+/// o = a v: a [B, H, N, M], v [B, G, M, Dv].
+BlockKernelDesc attendKernel(int64_t B, int64_t H, int64_t G, int64_t N,
+                             int64_t M, int64_t Dv) {
+  BlockKernelDesc d;
+  d.name = "attend";
+  d.args = {arg("a", {B, H, N, M}), arg("v", {B, G, M, Dv}),
+            arg("o", {B, H, N, Dv}, true)};
+  d.ops.push_back(op("attend", {0, 1}, 2, {B, H, N, Dv}));
+  return d;
+}
+
+/// One map_conv: x [B, H, N, M], w [H, H, k, k], bias [H].
+BlockKernelDesc mapConvKernel(int64_t B, int64_t H, int64_t N, int64_t M,
+                              int64_t k, const std::string &act) {
+  BlockKernelDesc d;
+  d.name = "map_conv";
+  d.args = {arg("x", {B, H, N, M}), arg("wc", {H, H, k, k}),
+            arg("bias", {H}), arg("y", {B, H, N, M}, true)};
+  d.ops.push_back(op("map_conv", {0, 1, 2}, 3, {B, H, N, M}));
+  d.ops[0].act = act;
+  d.ops[0].window = k;
+  return d;
+}
+
+BlockKernelDesc softmaxKernel(std::vector<int64_t> shape, bool causal) {
+  BlockKernelDesc d = unary("softmax", shape);
+  d.ops[0].causal = causal;
+  return d;
+}
+
+/// The first evolving layer's kernel: S = scores(q, k) exported, O =
+/// attend(softmax(S), v).
+BlockKernelDesc firstLayer(int64_t B, int64_t H, int64_t G, int64_t N,
+                           int64_t M, int64_t D, bool causal = false) {
+  BlockKernelDesc d;
+  d.name = "evo_first";
+  std::vector<int64_t> map = {B, H, N, M};
+  d.args = {arg("q", {B, H, N, D}), arg("k", {B, G, M, D}),
+            arg("v", {B, G, M, D}), arg("S", map, true),
+            arg("O", {B, H, N, D}, true)};
+  d.ops.push_back(op("scores", {0, 1}, 3, map));
+  d.ops[0].scale = 1.0 / std::sqrt(double(D));
+  d.ops.push_back(op("softmax", {3}, 5, map));
+  d.ops[1].causal = causal;
+  d.ops.push_back(op("attend", {5, 2}, 4, {B, H, N, D}));
+  return d;
+}
+
+/// A later evolving layer (the elaborator's group): A = blend(scores(q, k),
+/// prev, beta), L = blend(A, leaky_relu(map_conv(A)), alpha), O =
+/// attend(softmax(L), v); outputs (L, O) or O alone (the last layer).
+BlockKernelDesc evolvingLayer(int64_t B, int64_t H, int64_t G, int64_t N,
+                              int64_t M, int64_t D, int64_t k, double alpha,
+                              double beta, bool exportMap,
+                              bool causal = false) {
+  BlockKernelDesc d;
+  d.name = exportMap ? "evo_layer" : "evo_last";
+  std::vector<int64_t> map = {B, H, N, M};
+  d.args = {arg("q", {B, H, N, D}), arg("k", {B, G, M, D}),
+            arg("prev", map),       arg("wc", {H, H, k, k}),
+            arg("bias", {H}),       arg("v", {B, G, M, D})};
+  int L = -1;
+  if (exportMap) {
+    L = int(d.args.size());
+    d.args.push_back(arg("L", map, true));
+  }
+  int O = int(d.args.size());
+  d.args.push_back(arg("O", {B, H, N, D}, true));
+  int t = int(d.args.size());
+  if (!exportMap)
+    L = t + 3;
+  d.ops.push_back(op("scores", {0, 1}, t, map));
+  d.ops.back().scale = 1.0 / std::sqrt(double(D));
+  d.ops.push_back(op("blend", {t, 2}, t + 1, map));
+  d.ops.back().scale = beta;
+  d.ops.push_back(op("map_conv", {t + 1, 3, 4}, t + 2, map));
+  d.ops.back().act = "leaky_relu";
+  d.ops.back().window = k;
+  d.ops.push_back(op("blend", {t + 1, t + 2}, L, map));
+  d.ops.back().scale = alpha;
+  d.ops.push_back(op("softmax", {L}, t + 4, map));
+  d.ops.back().causal = causal;
+  d.ops.push_back(op("attend", {t + 4, 5}, O, {B, H, N, D}));
+  return d;
+}
+
+TEST(BlockPipeline, MapScoresAndAttend) {
+  check(scoresKernel(1, 4, 2, 7, 19, 5));   // G < H, odd everything
+  check(scoresKernel(2, 3, 3, 13, 70, 16)); // several panels, B = 2
+  check(scoresKernel(1, 2, 1, 1, 1, 3));    // N = M = 1
+  check(attendKernel(1, 4, 2, 7, 19, 12));  // Dv no multiple of the lanes
+  check(attendKernel(2, 2, 1, 20, 33, 64)); // several register blocks
+  check(attendKernel(1, 1, 1, 1, 1, 1));
+}
+
+TEST(BlockPipeline, MapBlendAndConv) {
+  BlockKernelDesc blend;
+  blend.name = "blend";
+  blend.args = {arg("a", {1, 3, 5, 19}), arg("b", {1, 3, 5, 19}),
+                arg("y", {1, 3, 5, 19}, true)};
+  blend.ops.push_back(op("blend", {0, 1}, 2, {1, 3, 5, 19}));
+  blend.ops[0].scale = 0.3;
+  check(blend, 1e-6);
+  for (int64_t k : {1, 3, 5})
+    for (const char *act : {"none", "leaky_relu"}) {
+      check(mapConvKernel(1, 3, 7, 19, k, act));
+      check(mapConvKernel(2, 2, 11, 40, k, act)); // several chunks, B = 2
+    }
+  check(mapConvKernel(1, 4, 1, 1, 3, "none")); // only the centre tap
+  check(mapConvKernel(1, 4, 2, 3, 5, "leaky_relu")); // window > map
+}
+
+TEST(BlockPipeline, MapSoftmax) {
+  // Scaled logits (random inputs in [-1, 1] times 8).
+  auto wide = [](std::vector<HostArg> &data) {
+    for (float &x : data[0].f)
+      x *= 8;
+  };
+  for (bool causal : {false, true}) {
+    check(softmaxKernel({1, 3, 7, 19}, causal), 2e-5, false, 3, wide);
+    // N > M: causal rows i < N - M keep nothing (zeros).
+    check(softmaxKernel({2, 2, 9, 4}, causal), 2e-5, false, 3, wide);
+    check(softmaxKernel({1, 1, 1, 1}, causal));
+  }
+}
+
+TEST(BlockPipeline, FusedEvolvingFirstLayer) {
+  check(firstLayer(1, 4, 2, 7, 7, 8));
+  check(firstLayer(1, 4, 4, 17, 17, 16, true));
+  check(firstLayer(2, 2, 1, 9, 13, 5));
+  check(firstLayer(1, 2, 2, 1, 1, 8));
+  // The softmax and the attend are fused, the map is read back from S.
+  std::string text;
+  ASSERT_EQ(printHalide(firstLayer(1, 4, 2, 33, 33, 16), host(), text), "");
+  EXPECT_NE(text.find("_exp"), std::string::npos) << text;
+}
+
+TEST(BlockPipeline, FusedEvolvingLayer) {
+  for (int64_t k : {3, 5}) {
+    check(evolvingLayer(1, 4, 2, 17, 17, 8, k, 0.3, 0.6, true));
+    check(evolvingLayer(1, 4, 2, 17, 17, 8, k, 0.3, 0.6, false));
+  }
+  check(evolvingLayer(2, 3, 1, 13, 21, 5, 3, 0.5, 0.5, true)); // N != M
+  check(evolvingLayer(1, 2, 2, 1, 1, 8, 3, 0.3, 0.6, true));   // N = 1
+  check(evolvingLayer(1, 4, 4, 9, 5, 8, 3, 0.3, 0.6, false, true)); // causal
+  check(evolvingLayer(1, 8, 8, 64, 64, 16, 3, 0.3, 0.6, true));
+  // Tile sizes: one row, not dividing N, larger than N.
+  for (int64_t rows : {1, 3, 64}) {
+    BlockKernelDesc d = evolvingLayer(1, 4, 2, 17, 17, 8, 3, 0.3, 0.6, true);
+    d.schedule = {{"map_rows", rows}};
+    check(d);
+  }
+  // Every intermediate map stays in the row tiles (computed at the tile
+  // loop, never at the root): only the kernel's outputs reach memory.
+  std::string text;
+  ASSERT_EQ(printHalide(evolvingLayer(1, 4, 2, 33, 33, 16, 3, 0.3, 0.6,
+                                      false),
+                        host(), text),
+            "");
+  EXPECT_NE(text.find(".compute_at(O"), std::string::npos) << text;
+  EXPECT_EQ(text.find(".compute_root()"), std::string::npos) << text;
+}
+
+/// Runs `desc` on `data` (inputs filled), returning every output.
+std::vector<HostArg> runKernel(const BlockKernelDesc &desc,
+                               std::vector<HostArg> data) {
+  BlockKernelJit jit;
+  EXPECT_EQ(jit.compile(desc, host()), "");
+  std::vector<Halide::Buffer<>> buffers = wrap(desc, data);
+  EXPECT_EQ(jit.run(buffers), "");
+  return data;
+}
+
+TEST(BlockPipeline, EvolvingIdentity) {
+  // Spec V6: alpha = beta = 0 is plain softmax attention, whatever the
+  // carried map and the convolution; the exported map is the scores.
+  const int64_t H = 4, G = 2, N = 13, M = 13, D = 8;
+  BlockKernelDesc evo = evolvingLayer(1, H, G, N, M, D, 3, 0.0, 0.0, true);
+  BlockKernelDesc plain = firstLayer(1, H, G, N, M, D);
+  std::vector<HostArg> in = randomInputs(evo, 5);
+  std::vector<HostArg> pin(plain.args.size());
+  pin[0] = in[0]; // q
+  pin[1] = in[1]; // k
+  pin[2] = in[5]; // v
+  std::vector<HostArg> a = runKernel(evo, in), b = runKernel(plain, pin);
+  for (size_t n = 0; n < a[6].f.size(); ++n)
+    ASSERT_NEAR(a[6].f[n], b[3].f[n], 1e-6) << "map element " << n;
+  for (size_t n = 0; n < a[7].f.size(); ++n)
+    ASSERT_NEAR(a[7].f[n], b[4].f[n], 1e-6) << "output element " << n;
+}
+
+//===----------------------------------------------------------------------===//
 // Errors
 //===----------------------------------------------------------------------===//
 
@@ -753,8 +1017,8 @@ std::string compileError(const BlockKernelDesc &d) {
 
 TEST(BlockPipeline, Errors) {
   BlockKernelDesc d = unary("relu", {2, 3});
-  d.ops[0].op = "softmax";
-  EXPECT_NE(compileError(d).find("unsupported block op 'softmax'"),
+  d.ops[0].op = "dropout";
+  EXPECT_NE(compileError(d).find("unsupported block op 'dropout'"),
             std::string::npos);
 
   d = linearKernel("mul", {2, 5}, 8, 4, true);
@@ -938,6 +1202,72 @@ TEST(BlockPipelinePerf, GemmThroughput) {
                 (long long)s.K, sec * 1e3, flops / sec * 1e-9,
                 (long long)jit.knobs().at("gemm_col_vectors"),
                 (long long)jit.knobs().at("gemm_rows"));
+  }
+}
+
+/// Halide's profiler over 30 runs of one evolving kernel, single-threaded
+/// with HL_NUM_THREADS=1 (EVO_K = first, middle or last; EVO_N; EVO_ROWS
+/// sets map_rows): where the time goes, per Func.
+TEST(BlockPipelinePerf, DISABLED_EvolvingProfile) {
+  const char *env = std::getenv("EVO_N");
+  int64_t N = env ? std::atoi(env) : 512;
+  const char *which = std::getenv("EVO_K");
+  std::string w = which ? which : "middle";
+  BlockKernelDesc d = w == "first" ? firstLayer(1, 8, 8, N, N, 64)
+                                   : evolvingLayer(1, 8, 8, N, N, 64, 3, 0.3,
+                                                   0.6, w == "middle");
+  if (const char *rows = std::getenv("EVO_ROWS"); rows && *rows)
+    d.schedule = {{"map_rows", std::atoi(rows)}};
+  TargetInfo t = host();
+  t.halideTarget += "-profile";
+  BlockKernelJit jit;
+  ASSERT_EQ(jit.compile(d, t), "");
+  std::vector<HostArg> data = randomInputs(d, 9);
+  std::vector<Halide::Buffer<>> buffers = wrap(d, data);
+  for (int r = 0; r < 30; ++r)
+    jit.run(buffers);
+}
+
+TEST(BlockPipelinePerf, EvolvingThroughput) {
+  // B = 1, H = 8, D = 64, k = 3: the first layer's kernel (S exported),
+  // a middle layer's (L exported) and the last layer's (nothing exported).
+  // GFLOP/s count every op (BlockReference.h); "attention-equivalent"
+  // counts only 4·H·N·M·D, the plain softmax attention kernel's measure.
+  const char *env = std::getenv("ATTNC_BLOCK_BENCH_REPS");
+  int reps = env ? std::max(1, std::atoi(env)) : 5;
+  const int64_t H = 8, D = 64, k = 3;
+  for (int64_t N : {512, 1024}) {
+    const double cells = double(H) * N * N;
+    const double attn = 4.0 * cells * D;
+    struct Case {
+      const char *what;
+      BlockKernelDesc desc;
+      double flops;
+    };
+    const double conv = 2.0 * cells * H * k * k;
+    std::vector<Case> cases = {
+        {"first layer (S out)", firstLayer(1, H, H, N, N, D), attn + 3 * cells},
+        {"middle layer (L out)",
+         evolvingLayer(1, H, H, N, N, D, k, 0.3, 0.6, true),
+         attn + 9 * cells + conv},
+        {"last layer", evolvingLayer(1, H, H, N, N, D, k, 0.3, 0.6, false),
+         attn + 9 * cells + conv},
+        // Each op alone (the --no-fusion kernels).
+        {"op scores", scoresKernel(1, H, H, N, N, D), attn / 2},
+        {"op map_conv", mapConvKernel(1, H, N, N, k, "leaky_relu"), conv},
+        {"op softmax", softmaxKernel({1, H, N, N}, false), 3 * cells},
+        {"op attend", attendKernel(1, H, H, N, N, D), attn / 2}};
+    for (Case &c : cases) {
+      BlockKernelJit jit;
+      ASSERT_EQ(jit.compile(c.desc, host()), "");
+      std::vector<HostArg> data = randomInputs(c.desc, 9);
+      std::vector<Halide::Buffer<>> buffers = wrap(c.desc, data);
+      double sec = timeRuns(jit, buffers, reps);
+      std::printf("evolving %-22s N = %4lld: %8.3f ms, %6.1f GFLOP/s "
+                  "(attention-equivalent %6.1f)\n",
+                  c.what, (long long)N, sec * 1e3, c.flops / sec * 1e-9,
+                  attn / sec * 1e-9);
+    }
   }
 }
 
