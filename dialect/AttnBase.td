@@ -85,11 +85,16 @@ def Attn_FormFftToeplitz : I32EnumAttrCase<"fft_toeplitz", 3>;
 def Attn_FormPackUnpack : I32EnumAttrCase<"pack_unpack", 4>;
 def Attn_FormLunaScan : I32EnumAttrCase<"luna_scan", 5>;
 def Attn_FormEma : I32EnumAttrCase<"ema", 6>;
+def Attn_FormWindowTiled : I32EnumAttrCase<"window_tiled", 7>;
+def Attn_FormSeparable : I32EnumAttrCase<"separable", 8>;
+def Attn_FormHaloTiled : I32EnumAttrCase<"halo_tiled", 9>;
 def Attn_KernelForm : I32EnumAttr<"KernelForm",
-    "lowering form of a fused attention kernel (docs/LinearFamily.md)",
+    "lowering form of a fused attention kernel (docs/LinearFamily.md, "
+    "docs/Variants.md)",
     [Attn_FormFlash, Attn_FormAssociative, Attn_FormChunkedScan,
      Attn_FormFftToeplitz, Attn_FormPackUnpack, Attn_FormLunaScan,
-     Attn_FormEma]> {
+     Attn_FormEma, Attn_FormWindowTiled, Attn_FormSeparable,
+     Attn_FormHaloTiled]> {
   let cppNamespace = "::mlir::attn";
   let genSpecializedAttr = 0;
 }

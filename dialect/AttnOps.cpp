@@ -199,6 +199,67 @@ static LogicalResult verifyWeight(Operation *op, DictionaryAttr w,
                            << "' (expected momentum or rpe)";
 }
 
+/// Reads a two-element positive grid `[rows, cols]` of a dictionary.
+static std::optional<std::pair<int64_t, int64_t>> dictGrid(DictionaryAttr dict) {
+  auto grid = dict.getAs<DenseI64ArrayAttr>("grid");
+  if (!grid || grid.size() != 2 || grid[0] <= 0 || grid[1] <= 0)
+    return std::nullopt;
+  return std::make_pair(grid[0], grid[1]);
+}
+
+/// `partition = {kind = "window2d", grid, window, shift [, bias]}`.
+static LogicalResult verifyPartition(Operation *op, DictionaryAttr p) {
+  auto kind = p.getAs<StringAttr>("kind");
+  if (!kind || kind.getValue() != "window2d")
+    return op->emitOpError() << "unknown partition " << p
+                             << " (expected kind = \"window2d\")";
+  auto grid = dictGrid(p);
+  if (!grid)
+    return op->emitOpError() << "window2d needs a grid of two positive "
+                             << "extents (array<i64: rows, cols>), got " << p;
+  auto window = dictInt(p, "window"), shift = dictInt(p, "shift");
+  if (!window || *window <= 0)
+    return op->emitOpError() << "window2d needs a positive 'window', got "
+                             << p;
+  if (!shift || *shift < 0 || *shift >= *window)
+    return op->emitOpError() << "window2d needs a 'shift' in [0, window), got "
+                             << p;
+  if (*window > std::min(grid->first, grid->second))
+    return op->emitOpError() << "window2d's window (" << *window
+                             << ") exceeds the grid's smaller side ("
+                             << std::min(grid->first, grid->second)
+                             << "); the frontend shrinks it to that side";
+  if (p.get("bias") && (!dictInt(p, "bias") || *dictInt(p, "bias") < 0))
+    return op->emitOpError() << "window2d's 'bias' must be a non-negative "
+                             << "integer (the attention's variant operand)";
+  return success();
+}
+
+/// `map = {kind = "coupler", grid}` or `{kind = "emha", isi, csi, kernel}`.
+static LogicalResult verifyMap(Operation *op, DictionaryAttr m) {
+  auto kind = m.getAs<StringAttr>("kind");
+  if (kind && kind.getValue() == "coupler") {
+    if (!dictGrid(m))
+      return op->emitOpError() << "coupler needs a grid of two positive "
+                               << "extents (array<i64: rows, cols>), got " << m;
+    return success();
+  }
+  if (kind && kind.getValue() == "emha") {
+    auto isi = dictInt(m, "isi"), csi = dictInt(m, "csi"),
+         k = dictInt(m, "kernel");
+    if (!isi || !csi || *isi < 0 || *csi < 0)
+      return op->emitOpError() << "emha needs non-negative integers 'isi' and "
+                               << "'csi' (the attention's variant operands), "
+                               << "got " << m;
+    if (!k || *k <= 0 || *k % 2 == 0)
+      return op->emitOpError() << "emha needs a positive odd 'kernel', got "
+                               << m;
+    return success();
+  }
+  return op->emitOpError() << "unknown map " << m
+                           << " (expected kind = \"coupler\" or \"emha\")";
+}
+
 //===----------------------------------------------------------------------===//
 // VariantOp
 //===----------------------------------------------------------------------===//
@@ -251,6 +312,20 @@ LogicalResult VariantOp::verifyRegions() {
     if (linear || !getScore().empty() || !getMask().empty())
       return emitOpError() << "Luna's pack needs normalize = softmax and no "
                            << "score, mask, feature or weight";
+  }
+  if (auto p = getPartition()) {
+    if (failed(verifyPartition(*this, *p)))
+      return failure();
+    if (linear || getPack() || getMap())
+      return emitOpError() << "a partition needs normalize = softmax and no "
+                           << "pack or map";
+  }
+  if (auto m = getMap()) {
+    if (failed(verifyMap(*this, *m)))
+      return failure();
+    if (linear || getPack() || !getScore().empty() || !getMask().empty())
+      return emitOpError() << "a map needs normalize = softmax and no score, "
+                           << "mask or pack";
   }
   return success();
 }
@@ -319,12 +394,49 @@ AttentionOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   if (auto pack = variant.getPack())
     if (auto operand = dictInt(*pack, "operand"))
       needed = std::max(needed, *operand + 1);
+  if (auto p = variant.getPartition())
+    if (auto operand = dictInt(*p, "bias"))
+      needed = std::max(needed, *operand + 1);
+  if (auto m = variant.getMap())
+    for (StringRef key : {"isi", "csi"})
+      if (auto operand = dictInt(*m, key))
+        needed = std::max(needed, *operand + 1);
   if (int64_t(getVariantOperands().size()) < needed)
     return emitOpError() << "variant " << getVariantAttr() << " reads operand #"
                          << needed - 1 << " but the attention has "
                          << getVariantOperands().size() << " operands";
+  // Grid variants are self-attention over the grid's tokens.
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  std::optional<std::pair<int64_t, int64_t>> grid;
+  if (auto p = variant.getPartition())
+    grid = dictGrid(*p);
+  if (auto m = variant.getMap())
+    grid = dictGrid(*m);
+  if (grid) {
+    int64_t tokens = grid->first * grid->second;
+    if (!compatible(q.getDimSize(2), tokens) ||
+        !compatible(k.getDimSize(2), tokens))
+      return emitOpError() << "variant " << getVariantAttr() << " works on a "
+                           << grid->first << " x " << grid->second
+                           << " grid of " << tokens << " tokens, but N = "
+                           << dimStr(q.getDimSize(2)) << " and M = "
+                           << dimStr(k.getDimSize(2));
+  }
+  if (auto m = variant.getMap()) {
+    if (getCausal() || getKvLengths())
+      return emitOpError() << "variant " << getVariantAttr() << " ("
+                           << m->getAs<StringAttr>("kind").getValue()
+                           << ") takes neither causal nor kv_lengths";
+    bool emha = m->getAs<StringAttr>("kind").getValue() == "emha";
+    if (emha && !compatible(q.getDimSize(1), k.getDimSize(1)))
+      return emitOpError() << "emha pairs every query head with every key "
+                           << "head: the key/value heads ("
+                           << dimStr(k.getDimSize(1))
+                           << ") must equal the query heads ("
+                           << dimStr(q.getDimSize(1)) << ")";
+  }
   if (variant.getNormalize() != NormalizeKind::softmax) {
-    auto q = cast<RankedTensorType>(getQuery().getType());
     auto k = cast<RankedTensorType>(getKey().getType());
     if (getCausal() && !(compatible(q.getDimSize(2), k.getDimSize(2))))
       return emitOpError() << "causal linear-family attention needs as many "
@@ -459,6 +571,142 @@ LogicalResult ToeplitzOp::verify() {
       return emitOpError() << "bias needs an odd number of relative positions "
                            << "(2W+1), got " << bt.getDimSize(1);
   }
+  return success();
+}
+
+LogicalResult AxialScoreOp::verify() {
+  if (failed(verifyRank4Float(*this, getQuery().getType(), "query")) ||
+      failed(verifyRank4Float(*this, getKey().getType(), "key")))
+    return failure();
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto s = cast<RankedTensorType>(getScores().getType());
+  if (getAxis() != "row" && getAxis() != "col")
+    return emitOpError() << "axis must be \"row\" or \"col\", got \""
+                         << getAxis() << "\"";
+  ArrayRef<int64_t> grid = getGrid();
+  if (grid.size() != 2 || grid[0] <= 0 || grid[1] <= 0)
+    return emitOpError() << "grid must be two positive extents [rows, cols]";
+  int64_t tokens = grid[0] * grid[1];
+  if (!compatible(q.getDimSize(2), tokens) ||
+      !compatible(k.getDimSize(2), tokens))
+    return emitOpError() << "the " << grid[0] << " x " << grid[1]
+                         << " grid has " << tokens << " tokens, but the query "
+                         << "has " << dimStr(q.getDimSize(2))
+                         << " and the key " << dimStr(k.getDimSize(2));
+  int64_t side = getAxis() == "row" ? grid[0] : grid[1];
+  if (s.getRank() != 4 || !s.getElementType().isF32() ||
+      !compatible(s.getDimSize(2), side) || !compatible(s.getDimSize(3), side))
+    return emitOpError() << "result must be an f32 map [B, H, " << side
+                         << ", " << side << "] for axis \"" << getAxis()
+                         << "\", got " << s;
+  if (failed(expectSameDim(*this, q, 0, "query", k, 0, "key", "batch")) ||
+      failed(expectSameDim(*this, q, 3, "query", k, 3, "key", "head dim")) ||
+      failed(expectSameDim(*this, s, 0, "scores", q, 0, "query", "batch")) ||
+      failed(expectSameDim(*this, s, 1, "scores", q, 1, "query", "heads")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "scale must be positive, got "
+                         << getScale().convertToDouble();
+  return verifyHeadGroups(*this, q, k);
+}
+
+LogicalResult SeparableOp::verify() {
+  if (failed(verifyRank4Float(*this, getValue().getType(), "value")) ||
+      failed(verifyRank4Float(*this, getResult().getType(), "result")))
+    return failure();
+  ArrayRef<int64_t> grid = getGrid();
+  if (grid.size() != 2 || grid[0] <= 0 || grid[1] <= 0)
+    return emitOpError() << "grid must be two positive extents [rows, cols]";
+  auto a = cast<RankedTensorType>(getRows().getType());
+  auto bm = cast<RankedTensorType>(getCols().getType());
+  auto v = cast<RankedTensorType>(getValue().getType());
+  auto o = cast<RankedTensorType>(getResult().getType());
+  for (auto [t, side, what] : {std::tuple{a, grid[0], "rows"},
+                               std::tuple{bm, grid[1], "cols"}})
+    if (t.getRank() != 4 || !t.getElementType().isF32() ||
+        !compatible(t.getDimSize(2), side) ||
+        !compatible(t.getDimSize(3), side))
+      return emitOpError() << what << " must be an f32 map [B, H, " << side
+                           << ", " << side << "], got " << t;
+  int64_t tokens = grid[0] * grid[1];
+  if (!compatible(v.getDimSize(2), tokens) ||
+      !compatible(o.getDimSize(2), tokens))
+    return emitOpError() << "the " << grid[0] << " x " << grid[1]
+                         << " grid has " << tokens << " tokens, but the value "
+                         << "has " << dimStr(v.getDimSize(2))
+                         << " and the result " << dimStr(o.getDimSize(2));
+  if (failed(expectSameDim(*this, o, 0, "result", v, 0, "value", "batch")) ||
+      failed(expectSameDim(*this, o, 1, "result", a, 1, "rows", "heads")) ||
+      failed(expectSameDim(*this, a, 1, "rows", bm, 1, "cols", "heads")) ||
+      failed(expectSameDim(*this, o, 3, "result", v, 3, "value",
+                           "value head dim")))
+    return failure();
+  return verifyHeadGroups(*this, o, v);
+}
+
+LogicalResult PairScoreOp::verify() {
+  if (failed(verifyRank4Float(*this, getQuery().getType(), "query")) ||
+      failed(verifyRank4Float(*this, getKey().getType(), "key")))
+    return failure();
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto s = cast<RankedTensorType>(getScores().getType());
+  if (s.getRank() != 5 || !s.getElementType().isF32())
+    return emitOpError() << "result must be an f32 tensor [B, H, G, N, M] "
+                         << "(query head, key head, query, key), got " << s;
+  if (failed(expectSameDim(*this, q, 0, "query", k, 0, "key", "batch")) ||
+      failed(expectSameDim(*this, q, 3, "query", k, 3, "key", "head dim")) ||
+      failed(expectSameDim(*this, s, 0, "scores", q, 0, "query", "batch")) ||
+      failed(expectSameDim(*this, s, 1, "scores", q, 1, "query",
+                           "query heads")) ||
+      failed(expectSameDim(*this, s, 2, "scores", k, 1, "key", "key heads")) ||
+      failed(expectSameDim(*this, s, 3, "scores", q, 2, "query",
+                           "query length")) ||
+      failed(expectSameDim(*this, s, 4, "scores", k, 2, "key", "key length")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "scale must be positive, got "
+                         << getScale().convertToDouble();
+  return success();
+}
+
+LogicalResult HeadConvOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto w = cast<RankedTensorType>(getWeight().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if ((in.getRank() != 4 && in.getRank() != 5) ||
+      !in.getElementType().isF32())
+    return emitOpError() << "input must be f32 maps [B, H, C, N, M] (grouped) "
+                         << "or [B, C, N, M] (full), got " << in;
+  if (failed(verifyScores(*this, out, "result")))
+    return failure();
+  if (w.getRank() != 4 || !w.getElementType().isF32())
+    return emitOpError() << "weight must be an f32 tensor [H, C, k, k], got "
+                         << w;
+  int64_t k = w.getDimSize(2);
+  if (!ShapedType::isDynamic(k) && (k <= 0 || k % 2 == 0))
+    return emitOpError() << "the kernel size must be odd (zero padding (k - "
+                         << "1) / 2 on each side), got " << k;
+  if (failed(expectSameDim(*this, w, 2, "weight", w, 3, "weight",
+                           "kernel size")))
+    return failure();
+  bool grouped = in.getRank() == 5;
+  unsigned c = grouped ? 2 : 1, n = grouped ? 3 : 2;
+  if (failed(expectSameDim(*this, w, 1, "weight", in, c, "input",
+                           "input channels")) ||
+      failed(expectSameDim(*this, w, 0, "weight", out, 1, "result",
+                           "output heads")) ||
+      failed(expectSameDim(*this, out, 0, "result", in, 0, "input",
+                           "batch")) ||
+      failed(expectSameDim(*this, out, 2, "result", in, n, "input",
+                           "query length")) ||
+      failed(expectSameDim(*this, out, 3, "result", in, n + 1, "input",
+                           "key length")))
+    return failure();
+  if (grouped && failed(expectSameDim(*this, out, 1, "result", in, 1, "input",
+                                      "heads")))
+    return failure();
   return success();
 }
 

@@ -39,6 +39,10 @@ constexpr llvm::StringLiteral kBlockKernelAttr = "attn.block_kernel";
 /// Discardable attribute on attn.mask ops made by --attn-decompose: which
 /// part of the attention produced the mask ("causal", "kv_lengths").
 constexpr llvm::StringLiteral kMaskOriginAttr = "origin";
+/// Discardable attribute on the attn.mask of a window2d partition (origin
+/// "window2d"): `{grid = array<i64: rows, cols>, window, shift}`, which the
+/// window_tiled lowering iterates instead of evaluating the mask.
+constexpr llvm::StringLiteral kWindowAttr = "window2d";
 
 } // namespace mlir::attn
 

@@ -92,6 +92,22 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
       attention's variant operand `n`, `[H, p, D]`) by softmax attention,
       then the queries attend to the packed sequence (docs/LinearFamily.md
       §6).  Needs `normalize = softmax` and no other item.
+    * `partition` (optional, Swin/S3 windows, spec V14): `{kind =
+      "window2d", grid = array<i64: Hh, Ww>, window = w, shift = s [, bias
+      = n]}`: the `N = Hh * Ww` tokens of a row-major grid attend within
+      `w x w` windows whose grid is offset by the cyclic shift `s` (pairs
+      that only the wrap-around would join are excluded); `bias` is the
+      attention's variant operand `[H, (2w - 1)^2]` added to the score at
+      the pair's 2-D offset.  `w` and `s` are the effective ones (a grid no
+      larger than the window is one unshifted window).  Needs
+      `normalize = softmax`; score and mask regions apply within windows.
+    * `map` (optional): `{kind = "coupler", grid = array<i64: Hh, Ww>}`
+      (Couplformer, spec V5: a row map and a column map coupled as a
+      Kronecker product) or `{kind = "emha", isi = n, csi = m, kernel =
+      k}` (EIT, spec V10: every head pair's scores, mixed by a grouped
+      `k x k` convolution before the softmax and an `H -> H` one after;
+      the weights are the variant operands `n` and `m`).  Needs
+      `normalize = softmax` and no score or mask region.
 
     An empty region means "absent".  Dimension extents are read with
     `attn.dim`.
@@ -112,7 +128,9 @@ def Attn_VariantOp : Attn_Op<"variant", [Symbol, IsolatedFromAbove]> {
                        UnitAttr:$clamp,
                        OptionalAttr<DictionaryAttr>:$random_features,
                        OptionalAttr<DictionaryAttr>:$weight,
-                       OptionalAttr<DictionaryAttr>:$pack);
+                       OptionalAttr<DictionaryAttr>:$pack,
+                       OptionalAttr<DictionaryAttr>:$partition,
+                       OptionalAttr<DictionaryAttr>:$map);
   let regions = (region AnyRegion:$score, AnyRegion:$mask,
                         AnyRegion:$feature, AnyRegion:$expand);
   let assemblyFormat = [{
@@ -351,6 +369,115 @@ def Attn_ToeplitzOp : Attn_Op<"toeplitz", [Pure,
   let assemblyFormat = [{
     $scores (`bias` `(` $bias^ `:` type($bias) `)`)? attr-dict `:`
     type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_AxialScoreOp : Attn_Op<"axial_score", [Pure]> {
+  let summary = "Row or column scores over a token grid (P1 axial, P3)";
+  let description = [{
+    The queries and keys `[B, H, N, D]` / `[B, G, N, D]` are grids of
+    `N = Hh * Ww` tokens (row-major).  `axis = "row"` contracts each grid
+    row over its width and the channels:
+    `S[b, h, r, r'] = scale * sum_{c, d} Q[b, h, r*Ww + c, d] *
+    K[b, g, r'*Ww + c, d]` (`[B, H, Hh, Hh]`); `axis = "col"` contracts
+    each column over the rows: `S[b, h, c, c'] = scale * sum_{r, d}
+    Q[b, h, r*Ww + c, d] * K[b, g, r*Ww + c', d]` (`[B, H, Ww, Ww]`);
+    `g = h / (H / G)`.  Couplformer's two maps (spec V5).
+
+    ```mlir
+    %a = attn.axial_score %q, %k axis = "row" grid = [14, 14] scale = 3.535534e-01
+        : tensor<1x4x196x64xf32>, tensor<1x4x196x64xf32> -> tensor<1x4x14x14xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       StrAttr:$axis, DenseI64ArrayAttr:$grid,
+                       F64Attr:$scale);
+  let results = (outs AnyRankedTensor:$scores);
+  let assemblyFormat = [{
+    $query `,` $key `axis` `=` $axis `grid` `=` $grid `scale` `=` $scale
+    attr-dict `:` type($query) `,` type($key) `->` type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SeparableOp : Attn_Op<"separable", [Pure]> {
+  let summary = "Values weighted by a Kronecker map (P7 separable)";
+  let description = [{
+    `O[b, h, r*Ww + c, :] = sum_{r', c'} A[b, h, r, r'] * Bm[b, h, c, c'] *
+    V[b, g, r'*Ww + c', :]`, i.e. `O[:, :, d] = A V[:, :, d] Bm^T` per
+    channel: full attention with the map `A (x) Bm` over the `N = Hh * Ww`
+    grid tokens, never formed (Couplformer, spec V5).  `A: [B, H, Hh, Hh]`
+    and `Bm: [B, H, Ww, Ww]` are the normalized row and column maps.
+    `form` (set by `--attn-select-forms`) is `separable`.
+
+    ```mlir
+    %o = attn.separable %a, %bm, %v grid = [14, 14] form = separable
+        : tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>, tensor<1x4x196x64xf32>
+        -> tensor<1x4x196x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$rows, AnyRankedTensor:$cols,
+                       AnyRankedTensor:$value, DenseI64ArrayAttr:$grid,
+                       OptionalAttr<Attn_KernelFormAttr>:$form);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $rows `,` $cols `,` $value `grid` `=` $grid (`form` `=` `` $form^)?
+    attr-dict `:` type($rows) `,` type($cols) `,` type($value) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_PairScoreOp : Attn_Op<"pair_score", [Pure]> {
+  let summary = "Scores of every (query head, key head) pair (P3, pairing = all)";
+  let description = [{
+    `S[b, i, j, n, m] = scale * sum_d Q[b, i, n, d] * K[b, j, m, d]` for
+    every query head `i` and key head `j` (`[B, H, G, N, M]`; plain
+    attention keeps only `j = i`).  EIT's many-to-many mapping (spec V10).
+
+    ```mlir
+    %s = attn.pair_score %q, %k scale = 1.250000e-01
+        : tensor<1x4x64x64xf32>, tensor<1x4x64x64xf32> -> tensor<1x4x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       F64Attr:$scale);
+  let results = (outs AnyRankedTensor:$scores);
+  let assemblyFormat = [{
+    $query `,` $key `scale` `=` $scale attr-dict `:` type($query) `,`
+    type($key) `->` type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_HeadConvOp : Attn_Op<"head_conv", [Pure]> {
+  let summary = "A k x k convolution of score maps that mixes heads (P4 map_conv)";
+  let description = [{
+    Zero-padded `k x k` cross-correlation over the (query, key) plane of
+    attention maps, `p = (k - 1) / 2`, with `W: [H, C, k, k]`:
+
+    * grouped (`input: [B, H, C, N, M]`, EIT's ISI): each head `h` mixes
+      its own `C` maps, `Y[b, h, n, m] = sum_{c, a, e} W[h, c, a, e] *
+      X[b, h, c, n + a - p, m + e - p]`;
+    * full (`input: [B, C, N, M]`, EIT's CSI): every head mixes all `C`
+      maps, `Y[b, h, n, m] = sum_{c, a, e} W[h, c, a, e] *
+      X[b, c, n + a - p, m + e - p]`.
+
+    Entries outside the `N x M` map are zero.  The result is `[B, H, N,
+    M]`.  A map convolution needs the whole map: the kernels that contain
+    it materialize the maps of a query tile and its halo (spec P4).
+
+    ```mlir
+    %c = attn.head_conv %s, %w : tensor<1x4x4x64x64xf32>, tensor<4x4x3x3xf32>
+        -> tensor<1x4x64x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->`
+    type($result)
   }];
   let hasVerifier = 1;
 }

@@ -55,7 +55,12 @@ def AttnSelectFormsPass : Pass<"attn-select-forms", "mlir::ModuleOp"> {
       `chunked_scan` (intra-chunk quadratic, carried inter-chunk state);
     * otherwise -> `associative` (`phi(Q) (phi(K)^T V)`);
     * `attn.unpack` (Luna) -> `pack_unpack`, or `luna_scan` when its
-      `attn.pack` is causal.
+      `attn.pack` is causal;
+    * a softmax chain with a `window2d` mask -> `window_tiled` (one task per
+      window, docs/Variants.md);
+    * `attn.separable` (Couplformer) -> `separable`;
+    * an aggregate of `attn.head_conv` maps (EIT) -> `halo_tiled` (the maps
+      of a query tile and its halo are materialized).
 
     A linear-family chain with a mask other than `causal` and `kv_lengths`
     cannot be factorized and is an error.  An aggregate that already has a
@@ -67,7 +72,10 @@ def AttnFormKernelsPass : Pass<"attn-form-kernels", "mlir::ModuleOp"> {
   let summary = "Group each primitive chain into an attn.kernel";
   let description = [{
     Finds chains `[feature] -> score -> (score_mod | toeplitz | mask)* ->
-    normalize -> aggregate`, and Luna's `pack -> unpack`, and wraps each in an isolated `attn.kernel` whose inputs are the values the
+    normalize -> aggregate`, Luna's `pack -> unpack`, Couplformer's
+    `(axial_score -> normalize) x 2 -> separable` and EIT's `pair_score ->
+    head_conv -> normalize -> head_conv -> aggregate`, and wraps each in an
+    isolated `attn.kernel` whose inputs are the values the
     chain reads.  Cheap values defined outside (`arith.constant`,
     `tensor.dim` of an input) are re-created inside the kernel instead of
     becoming inputs.  The kernel is named after the enclosing function.

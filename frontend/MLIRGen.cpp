@@ -86,6 +86,10 @@ private:
   /// The body of a built-in feature map (relu, elu1, softplus, exp).
   Value genFeatureMap(llvm::StringRef map, Value x, mlir::Location loc);
   mlir::DictionaryAttr getWeightAttr(const LinearUse &linear);
+  /// `partition = {...}` (window2d) or `map = {...}` (coupler, emha) of a
+  /// structural variant; null when it has none of that kind.
+  mlir::DictionaryAttr getPartitionAttr(const StructureUse &structure);
+  mlir::DictionaryAttr getMapAttr(const StructureUse &structure);
   Value genConst(const ConstValue &value, mlir::Location loc);
   /// Converts a value of `from` to `to` (only int → f32 changes anything).
   Value promote(Value value, ScalarKind from, ScalarKind to,
@@ -259,8 +263,9 @@ static std::string instanceKey(const AttentionInfo &use, const Sema &sema) {
   os << use.variant->decl->name << (use.variant->fromPrelude ? "@p" : "@u");
   for (const ConstValue &v : use.paramValues) {
     // Tensors are operands of the attention: they do not change the variant.
+    // An absent optional tensor (`none`) changes the variant, though.
     if (v.form == ConstValue::Form::Tensor) {
-      os << "|tensor";
+      os << (v.absent ? "|none" : "|tensor");
       continue;
     }
     os << "|" << static_cast<int>(v.form) << ":" << static_cast<int>(v.kind)
@@ -324,6 +329,37 @@ mlir::DictionaryAttr MLIRGen::getWeightAttr(const LinearUse &linear) {
   return mlir::DictionaryAttr();
 }
 
+mlir::DictionaryAttr MLIRGen::getPartitionAttr(const StructureUse &st) {
+  if (st.kind != StructureUse::Kind::Window2d)
+    return mlir::DictionaryAttr();
+  SmallVector<NamedAttribute> entries = {
+      builder.getNamedAttr("kind", builder.getStringAttr("window2d")),
+      builder.getNamedAttr(
+          "grid", builder.getDenseI64ArrayAttr({st.gridRows, st.gridCols})),
+      builder.getNamedAttr("window", builder.getI64IntegerAttr(st.window)),
+      builder.getNamedAttr("shift", builder.getI64IntegerAttr(st.shift))};
+  if (st.biasOperand)
+    entries.push_back(builder.getNamedAttr(
+        "bias", builder.getI64IntegerAttr(*st.biasOperand)));
+  return builder.getDictionaryAttr(entries);
+}
+
+mlir::DictionaryAttr MLIRGen::getMapAttr(const StructureUse &st) {
+  if (st.kind == StructureUse::Kind::Coupler)
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("kind", builder.getStringAttr("coupler")),
+         builder.getNamedAttr("grid", builder.getDenseI64ArrayAttr(
+                                          {st.gridRows, st.gridCols}))});
+  if (st.kind == StructureUse::Kind::Emha)
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("kind", builder.getStringAttr("emha")),
+         builder.getNamedAttr("isi", builder.getI64IntegerAttr(st.isiOperand)),
+         builder.getNamedAttr("csi", builder.getI64IntegerAttr(st.csiOperand)),
+         builder.getNamedAttr("kernel",
+                              builder.getI64IntegerAttr(st.kernelSize))});
+  return mlir::DictionaryAttr();
+}
+
 void MLIRGen::genVariant(const Instance &instance) {
   const AttentionInfo &use = *instance.use;
   const VariantInfo &variant = *use.variant;
@@ -369,6 +405,8 @@ void MLIRGen::genVariant(const Instance &instance) {
   addAttr("random_features", randomFeatures);
   addAttr("weight", getWeightAttr(linear));
   addAttr("pack", pack);
+  addAttr("partition", getPartitionAttr(linear.structure));
+  addAttr("map", getMapAttr(linear.structure));
   auto op = builder.create<mlir::attn::VariantOp>(
       loc(variant.decl->nameLoc), mlir::TypeRange(), ValueRange(), attrs);
 

@@ -287,11 +287,19 @@ void Sema::checkVariant(VariantInfo &info) {
     std::optional<ConstValue> defaultValue;
     if (param.defaultValue) {
       std::string defaultWhat = "the default of parameter '" + param.name + "'";
-      if (type->form == ConstValue::Form::Tensor)
-        emitError(param.defaultValue->getLoc())
-            << "tensor parameter '" << param.name << "' cannot have a "
-            << "default: its value is a kernel argument given at each use";
-      else
+      if (type->form == ConstValue::Form::Tensor) {
+        // The one default of a tensor is `none`: no tensor (an optional
+        // table, such as window2d's bias).
+        auto *none = dyn_cast<NameExprAST>(param.defaultValue.get());
+        if (none && none->getName() == "none")
+          defaultValue = ConstValue::getAbsentTensor();
+        else
+          emitError(param.defaultValue->getLoc())
+              << "tensor parameter '" << param.name << "' can only default "
+              << "to none (no tensor): its value is a kernel argument given "
+              << "at each use";
+      } else
+
         defaultValue =
             evalParamValue(*param.defaultValue, *type, defaultWhat, defaultWhat);
     }
@@ -299,15 +307,16 @@ void Sema::checkVariant(VariantInfo &info) {
   }
 
   // Items.
-  static const char *const kItems[] = {"score",  "mask",    "normalize",
-                                       "scale",  "feature", "expand",
-                                       "weight", "pack",    "require"};
+  static const char *const kItems[] = {
+      "score", "mask", "normalize", "scale",     "feature", "expand",
+      "weight", "pack", "partition", "map",     "require"};
   llvm::StringMap<const VariantItemAST *> itemNames;
   for (const VariantItemAST &item : decl.items) {
     if (!llvm::is_contained(kItems, item.name)) {
       emitError(item.loc) << "unknown item '" << item.name << "' in " << what
                           << "; expected score, mask, normalize, scale, "
-                          << "feature, expand, weight, pack or require";
+                          << "feature, expand, weight, pack, partition, map "
+                          << "or require";
       continue;
     }
     // `require` is the one item that may repeat.
@@ -343,6 +352,14 @@ void Sema::checkVariant(VariantInfo &info) {
     }
     if (item.name == "pack") {
       checkPackItem(info, item);
+      continue;
+    }
+    if (item.name == "partition") {
+      checkPartitionItem(info, item);
+      continue;
+    }
+    if (item.name == "map") {
+      checkMapItem(info, item);
       continue;
     }
     if (item.name == "require") {
@@ -415,7 +432,8 @@ void Sema::checkVariant(VariantInfo &info) {
   unsigned tensors = 0;
   for (auto [i, type] : llvm::enumerate(info.paramTypes)) {
     if (type.form == ConstValue::Form::Tensor) {
-      values.push_back(ConstValue::getTensor("", tensors++));
+      values.push_back(info.defaults[i] ? *info.defaults[i]
+                                        : ConstValue::getTensor("", tensors++));
       continue;
     }
     if (!info.defaults[i]) {
@@ -668,6 +686,78 @@ void Sema::checkPackItem(VariantInfo &info, const VariantItemAST &item) {
   info.packMemory = *param;
 }
 
+/// partition = window2d(grid, window, shift [, bias])
+void Sema::checkPartitionItem(VariantInfo &info, const VariantItemAST &item) {
+  const VariantDeclAST &decl = *info.decl;
+  auto *call = dyn_cast<CallExprAST>(item.value.get());
+  if (!call || call->getCallee() != "window2d") {
+    emitError(item.value->getLoc())
+        << "unknown partition; expected window2d(grid, window, shift [, "
+        << "bias])";
+    info.bad = true;
+    return;
+  }
+  const auto &args = call->getArgs();
+  bool named = llvm::any_of(args, [](auto &a) { return !a.name.empty(); });
+  if (args.size() < 3 || args.size() > 4 || named) {
+    emitError(call->getLoc())
+        << "window2d takes the grid, the window and the shift, and an "
+        << "optional bias table, as in window2d(grid, window, shift, bias)";
+    info.bad = true;
+    return;
+  }
+  if (args.size() == 4 && !findTensorParam(info, *args[3].value)) {
+    emitError(args[3].value->getLoc())
+        << "the bias of window2d must be a tensor parameter of variant '"
+        << decl.name << "' (declared as 'bias: tensor = none')";
+    info.bad = true;
+    return;
+  }
+  info.partition = &item;
+}
+
+/// map = coupler(grid) | emha(isi, csi [, kernel])
+void Sema::checkMapItem(VariantInfo &info, const VariantItemAST &item) {
+  const VariantDeclAST &decl = *info.decl;
+  auto *call = dyn_cast<CallExprAST>(item.value.get());
+  llvm::StringRef kind = call ? call->getCallee() : "";
+  if (kind != "coupler" && kind != "emha") {
+    emitError(item.value->getLoc())
+        << "unknown map; expected coupler(grid) or emha(isi, csi [, kernel])";
+    info.bad = true;
+    return;
+  }
+  const auto &args = call->getArgs();
+  bool named = llvm::any_of(args, [](auto &a) { return !a.name.empty(); });
+  if (kind == "coupler") {
+    if (args.size() != 1 || named) {
+      emitError(call->getLoc())
+          << "coupler takes the token grid, as in coupler(grid)";
+      info.bad = true;
+      return;
+    }
+    info.map = &item;
+    return;
+  }
+  if (args.size() < 2 || args.size() > 3 || named) {
+    emitError(call->getLoc())
+        << "emha takes the ISI and CSI convolution weights and an optional "
+        << "kernel size, as in emha(isi, csi, 3)";
+    info.bad = true;
+    return;
+  }
+  for (unsigned n = 0; n < 2; ++n)
+    if (!findTensorParam(info, *args[n].value)) {
+      emitError(args[n].value->getLoc())
+          << "the " << (n ? "CSI" : "ISI") << " weights of emha must be a "
+          << "tensor parameter of variant '" << decl.name << "' (declared as '"
+          << (n ? "csi" : "isi") << ": tensor')";
+      info.bad = true;
+      return;
+    }
+  info.map = &item;
+}
+
 /// require = cond
 void Sema::checkRequireItem(VariantInfo &info, const VariantItemAST &item) {
   std::vector<std::pair<std::string, Location>> dimsRead;
@@ -696,6 +786,47 @@ void Sema::checkLinearConsistency(VariantInfo &info) {
         return &item;
     return nullptr;
   };
+  // The structural items (issue 5) are softmax attentions; a map fixes the
+  // whole score chain, a partition keeps score and mask items (applied
+  // within each window).
+  const VariantItemAST *partition = find("partition");
+  const VariantItemAST *map = find("map");
+  if (partition || map) {
+    const VariantItemAST *item = map ? map : partition;
+    if (partition && map) {
+      auto diag = emitError(map->loc)
+                  << "variant '" << decl.name << "' has both a partition and "
+                  << "a map; give one";
+      attachNote(diag, partition->loc, "the partition is here");
+      info.bad = true;
+    }
+    if (info.normalizer != Normalizer::Softmax) {
+      auto diag = emitError(item->loc)
+                  << "'" << item->name << "' needs normalize = softmax, but "
+                  << "variant '" << decl.name << "' normalizes with "
+                  << (info.normalizer == Normalizer::Sum ? "sum" : "none");
+      attachNote(diag, info.normalize->loc, "the normalizer is set here");
+      info.bad = true;
+    }
+    std::vector<const char *> excluded = {"feature", "expand", "weight",
+                                          "pack"};
+    if (map) {
+      excluded.push_back("score");
+      excluded.push_back("mask");
+    }
+    for (const char *name : excluded) {
+      const VariantItemAST *other = find(name);
+      if (!other)
+        continue;
+      auto diag = emitError(other->loc)
+                  << "'" << item->name << "' admits no " << name
+                  << " item; remove '" << name << "' from variant '"
+                  << decl.name << "'";
+      attachNote(diag, item->loc, "the " + item->name + " is here");
+      info.bad = true;
+    }
+    return;
+  }
   // Luna: two softmax attentions through the memory, nothing else.
   if (const VariantItemAST *pack = find("pack")) {
     if (info.normalizer != Normalizer::Softmax) {
@@ -935,15 +1066,17 @@ bool Sema::resolveLinear(const VariantInfo &info,
       out.beta = beta->asDouble();
       out.gamma = gamma.asDouble();
     } else {
-      // rpe(P): the operand is P's position among the tensor parameters.
-      llvm::StringRef name = cast<NameExprAST>(*args[0].value).getName();
-      unsigned operand = 0;
-      for (auto [i, p] : llvm::enumerate(decl.params)) {
-        if (p.name == name)
-          break;
-        if (info.paramTypes[i].form == ConstValue::Form::Tensor)
-          ++operand;
+      // rpe(P): the operand is P's position among the given tensors.
+      unsigned param = *findTensorParam(info, *args[0].value);
+      if (values[param].absent) {
+        emitOnce(useLoc, "the rpe weight of " + what + " needs a tensor, but "
+                         "'" + decl.params[param].name + "' is none");
+        return false;
       }
+      unsigned operand = 0;
+      for (unsigned i = 0; i < param; ++i)
+        if (values[i].form == ConstValue::Form::Tensor && !values[i].absent)
+          ++operand;
       out.weight = LinearUse::Weight::Rpe;
       out.rpeOperand = operand;
     }
@@ -963,14 +1096,181 @@ bool Sema::resolveLinear(const VariantInfo &info,
         "pack must be a positive integer, got ");
     if (!rows)
       return false;
+    if (values[info.packMemory].absent) {
+      emitOnce(useLoc, "the pack of " + what + " needs a memory tensor, but '" +
+                           decl.params[info.packMemory].name + "' is none");
+      return false;
+    }
     unsigned operand = 0;
     for (unsigned i = 0; i < info.packMemory; ++i)
-      if (info.paramTypes[i].form == ConstValue::Form::Tensor)
+      if (values[i].form == ConstValue::Form::Tensor && !values[i].absent)
         ++operand;
     out.pack = true;
     out.packOperand = operand;
     out.packRows = rows->intValue;
   }
+  return resolveStructure(info, values, given, useLoc, out.structure);
+}
+
+bool Sema::resolveStructure(const VariantInfo &info,
+                            const std::vector<ConstValue> &values,
+                            const std::vector<const ArgAST *> *given,
+                            const Location &useLoc, StructureUse &out) {
+  const VariantItemAST *item = info.partition ? info.partition : info.map;
+  if (!item)
+    return true;
+  const VariantDeclAST &decl = *info.decl;
+  const auto &call = cast<CallExprAST>(*item->value);
+  const auto &args = call.getArgs();
+  std::string what = call.getCallee().str();
+  auto paramIndex = [&](const ExprAST &e) -> std::optional<unsigned> {
+    if (auto *name = dyn_cast<NameExprAST>(&e))
+      for (auto [i, p] : llvm::enumerate(decl.params))
+        if (p.name == name->getName())
+          return i;
+    return std::nullopt;
+  };
+  // As in resolveLinear: a bad value given at the use is reported there.
+  auto where = [&](const ExprAST &e) -> Location {
+    if (!given)
+      return e.getLoc();
+    if (auto i = paramIndex(e); i && (*given)[*i])
+      return (*given)[*i]->value->getLoc();
+    bool readsGiven = false;
+    forEachName(e, [&](llvm::StringRef name, const ExprAST *) {
+      for (auto [i, p] : llvm::enumerate(decl.params))
+        if (p.name == name && (*given)[i])
+          readsGiven = true;
+    });
+    return readsGiven ? useLoc : e.getLoc();
+  };
+  auto evalInt = [&](const ExprAST &e,
+                     const std::string &name) -> std::optional<int64_t> {
+    std::optional<ConstValue> v =
+        evalConst(e, ConstScope{"the " + name + " of " + what + " in variant '" +
+                                    decl.name + "'",
+                                &decl, &values});
+    if (!v)
+      return std::nullopt;
+    if (v->form != ConstValue::Form::Scalar || v->kind != ScalarKind::Int) {
+      emitOnce(where(e), name + " of " + what + " must be an integer, got " +
+                             v->str());
+      return std::nullopt;
+    }
+    return v->intValue;
+  };
+  // The grid: an int[2] parameter or a list literal of two ints.
+  auto evalGrid = [&](const ExprAST &e) -> bool {
+    std::vector<int64_t> grid;
+    if (auto i = paramIndex(e);
+        i && values[*i].form == ConstValue::Form::IntList) {
+      grid = values[*i].list;
+    } else if (auto *list = dyn_cast<ListExprAST>(&e)) {
+      for (const ExprPtr &element : list->getElements()) {
+        std::optional<int64_t> v = evalInt(*element, "the grid");
+        if (!v)
+          return false;
+        grid.push_back(*v);
+      }
+    } else {
+      emitOnce(e.getLoc(), "the grid of " + what + " must be a list of two "
+                           "ints, [rows, cols], or a parameter of type int[2]");
+      return false;
+    }
+    std::string text = "[";
+    for (auto [n, g] : llvm::enumerate(grid))
+      text += (n ? ", " : "") + std::to_string(g);
+    text += "]";
+    if (grid.size() != 2 || grid[0] <= 0 || grid[1] <= 0) {
+      emitOnce(where(e), "the grid of " + what + " must be two positive "
+                         "extents [rows, cols], got " + text);
+      return false;
+    }
+    out.gridRows = grid[0];
+    out.gridCols = grid[1];
+    return true;
+  };
+  // The operand of a tensor argument: its position among the given tensors.
+  auto operandOf = [&](unsigned param) {
+    unsigned operand = 0;
+    for (unsigned i = 0; i < param; ++i)
+      if (values[i].form == ConstValue::Form::Tensor && !values[i].absent)
+        ++operand;
+    return operand;
+  };
+
+  if (what == "window2d") {
+    if (!evalGrid(*args[0].value))
+      return false;
+    std::optional<int64_t> window = evalInt(*args[1].value, "the window");
+    if (!window)
+      return false;
+    if (*window <= 0) {
+      emitOnce(where(*args[1].value),
+               "the window of window2d must be a positive integer, got " +
+                   std::to_string(*window));
+      return false;
+    }
+    std::optional<int64_t> shift = evalInt(*args[2].value, "the shift");
+    if (!shift)
+      return false;
+    if (*shift < 0 || *shift >= *window) {
+      emitOnce(where(*args[2].value),
+               "the shift of window2d must satisfy 0 <= shift < window (" +
+                   std::to_string(*window) + "), got " +
+                   std::to_string(*shift));
+      return false;
+    }
+    out.kind = StructureUse::Kind::Window2d;
+    out.givenWindow = *window;
+    out.givenShift = *shift;
+    // Swin: a grid no larger than the window is one window, unshifted.
+    int64_t side = std::min(out.gridRows, out.gridCols);
+    out.window = std::min(*window, side);
+    out.shift = *window >= side ? 0 : *shift;
+    if (args.size() == 4) {
+      unsigned param = *paramIndex(*args[3].value);
+      if (!values[param].absent) {
+        out.biasParam = param;
+        out.biasOperand = operandOf(param);
+      }
+    }
+    return true;
+  }
+  if (what == "coupler") {
+    if (!evalGrid(*args[0].value))
+      return false;
+    out.kind = StructureUse::Kind::Coupler;
+    return true;
+  }
+  // emha(isi, csi [, kernel])
+  int64_t k = 3;
+  if (args.size() == 3) {
+    std::optional<int64_t> v = evalInt(*args[2].value, "the kernel size");
+    if (!v)
+      return false;
+    if (*v <= 0 || *v % 2 == 0) {
+      emitOnce(where(*args[2].value),
+               "the kernel size of emha must be a positive odd integer (the "
+               "maps are zero-padded by (k - 1) / 2 on each side), got " +
+                   std::to_string(*v));
+      return false;
+    }
+    k = *v;
+  }
+  unsigned isi = *paramIndex(*args[0].value), csi = *paramIndex(*args[1].value);
+  for (unsigned param : {isi, csi})
+    if (values[param].absent) {
+      emitOnce(useLoc, "emha needs its convolution weights, but '" +
+                           decl.params[param].name + "' is none");
+      return false;
+    }
+  out.kind = StructureUse::Kind::Emha;
+  out.kernelSize = k;
+  out.isiParam = isi;
+  out.csiParam = csi;
+  out.isiOperand = operandOf(isi);
+  out.csiOperand = operandOf(csi);
   return true;
 }
 
@@ -1756,10 +2056,19 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
       std::string what = "parameter '" + decl.params[*index].name +
                          "' of variant '" + name.str() + "'";
       const ParamType &type = variant.paramTypes[*index];
-      bool isMemory = variant.pack && variant.packMemory == *index;
+      // Luna's memory and emha's weights are checked once the rows and
+      // the kernel size are known.
+      bool checkedLater = variant.pack && variant.packMemory == *index;
+      if (const VariantItemAST *map = variant.map) {
+        const auto &mapCall = cast<CallExprAST>(*map->value);
+        if (mapCall.getCallee() == "emha")
+          for (unsigned n = 0; n < 2; ++n)
+            if (auto *p = dyn_cast<NameExprAST>(mapCall.getArgs()[n].value.get()))
+              checkedLater |= p->getName() == decl.params[*index].name;
+      }
       std::optional<ConstValue> v =
           type.form == ConstValue::Form::Tensor
-              ? checkTensorArg(arg, what, kernel, attention, isMemory)
+              ? checkTensorArg(arg, what, kernel, attention, checkedLater)
               : evalParamValue(*arg.value, type, "the value of " + what, what);
       if (!v) {
         ok = false;
@@ -1799,7 +2108,7 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
   for (auto &v : values)
     attention.paramValues.push_back(*v);
   for (auto [i, type] : llvm::enumerate(variant.paramTypes))
-    if (type.form == ConstValue::Form::Tensor)
+    if (type.form == ConstValue::Form::Tensor && !values[i]->absent)
       attention.variantOperands.push_back(values[i]->tensor);
 
   if (variant.badScale || variant.bad ||
@@ -1814,6 +2123,8 @@ bool Sema::checkVariantUse(const ExprAST &expr, AttentionInfo &attention,
     return false;
   if (attention.linear.pack &&
       !checkMemory(*given[variant.packMemory], kernel, attention))
+    return false;
+  if (!checkStructure(variant, kernel, attention, given, expr.getLoc()))
     return false;
 
   // A dim the variant reads must be a role of this call or have a value.
@@ -1852,7 +2163,7 @@ std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
                                                llvm::StringRef what,
                                                const KernelInfo &kernel,
                                                const AttentionInfo &attention,
-                                               bool isMemory) {
+                                               bool checkedLater) {
   const KernelDeclAST &decl = *kernel.decl;
   auto *name = dyn_cast<NameExprAST>(arg.value.get());
   std::optional<unsigned> index;
@@ -1868,7 +2179,7 @@ std::optional<ConstValue> Sema::checkTensorArg(const ArgAST &arg,
       diag << "; '" << name->getName() << "' is not one";
     return std::nullopt;
   }
-  if (isMemory)
+  if (checkedLater)
     return ConstValue::getTensor(name->getName(), *index);
   const ResolvedType &type = kernel.paramTypes[*index];
   const ResolvedDim &heads = kernel.paramTypes[attention.query].dims[1];
@@ -1920,6 +2231,127 @@ bool Sema::checkMemory(const ArgAST &arg, const KernelInfo &kernel,
         << "memory " << name << " has rows of " << printDim(type.dims[2])
         << " but the head dim is " << printDim(q.dims[3]);
     return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Structural variants (issue 5): window2d, coupler, emha
+//===----------------------------------------------------------------------===//
+
+bool Sema::checkStructure(const VariantInfo &info, const KernelInfo &kernel,
+                          const AttentionInfo &attention,
+                          const std::vector<const ArgAST *> &given,
+                          const Location &useLoc) {
+  const StructureUse &st = attention.linear.structure;
+  if (st.kind == StructureUse::Kind::None)
+    return true;
+  const VariantDeclAST &decl = *info.decl;
+  const ResolvedType &q = kernel.paramTypes[attention.query];
+  const ResolvedType &k = kernel.paramTypes[attention.key];
+  const char *callee = st.kind == StructureUse::Kind::Window2d ? "window2d"
+                       : st.kind == StructureUse::Kind::Coupler ? "coupler"
+                                                                 : "emha";
+  // Where a tensor parameter was given (the use when by default).
+  auto argLoc = [&](unsigned param) {
+    return given[param] ? given[param]->value->getLoc() : useLoc;
+  };
+
+  if (st.kind != StructureUse::Kind::Emha) {
+    // Self-attention over a grid of N = rows * cols tokens.
+    std::string grid = "[" + std::to_string(st.gridRows) + ", " +
+                       std::to_string(st.gridCols) + "]";
+    std::optional<int64_t> n = attention.roleValues.at(Role::N);
+    std::optional<int64_t> m = attention.roleValues.at(Role::M);
+    if (!n) {
+      emitError(useLoc) << callee << " of variant '" << decl.name
+                        << "' needs a static N to check its grid " << grid
+                        << "; N is symbolic ('?') in this call";
+      return false;
+    }
+    if (st.gridRows * st.gridCols != *n) {
+      emitError(useLoc) << "the grid " << grid << " of " << callee
+                        << " has " << st.gridRows * st.gridCols
+                        << " tokens but the queries are " << printDim(q.dims[2]);
+      return false;
+    }
+    if (!m || *m != *n) {
+      emitError(useLoc) << callee << " is self-attention over the grid: the "
+                        << "keys " << printDim(k.dims[2])
+                        << " must be the N (= " << *n << ") grid tokens";
+      return false;
+    }
+  }
+  if (st.kind == StructureUse::Kind::Window2d) {
+    if (!st.biasParam)
+      return true;
+    const ResolvedType &t =
+        kernel.paramTypes[attention.variantOperands[*st.biasOperand]];
+    int64_t entries = (2 * st.window - 1) * (2 * st.window - 1);
+    if (!t.dims[1].value || *t.dims[1].value != entries) {
+      auto diag = emitError(argLoc(*st.biasParam))
+                  << "the bias table of window2d must be f32[H, " << entries
+                  << "]: (2 * window - 1)^2 relative offsets per head for "
+                  << "the window " << st.window;
+      if (st.window != st.givenWindow)
+        diag << " (the window " << st.givenWindow << " shrinks to the grid's "
+             << "smaller side)";
+      diag << ", got " << printType(t);
+      return false;
+    }
+    return true;
+  }
+
+  // coupler and emha form maps over every key: no causal form, no padding.
+  if (attention.causal) {
+    emitError(useLoc) << callee << " has no causal form ("
+                      << (st.kind == StructureUse::Kind::Coupler
+                              ? "its row and column maps span the whole grid"
+                              : "its map convolutions mix every key with its "
+                                "neighbours")
+                      << "); remove causal = true";
+    return false;
+  }
+  if (attention.kvLengths) {
+    emitError(useLoc) << callee << " does not take kv_lengths (every key "
+                      << "takes part in its maps)";
+    return false;
+  }
+  if (st.kind == StructureUse::Kind::Coupler)
+    return true;
+
+  // emha: every query head meets every key head; weights [H, H, k, k].
+  const ResolvedDim &heads = q.dims[1];
+  if (!sameDim(k.dims[1], heads)) {
+    emitError(useLoc) << "emha pairs every query head with every key head: "
+                      << "the key/value heads " << printDim(k.dims[1])
+                      << " must equal the query heads " << printDim(heads);
+    return false;
+  }
+  for (auto [param, role] : {std::pair{st.isiParam, "ISI"},
+                             std::pair{st.csiParam, "CSI"}}) {
+    unsigned operand =
+        param == st.isiParam ? st.isiOperand : st.csiOperand;
+    const ResolvedType &t =
+        kernel.paramTypes[attention.variantOperands[operand]];
+    llvm::StringRef name =
+        kernel.decl->params[attention.variantOperands[operand]].name;
+    auto isK = [&](const ResolvedDim &d) {
+      return d.value && *d.value == st.kernelSize;
+    };
+    if (t.dtype != DType::F32 || t.dims.size() != 4 ||
+        !sameDim(t.dims[0], heads) || !sameDim(t.dims[1], heads) ||
+        !isK(t.dims[2]) || !isK(t.dims[3])) {
+      ResolvedType expected{DType::F32,
+                            {heads, heads, ResolvedDim{"", st.kernelSize},
+                             ResolvedDim{"", st.kernelSize}}};
+      emitError(argLoc(param))
+          << "the " << role << " weights '" << name << "' of emha must be "
+          << printType(expected) << " (query heads, "
+          << (param == st.isiParam ? "key heads" : "heads")
+          << ", kernel, kernel), got " << printType(t);
+      return false;
+    }
   }
   return true;
 }

@@ -53,6 +53,9 @@ struct ConstValue {
   std::string name;
   /// Tensor: the kernel parameter's index.
   unsigned tensor = 0;
+  /// Tensor: no tensor (the default `none` of an optional tensor
+  /// parameter, `bias: tensor = none`).
+  bool absent = false;
 
   static ConstValue getInt(int64_t v);
   static ConstValue getFloat(double v);
@@ -60,9 +63,12 @@ struct ConstValue {
   static ConstValue getList(std::vector<int64_t> elements);
   static ConstValue getFeature(llvm::StringRef name);
   static ConstValue getTensor(llvm::StringRef name, unsigned index);
+  /// The value `none` of an optional tensor parameter.
+  static ConstValue getAbsentTensor();
   /// The value as a double (ints converted).
   double asDouble() const;
-  /// The value for messages: `3`, `2.5`, `true`, `[14, 14]`, `relu`, `b`.
+  /// The value for messages: `3`, `2.5`, `true`, `[14, 14]`, `relu`, `b`,
+  /// `none`.
   std::string str() const;
   bool operator==(const ConstValue &other) const;
   bool operator<(const ConstValue &other) const;
@@ -144,6 +150,27 @@ struct NameRef {
 /// The row normalizer of a variant.
 enum class Normalizer { Softmax, Sum, None };
 
+/// The structural part of a variant at one use (issue 5, docs/Variants.md):
+/// Swin's 2-D windows (`partition = window2d(...)`), Couplformer's coupled
+/// row and column maps (`map = coupler(grid)`) or EIT's head-mixing map
+/// convolutions (`map = emha(isi, csi, kernel)`).
+struct StructureUse {
+  enum class Kind { None, Window2d, Coupler, Emha };
+  Kind kind = Kind::None;
+  /// Window2d, Coupler: the token grid [rows, cols] (N = rows * cols).
+  int64_t gridRows = 0, gridCols = 0;
+  /// Window2d: the window side and the cyclic shift as given, and as used
+  /// (min(rows, cols) <= window: window = min(rows, cols), no shift).
+  int64_t window = 0, shift = 0, givenWindow = 0, givenShift = 0;
+  /// Window2d: the bias table [H, (2 window - 1)^2] as the attention's
+  /// variant operand, when given (the parameter's index in `biasParam`).
+  std::optional<unsigned> biasOperand, biasParam;
+  /// Emha: the ISI and CSI conv weights [H, H, k, k] (variant operands and
+  /// the parameters' indices) and the kernel size k (odd).
+  unsigned isiOperand = 0, csiOperand = 0, isiParam = 0, csiParam = 0;
+  int64_t kernelSize = 0;
+};
+
 /// The linear-family part of a variant at one use, with the parameter
 /// values of that use (docs/LinearFamily.md).
 struct LinearUse {
@@ -174,6 +201,9 @@ struct LinearUse {
   bool pack = false;
   unsigned packOperand = 0;
   int64_t packRows = 0;
+
+  /// `partition = ...` or `map = ...` (issue 5).
+  StructureUse structure;
 };
 
 /// A checked variant.
@@ -195,6 +225,10 @@ struct VariantInfo {
   /// `pack = luna(P, p)` and the index of its memory parameter `P`.
   const VariantItemAST *pack = nullptr;
   unsigned packMemory = 0;
+  /// `partition = window2d(grid, window, shift [, bias])` (Swin's windows).
+  const VariantItemAST *partition = nullptr;
+  /// `map = coupler(grid)` or `map = emha(isi, csi [, kernel])`.
+  const VariantItemAST *map = nullptr;
   /// `require = cond` items, in order.
   std::vector<const VariantItemAST *> requirements;
   /// True when an item of the linear family is malformed (reported at the
@@ -310,6 +344,20 @@ private:
   void checkExpandItem(VariantInfo &info, const VariantItemAST &item);
   void checkWeightItem(VariantInfo &info, const VariantItemAST &item);
   void checkPackItem(VariantInfo &info, const VariantItemAST &item);
+  void checkPartitionItem(VariantInfo &info, const VariantItemAST &item);
+  void checkMapItem(VariantInfo &info, const VariantItemAST &item);
+  /// Evaluates the `partition` or `map` item of `info` with `values` into
+  /// `out` (as resolveLinear, whose `eval`/`where` rules it follows).
+  bool resolveStructure(const VariantInfo &info,
+                        const std::vector<ConstValue> &values,
+                        const std::vector<const ArgAST *> *given,
+                        const Location &useLoc, StructureUse &out);
+  /// Checks the structure of the variant of `attention` against the call's
+  /// shapes (the grid against N, the tensors' shapes, the masks it admits).
+  bool checkStructure(const VariantInfo &info, const KernelInfo &kernel,
+                      const AttentionInfo &attention,
+                      const std::vector<const ArgAST *> &given,
+                      const Location &useLoc);
   void checkRequireItem(VariantInfo &info, const VariantItemAST &item);
   void checkLinearConsistency(VariantInfo &info);
   /// Evaluates the linear-family items of `info` with parameter `values`.
@@ -324,13 +372,14 @@ private:
   bool checkRequires(const VariantInfo &info, const AttentionInfo &attention,
                      const Location &useLoc);
   /// A value given at a use for a tensor parameter: a kernel parameter,
-  /// of type f32[H, R] unless `isMemory` (Luna's memory, whose shape is
-  /// checked by checkMemory once the rows are known).
+  /// of type f32[H, R] unless `checkedLater` (Luna's memory, whose shape is
+  /// checked by checkMemory once the rows are known, and emha's conv
+  /// weights, checked by checkStructure).
   std::optional<ConstValue> checkTensorArg(const ArgAST &arg,
                                            llvm::StringRef what,
                                            const KernelInfo &kernel,
                                            const AttentionInfo &attention,
-                                           bool isMemory);
+                                           bool checkedLater);
   /// Checks Luna's memory, given at a use by `arg`: f32[H, rows, D].
   bool checkMemory(const ArgAST &arg, const KernelInfo &kernel,
                    const AttentionInfo &attention);

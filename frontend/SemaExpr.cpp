@@ -80,6 +80,14 @@ ConstValue ConstValue::getTensor(llvm::StringRef name, unsigned index) {
   return c;
 }
 
+ConstValue ConstValue::getAbsentTensor() {
+  ConstValue c;
+  c.form = Form::Tensor;
+  c.name = "none";
+  c.absent = true;
+  return c;
+}
+
 std::string ConstValue::str() const {
   switch (form) {
   case Form::IntList: {
@@ -160,14 +168,17 @@ bool ConstValue::operator==(const ConstValue &other) const {
   return form == other.form && kind == other.kind &&
          intValue == other.intValue && floatValue == other.floatValue &&
          boolValue == other.boolValue && list == other.list &&
-         name == other.name && tensor == other.tensor;
+         name == other.name && tensor == other.tensor &&
+         absent == other.absent;
 }
 
 bool ConstValue::operator<(const ConstValue &other) const {
   return std::tie(form, kind, intValue, floatValue, boolValue, list, name,
-                  tensor) < std::tie(other.form, other.kind, other.intValue,
-                                     other.floatValue, other.boolValue,
-                                     other.list, other.name, other.tensor);
+                  tensor, absent) < std::tie(other.form, other.kind,
+                                             other.intValue, other.floatValue,
+                                             other.boolValue, other.list,
+                                             other.name, other.tensor,
+                                             other.absent);
 }
 
 std::string attn::frontend::formatNumber(double value) {

@@ -48,8 +48,10 @@ struct AttentionKernelDesc {
   /// What produced each mask: "causal", "kv_lengths" or "variant".
   std::vector<std::string> maskOrigins;
   std::string normalize = "softmax";
-  /// The lowering form (docs/LinearFamily.md): "two_pass_tiled",
-  /// "associative", "chunked_scan" or "fft_toeplitz".
+  /// The lowering form (docs/LinearFamily.md, docs/Variants.md):
+  /// "two_pass_tiled", "associative", "chunked_scan", "fft_toeplitz",
+  /// "pack_unpack", "luna_scan", "ema", "window_tiled", "separable" or
+  /// "halo_tiled".
   std::string form = "two_pass_tiled";
 
   // Linear family (normalize "sum" or "none"); see docs/LinearFamily.md.
@@ -82,9 +84,31 @@ struct AttentionKernelDesc {
   /// "paper" (out = y) or "code" (out = silu(y + omega * x)).
   std::string emaCompat = "paper";
 
+  // Structural variants (issue 5, docs/Variants.md).
+  /// window2d (form "window_tiled"): the token grid [rows, cols], the
+  /// window side and the shift (the effective ones); windowSize 0 when the
+  /// kernel has no window partition.  Its mask (origin "window2d") and bias
+  /// (a score modifier) are in `masks` and `scoreMods` too.
+  int64_t windowRows = 0, windowCols = 0, windowSize = 0, windowShift = 0;
+  /// window2d's relative bias: the index into `args` of the table
+  /// [H, (2w - 1)^2] and the position in `scoreMods` of its modifier (origin
+  /// "window2d_bias"), which the window_tiled lowering gathers once per
+  /// head instead of per pair; -1 without a bias.
+  int windowBias = -1, windowBiasMod = -1;
+  /// Couplformer (form "separable"): the token grid [rows, cols]; 0 when
+  /// not a coupler kernel.
+  int64_t couplerRows = 0, couplerCols = 0;
+  /// EIT (form "halo_tiled"): indices into `args` of the ISI and CSI
+  /// weights [H, H, k, k] (-1 when not an emha kernel) and k.
+  int emhaIsi = -1, emhaCsi = -1;
+  int64_t emhaKernel = 0;
+
   bool isLinear() const { return normalize != "softmax"; }
   bool isLuna() const { return lunaMemory >= 0; }
   bool isEma() const { return emaInput >= 0; }
+  bool isWindow() const { return windowSize > 0; }
+  bool isCoupler() const { return couplerRows > 0; }
+  bool isEmha() const { return emhaIsi >= 0; }
   /// Declared dims of the signature: name -> extent, -1 when symbolic.
   std::map<std::string, int64_t> dims;
   /// Schedule knobs from the kernel's `schedule` attribute (may be empty).

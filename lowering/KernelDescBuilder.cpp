@@ -402,6 +402,59 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
         desc.maskOrigins.push_back("causal");
       return success();
     }
+  // Couplformer: two axial maps and the separable aggregate.
+  for (Operation &op : body)
+    if (auto sep = dyn_cast<SeparableOp>(op)) {
+      auto norm = sep.getRows().getDefiningOp<NormalizeOp>();
+      auto rows = norm ? norm.getScores().getDefiningOp<AxialScoreOp>()
+                       : AxialScoreOp();
+      if (!rows)
+        return sep.emitOpError() << "rows must be the normalized "
+                                 << "attn.axial_score of the kernel";
+      desc.query = funcArgOf(rows.getQuery());
+      desc.key = funcArgOf(rows.getKey());
+      desc.value = funcArgOf(sep.getValue());
+      if (desc.query < 0 || desc.key < 0 || desc.value < 0)
+        return kernel.emitOpError() << "query, key and value must be kernel "
+                                    << "arguments";
+      desc.scale = rows.getScale().convertToDouble();
+      desc.couplerRows = sep.getGrid()[0];
+      desc.couplerCols = sep.getGrid()[1];
+      desc.form = stringifyKernelForm(kernel.getForm()).str();
+      return success();
+    }
+  // EIT: head-pair scores, two map convolutions around the softmax.
+  for (Operation &op : body)
+    if (auto pair = dyn_cast<PairScoreOp>(op)) {
+      HeadConvOp isi, csi;
+      AggregateOp aggregate;
+      for (Operation &user : body) {
+        if (auto conv = dyn_cast<HeadConvOp>(user))
+          (conv.getInput() == pair.getResult() ? isi : csi) = conv;
+        if (auto a = dyn_cast<AggregateOp>(user))
+          aggregate = a;
+      }
+      if (!isi || !csi || !aggregate)
+        return kernel.emitOpError() << "an emha kernel needs both map "
+                                    << "convolutions and an aggregate";
+      desc.query = funcArgOf(pair.getQuery());
+      desc.key = funcArgOf(pair.getKey());
+      desc.value = funcArgOf(aggregate.getValue());
+      desc.emhaIsi = funcArgOf(isi.getWeight());
+      desc.emhaCsi = funcArgOf(csi.getWeight());
+      if (desc.query < 0 || desc.key < 0 || desc.value < 0 ||
+          desc.emhaIsi < 0 || desc.emhaCsi < 0)
+        return kernel.emitOpError() << "query, key, value and the map "
+                                    << "convolution weights must be kernel "
+                                    << "arguments";
+      desc.scale = pair.getScale().convertToDouble();
+      desc.emhaKernel =
+          cast<RankedTensorType>(isi.getWeight().getType()).getDimSize(3);
+      if (ShapedType::isDynamic(desc.emhaKernel))
+        return isi.emitOpError() << "needs a static kernel size";
+      desc.form = stringifyKernelForm(kernel.getForm()).str();
+      return success();
+    }
   ScoreOp score;
   NormalizeOp norm;
   AggregateOp agg;
@@ -430,7 +483,9 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
   desc.normalize = stringifyNormalizeKind(norm.getKind()).str();
   desc.form = stringifyKernelForm(kernel.getForm()).str();
   bool linear = norm.getKind() != NormalizeKind::softmax;
-  if (linear != (desc.form != "two_pass_tiled"))
+  bool softmaxForm =
+      desc.form == "two_pass_tiled" || desc.form == "window_tiled";
+  if (linear == softmaxForm)
     return kernel.emitOpError() << "form '" << desc.form
                                 << "' does not match normalizer '"
                                 << desc.normalize << "'";
@@ -479,6 +534,12 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
       auto e = converter.convert(mod.getBody(), {"s", "b", "h", "i", "j"});
       if (failed(e))
         return failure();
+      if (auto o = mod->getAttrOfType<StringAttr>(kMaskOriginAttr);
+          o && o.getValue() == "window2d_bias")
+        mod.getBody().walk([&](tensor::ExtractOp extract) {
+          desc.windowBias = funcArgOf(extract.getTensor());
+          desc.windowBiasMod = int(desc.scoreMods.size());
+        });
       desc.scoreMods.push_back(*e);
     } else if (auto mask = dyn_cast<MaskOp>(op)) {
       auto e = converter.convert(mask.getBody(), {"b", "h", "i", "j"});
@@ -492,9 +553,22 @@ static LogicalResult describeKernel(func::FuncOp fn, KernelOp kernel,
         mask.getBody().walk([&](tensor::ExtractOp extract) {
           desc.kvLengths = funcArgOf(extract.getTensor());
         });
+      if (auto window = mask->getAttrOfType<DictionaryAttr>(kWindowAttr)) {
+        auto grid = window.getAs<DenseI64ArrayAttr>("grid");
+        auto w = window.getAs<IntegerAttr>("window");
+        auto shift = window.getAs<IntegerAttr>("shift");
+        if (!grid || grid.size() != 2 || !w || !shift)
+          return mask.emitOpError() << "window2d needs grid, window and shift";
+        desc.windowRows = grid[0];
+        desc.windowCols = grid[1];
+        desc.windowSize = w.getInt();
+        desc.windowShift = shift.getInt();
+      }
       desc.maskOrigins.push_back(origin);
     }
   }
+  if (desc.form == "window_tiled" && !desc.isWindow())
+    return kernel.emitOpError() << "form 'window_tiled' needs a window2d mask";
   return success();
 }
 

@@ -256,6 +256,13 @@ std::string attn::renderManifest(
                                         {"key_lower", std::move(lower)},
                                         {"key_upper", std::move(upper)},
                                         {"key_bounds_exact", bounds.exact}});
+    // window2d: the partition the masks encode, so that the runtime counts
+    // the visible pairs without visiting all N x M.
+    if (k.isWindow())
+      reference["window2d"] =
+          json::Object{{"grid", json::Array{k.windowRows, k.windowCols}},
+                       {"window", k.windowSize},
+                       {"shift", k.windowShift}};
     if (k.isLinear())
       reference = linearReference(k, argName);
     if (k.isEma())

@@ -68,6 +68,39 @@ ScheduleSpace ScheduleSpace::forForm(const std::string &form,
                                      int64_t valueHeadDim) {
   if (form == "two_pass_tiled")
     return twoPassTiled(vectorLanes, vectorRegisters, valueHeadDim);
+  if (form == "window_tiled") {
+    // The register blocks of two_pass_tiled; a task is one window, so
+    // there is no query_tile.  Windows hold few queries (49 for Swin's 7 x
+    // 7): the default Q.K^T block is two vectors of queries.
+    ScheduleSpace s = twoPassTiled(vectorLanes, vectorRegisters, valueHeadDim);
+    s.form = form;
+    s.knobList.erase(s.knobList.begin());
+    s.knobList[2].help = "queries per register block of Q.K^T (multiple of "
+                         "vector_width)";
+    s.defaultPoint.erase("query_tile");
+    int64_t dqb = 2 * int64_t(vectorLanes);
+    s.defaultPoint["dot_query_block"] = dqb;
+    s.defaultPoint["key_unroll"] = std::min<int64_t>(
+        8, std::max<int64_t>(1, vectorRegisters * 3 / 4 / 2));
+    return s;
+  }
+  if (form == "separable" || form == "halo_tiled") {
+    ScheduleSpace s;
+    s.form = form;
+    s.registers = vectorRegisters;
+    s.valueHeadDim = valueHeadDim;
+    s.knobList = {{"vector_width", 1, 64, {vectorLanes},
+                   "float lanes per vector"}};
+    s.defaultPoint = {{"vector_width", vectorLanes}};
+    if (form == "halo_tiled") {
+      s.knobList.push_back({"query_tile", 1, 1024, {8, 16, 32, 64, 128},
+                            "query rows per task; each task also computes "
+                            "the maps of a halo of (kernel - 1) rows on "
+                            "each side"});
+      s.defaultPoint["query_tile"] = 32;
+    }
+    return s;
+  }
   if (form == "ema") {
     ScheduleSpace s;
     s.form = form;
@@ -175,8 +208,16 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 }
 
 std::vector<std::string> ScheduleSpace::constraints() const {
-  if (form == "ema")
+  if (form == "ema" || form == "separable" || form == "halo_tiled")
     return {};
+  if (form == "window_tiled")
+    return {"dot_query_block % vector_width == 0",
+            "unroll_value_dim needs a static value head dim",
+            "(dot_query_block / vector_width) * key_unroll <= " +
+                std::to_string(registers) +
+                " (register accumulators of Q.K^T)",
+            "unroll_value_dim: ceil(Dv / vector_width) * pv_query_unroll <= " +
+                std::to_string(registers) + " (register accumulators of P.V)"};
   if (form == "associative" || form == "chunked_scan")
     return {std::string(form == "associative" ? "query_tile" : "chunk") +
                 " % query_unroll == 0",
@@ -205,12 +246,13 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
              " is outside [" + std::to_string(k.minValue) + ", " +
              std::to_string(k.maxValue) + "]: " + k.help;
   }
-  if (form == "ema")
+  if (form == "ema" || form == "separable" || form == "halo_tiled")
     return "";
-  if (form != "two_pass_tiled")
+  bool window = form == "window_tiled";
+  if (form != "two_pass_tiled" && !window)
     return validateLinear(p);
   int64_t vw = p.at("vector_width"), qb = p.at("dot_query_block");
-  int64_t qt = p.at("query_tile"), ku = p.at("key_unroll");
+  int64_t qt = window ? qb : p.at("query_tile"), ku = p.at("key_unroll");
   int64_t qu = p.at("pv_query_unroll");
   if (qb % vw != 0)
     return "schedule knob 'dot_query_block' (" + std::to_string(qb) +

@@ -8,6 +8,7 @@
 #include "runtime/Manifest.h"
 #include "runtime/ManifestJson.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cerrno>
@@ -18,6 +19,20 @@
 #include <set>
 
 namespace attn::rt {
+
+void Window2dSpec::bounds(int64_t t, int64_t &r0, int64_t &r1, int64_t &c0,
+                          int64_t &c1) const {
+  // Per axis, the windows are [k w - off, k w - off + w) clipped to the
+  // image, off = (w - s) mod w.
+  const int64_t off = (window - shift) % window;
+  auto segment = [&](int64_t x, int64_t extent, int64_t &lo, int64_t &hi) {
+    const int64_t start = (x + off) / window * window - off;
+    lo = std::max<int64_t>(start, 0);
+    hi = std::min<int64_t>(start + window, extent);
+  };
+  segment(t / cols, rows, r0, r1);
+  segment(t % cols, cols, c0, c1);
+}
 
 using manifest::Json;
 
@@ -479,7 +494,7 @@ Status parseLinearReference(const Json &j, const std::string &field,
     return fieldError(field + ".eps", "must not be negative");
   if (Status s = getOptionalBool(j, "clamp", field + ".clamp", ref.clamp); !s)
     return s;
-  return refuseFields(j, field, {"scale", "score_mods", "masks"},
+  return refuseFields(j, field, {"scale", "score_mods", "masks", "window2d"},
                       "not allowed for kind linear (its masks are causal and "
                       "kv_lengths; the feature map sees q and k unscaled)");
 }
@@ -598,7 +613,8 @@ Status parseLunaReference(const Json &j, const std::string &field,
                           "' for kind luna (expected softmax)");
   if (Status s = refuseFields(j, field,
                               {"score_mods", "masks", "key_lower", "key_upper",
-                               "feature", "expand", "weight", "eps", "clamp"},
+                               "feature", "expand", "weight", "eps", "clamp",
+                               "window2d"},
                               "not allowed for kind luna (its masks are causal "
                               "and kv_lengths; its scores are fixed by the "
                               "memory)");
@@ -616,7 +632,7 @@ Status parseEmaReference(const Json &j, const std::string &field,
           j, field,
           {"query", "key", "value", "kv_lengths", "memory", "rows", "scale",
            "normalize", "score_mods", "masks", "key_lower", "key_upper",
-           "feature", "expand", "weight", "eps", "clamp"},
+           "feature", "expand", "weight", "eps", "clamp", "window2d"},
           "not allowed for kind ema (not an attention: its arguments are "
           "input, delta, alpha, beta, gamma, omega and out)");
       !s)
@@ -704,6 +720,58 @@ Status parseEmaReference(const Json &j, const std::string &field,
   return Status::success();
 }
 
+/// `reference.window2d` of kind "attention" (absent or null: none):
+/// {"grid": [rows, cols], "window": w, "shift": s} with rows * cols the
+/// query (and key) length when fixed, 0 < w <= min(rows, cols) and
+/// 0 <= s < w.
+Status parseWindow2d(const Json &ref, const std::string &field,
+                     const KernelSpec &kernel, const ReferenceSpec &spec,
+                     std::optional<Window2dSpec> &out) {
+  auto it = ref.find("window2d");
+  if (it == ref.end() || it->is_null())
+    return Status::success();
+  const Json &j = *it;
+  if (Status s = expectType(j, field, j.is_object(), "an object or null"); !s)
+    return s;
+  Window2dSpec w;
+  auto grid = j.find("grid");
+  if (grid == j.end() || !grid->is_array() || grid->size() != 2 ||
+      !isInt64((*grid)[0]) || !isInt64((*grid)[1]) ||
+      (*grid)[0].get<int64_t>() <= 0 || (*grid)[1].get<int64_t>() <= 0)
+    return fieldError(field + ".grid",
+                      "expected two positive integers [rows, cols]");
+  w.rows = (*grid)[0].get<int64_t>();
+  w.cols = (*grid)[1].get<int64_t>();
+  for (auto [key, value] : {std::pair{"window", &w.window},
+                            std::pair{"shift", &w.shift}}) {
+    auto v = j.find(key);
+    if (v == j.end() || !isInt64(*v))
+      return fieldError(field + "." + key, "expected an integer");
+    *value = v->get<int64_t>();
+  }
+  if (w.window <= 0 || w.window > std::min(w.rows, w.cols))
+    return fieldError(field + ".window",
+                      "must be in [1, min(rows, cols)] = [1, " +
+                          std::to_string(std::min(w.rows, w.cols)) +
+                          "], found " + std::to_string(w.window));
+  if (w.shift < 0 || w.shift >= w.window)
+    return fieldError(field + ".shift", "must be in [0, window), found " +
+                                            std::to_string(w.shift));
+  for (const std::string *arg : {&spec.query, &spec.key}) {
+    const ArgSpec &a = *kernel.findArg(*arg);
+    std::optional<int64_t> n = fixedExtent(kernel, a.shape[2]);
+    if (n && *n != w.rows * w.cols)
+      return fieldError(field + ".grid",
+                        "the " + std::to_string(w.rows) + " x " +
+                            std::to_string(w.cols) + " grid has " +
+                            std::to_string(w.rows * w.cols) +
+                            " tokens but argument '" + a.name + "' has " +
+                            std::to_string(*n));
+  }
+  out = w;
+  return Status::success();
+}
+
 Status parseReference(const Json &j, const std::string &field,
                       const KernelSpec &kernel, ReferenceSpec &ref) {
   if (Status s = expectType(j, field, j.is_object(), "an object"); !s)
@@ -766,6 +834,10 @@ Status parseReference(const Json &j, const std::string &field,
     return s;
   if (Status s = parseExprList(j, "key_upper", field + ".key_upper",
                                ref.keyUpperTexts, ref.keyUpper);
+      !s)
+    return s;
+  if (Status s = parseWindow2d(j, field + ".window2d", kernel, ref,
+                               ref.window2d);
       !s)
     return s;
   return getOptionalBool(j, "key_bounds_exact", field + ".key_bounds_exact",

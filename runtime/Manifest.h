@@ -95,6 +95,18 @@ struct BlockOpSpec {
   int64_t stride = 1; ///< conv2d, pool.
 };
 
+/// The window partition an "attention" reference's masks encode
+/// (`reference.window2d`, docs/Manifest.md): the N = rows * cols tokens of a
+/// row-major grid attend within window x window windows offset by the
+/// shift.  The masks still define the reference; the partition lets the
+/// runtime count the visible pairs (FLOPs) without visiting all N x M.
+struct Window2dSpec {
+  int64_t rows = 0, cols = 0, window = 0, shift = 0;
+  /// The keys of query token `t` lie in [r0, r1) x [c0, c1) of the grid.
+  void bounds(int64_t t, int64_t &r0, int64_t &r1, int64_t &c0,
+              int64_t &c1) const;
+};
+
 /// The `reference` object of a kernel (kind "attention", "linear", "luna",
 /// "ema" or "block").
 struct ReferenceSpec {
@@ -168,6 +180,8 @@ struct ReferenceSpec {
   std::vector<std::string> keyLowerTexts, keyUpperTexts;
   std::vector<Expr> keyLower, keyUpper;
   bool keyBoundsExact = false;
+  /// The window partition the masks encode, when the compiler says so.
+  std::optional<Window2dSpec> window2d;
 };
 
 /// One kernel of the library.

@@ -197,8 +197,53 @@ static EvalContext problemContext(const AttentionShape &s,
   return ctx;
 }
 
+/// The visible pairs of a window2d reference: per query, the keys of its
+/// window for which every mask holds (O(N w^2) mask evaluations).
+static Result<double> windowPairs(const ReferenceSpec &ref,
+                                  const AttentionShape &s,
+                                  const TensorMap &args) {
+  const Window2dSpec &w = *ref.window2d;
+  if (w.rows * w.cols != s.N || s.N != s.M)
+    return Status::error("reference.window2d: the " + std::to_string(w.rows) +
+                         " x " + std::to_string(w.cols) +
+                         " grid does not match N = " + std::to_string(s.N) +
+                         ", M = " + std::to_string(s.M));
+  EvalContext ctx = problemContext(s, args);
+  double pairs = 0;
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.H; ++h)
+      for (int64_t i = 0; i < s.N; ++i) {
+        int64_t r0, r1, c0, c1;
+        w.bounds(i, r0, r1, c0, c1);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) {
+            ctx.b = b;
+            ctx.h = h;
+            ctx.i = i;
+            ctx.j = r * w.cols + c;
+            bool keep = true;
+            for (size_t m = 0; m < ref.masks.size() && keep; ++m) {
+              Result<Value> v = evaluate(ref.masks[m], ctx);
+              if (!v)
+                return Status::error("reference.masks[" + std::to_string(m) +
+                                     "]: " + v.message());
+              keep = v->type == Value::Type::Bool && v->b;
+            }
+            pairs += keep ? 1 : 0;
+          }
+      }
+  return pairs;
+}
+
 Result<double> visibleFlops(const KernelSpec &kernel, const AttentionShape &s,
                             const TensorMap &args) {
+  if (kernel.reference && kernel.reference->window2d &&
+      kernel.reference->kind == "attention") {
+    Result<double> pairs = windowPairs(*kernel.reference, s, args);
+    if (!pairs)
+      return pairs;
+    return 4.0 * double(s.D) * *pairs;
+  }
   if (!kernel.reference || !kernel.reference->keyBoundsExact ||
       kernel.reference->isLinear() || kernel.reference->isLuna())
     return attentionFlops(kernel, s);

@@ -114,8 +114,9 @@ double attentionFlops(const KernelSpec &kernel, const AttentionShape &shape);
 
 /// FLOPs actually needed: 4*D per visible (query, key) pair, counted from
 /// the reference's exact key bounds (so a sliding window counts its window,
-/// causal N(N+1)/2 pairs); attentionFlops() when the bounds are not exact
-/// and always for kinds "linear" and "luna".
+/// causal N(N+1)/2 pairs) or, with a `window2d` partition, from each
+/// query's window (the keys of it that every mask keeps); attentionFlops()
+/// when neither applies and always for kinds "linear" and "luna".
 Result<double> visibleFlops(const KernelSpec &kernel,
                             const AttentionShape &shape, const TensorMap &args);
 

@@ -21,12 +21,12 @@ using namespace mlir::attn;
 
 namespace {
 
-/// The static value head dim of the kernel's aggregate (or Luna's unpack),
-/// or -1.
+/// The static value head dim of the kernel's aggregate (Luna's unpack,
+/// Couplformer's separable aggregate), or -1.
 static int64_t valueHeadDim(KernelOp kernel) {
   int64_t dim = -1;
   kernel.getBody().walk([&](Operation *op) {
-    if (!isa<AggregateOp, UnpackOp>(op))
+    if (!isa<AggregateOp, UnpackOp, SeparableOp>(op))
       return;
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
     int64_t d = type.getDimSize(type.getRank() - 1);

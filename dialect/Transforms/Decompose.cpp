@@ -1,9 +1,14 @@
 //===- Decompose.cpp - attn.attention into primitive ops ------------------===//
 //
 // Implements --attn-decompose.  A named variant becomes the chain
-//   score -> [score_mod] -> [mask: causal] -> [mask: kv_lengths]
-//         -> [mask: variant] -> normalize -> aggregate
-// with the variant's regions cloned and their attn.dim ops resolved.
+//   score -> [score_mod: window bias] -> [score_mod] -> [mask: causal]
+//         -> [mask: kv_lengths] -> [mask: window2d] -> [mask: variant]
+//         -> normalize -> aggregate
+// with the variant's regions cloned and their attn.dim ops resolved; the
+// linear family, Luna, Couplformer's coupled maps (axial_score x 2 ->
+// normalize x 2 -> separable) and EIT's head-mixing maps (pair_score ->
+// head_conv -> normalize -> head_conv -> aggregate) have chains of their
+// own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -108,9 +113,153 @@ static Value buildMask(OpBuilder &b, Location loc, Value scores,
   return mask.getResult();
 }
 
+/// The grid row and column of token `t` on a grid of `cols` columns.
+static std::pair<Value, Value> gridCoords(OpBuilder &b, Location loc, Value t,
+                                          int64_t cols) {
+  Value c = b.create<arith::ConstantIndexOp>(loc, cols);
+  return {b.create<arith::DivSIOp>(loc, t, c),
+          b.create<arith::RemSIOp>(loc, t, c)};
+}
+
 struct DecomposePass
     : public mlir::attn::impl::AttnDecomposePassBase<DecomposePass> {
   using Base::Base;
+
+  /// window2d's relative position bias (spec V14, §1.2): a score modifier
+  /// s + T[h, (dr + w - 1) (2w - 1) + (dc + w - 1)] with (dr, dc) the row
+  /// and column offsets of query i from key j (clamped to the window, so
+  /// that pairs the mask excludes still read inside the table).
+  Value addWindowBias(OpBuilder &b, AttentionOp op, DictionaryAttr partition,
+                      Value bias, Value scores) {
+    Location loc = op.getLoc();
+    auto grid = partition.getAs<DenseI64ArrayAttr>("grid");
+    int64_t w = partition.getAs<IntegerAttr>("window").getInt();
+    auto mod = b.create<ScoreModOp>(loc, scores.getType(), scores);
+    mod->setAttr(kMaskOriginAttr, b.getStringAttr("window2d_bias"));
+    Block *block = b.createBlock(&mod.getBody());
+    Type idx = b.getIndexType();
+    block->addArgument(b.getF32Type(), loc);
+    for (int n = 0; n < 4; ++n)
+      block->addArgument(idx, loc);
+    b.setInsertionPointToStart(block);
+    Value h = block->getArgument(2), i = block->getArgument(3),
+          j = block->getArgument(4);
+    auto [ri, ci] = gridCoords(b, loc, i, grid[1]);
+    auto [rj, cj] = gridCoords(b, loc, j, grid[1]);
+    Value lo = b.create<arith::ConstantIndexOp>(loc, 1 - w);
+    Value hi = b.create<arith::ConstantIndexOp>(loc, w - 1);
+    auto offset = [&](Value a, Value c) {
+      Value d = b.create<arith::SubIOp>(loc, a, c);
+      d = b.create<arith::MaxSIOp>(loc, d, lo);
+      d = b.create<arith::MinSIOp>(loc, d, hi);
+      return b.create<arith::AddIOp>(loc, d, hi);
+    };
+    Value dr = offset(ri, rj), dc = offset(ci, cj);
+    Value side = b.create<arith::ConstantIndexOp>(loc, 2 * w - 1);
+    Value index = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, dr, side), dc);
+    Value t = b.create<tensor::ExtractOp>(loc, bias, ValueRange{h, index});
+    Value sum = b.create<arith::AddFOp>(loc, block->getArgument(0), t);
+    b.create<YieldOp>(loc, ValueRange{sum});
+    b.setInsertionPointAfter(mod);
+    return mod.getResult();
+  }
+
+  /// window2d's mask: i and j lie in the same window of the grid of
+  /// windows offset by the shift (per axis, segment (x + (w - s) % w) / w).
+  /// Also records the partition on the mask (kWindowAttr) for the lowering.
+  Value addWindowMask(OpBuilder &b, AttentionOp op, DictionaryAttr partition,
+                      Value scores) {
+    Location loc = op.getLoc();
+    auto grid = partition.getAs<DenseI64ArrayAttr>("grid");
+    int64_t w = partition.getAs<IntegerAttr>("window").getInt();
+    int64_t shift = partition.getAs<IntegerAttr>("shift").getInt();
+    int64_t off = (w - shift) % w;
+    Value masked = buildMask(b, loc, scores, "window2d",
+                             [&](Value, Value, Value i, Value j) {
+      Value wc = b.create<arith::ConstantIndexOp>(loc, w);
+      Value offc = b.create<arith::ConstantIndexOp>(loc, off);
+      auto segment = [&](Value x) -> Value {
+        if (off)
+          x = b.create<arith::AddIOp>(loc, x, offc);
+        return b.create<arith::DivSIOp>(loc, x, wc);
+      };
+      auto [ri, ci] = gridCoords(b, loc, i, grid[1]);
+      auto [rj, cj] = gridCoords(b, loc, j, grid[1]);
+      Value sameRow = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                              segment(ri), segment(rj));
+      Value sameCol = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                              segment(ci), segment(cj));
+      return b.create<arith::AndIOp>(loc, sameRow, sameCol);
+    });
+    SmallVector<NamedAttribute> entries;
+    for (NamedAttribute a : partition)
+      if (a.getName() != "bias" && a.getName() != "kind")
+        entries.push_back(a);
+    masked.getDefiningOp()->setAttr(kWindowAttr, b.getDictionaryAttr(entries));
+    return masked;
+  }
+
+  /// Couplformer (spec V5): row and column maps, softmax each, then the
+  /// separable aggregate A V B^T.
+  LogicalResult decomposeCoupler(AttentionOp op, DictionaryAttr map,
+                                 double scale) {
+    Location loc = op.getLoc();
+    auto grid = map.getAs<DenseI64ArrayAttr>("grid");
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    OpBuilder b(op);
+    Value maps[2];
+    for (int axis = 0; axis < 2; ++axis) {
+      auto type = RankedTensorType::get({qType.getDimSize(0),
+                                         qType.getDimSize(1), grid[axis],
+                                         grid[axis]},
+                                        b.getF32Type());
+      Value s = b.create<AxialScoreOp>(
+          loc, type, op.getQuery(), op.getKey(),
+          b.getStringAttr(axis ? "col" : "row"), grid,
+          b.getF64FloatAttr(scale));
+      maps[axis] = b.create<NormalizeOp>(loc, type, NormalizeKind::softmax, s,
+                                         FloatAttr(), false);
+    }
+    Value out = b.create<SeparableOp>(loc, op.getResult().getType(), maps[0],
+                                      maps[1], op.getValue(), grid,
+                                      KernelFormAttr());
+    op.getResult().replaceAllUsesWith(out);
+    op.erase();
+    return success();
+  }
+
+  /// EIT's enhanced multi-head attention (spec V10): every head pair's
+  /// scores, the grouped ISI convolution, softmax, the CSI convolution,
+  /// then the aggregate.
+  LogicalResult decomposeEmha(AttentionOp op, DictionaryAttr map,
+                              double scale) {
+    Location loc = op.getLoc();
+    auto qType = cast<RankedTensorType>(op.getQuery().getType());
+    auto kType = cast<RankedTensorType>(op.getKey().getType());
+    Value isi = op.getVariantOperands()[map.getAs<IntegerAttr>("isi").getInt()];
+    Value csi = op.getVariantOperands()[map.getAs<IntegerAttr>("csi").getInt()];
+    OpBuilder b(op);
+    auto pairType = RankedTensorType::get(
+        {qType.getDimSize(0), qType.getDimSize(1), kType.getDimSize(1),
+         qType.getDimSize(2), kType.getDimSize(2)},
+        b.getF32Type());
+    auto mapType = RankedTensorType::get(
+        {qType.getDimSize(0), qType.getDimSize(1), qType.getDimSize(2),
+         kType.getDimSize(2)},
+        b.getF32Type());
+    Value s = b.create<PairScoreOp>(loc, pairType, op.getQuery(), op.getKey(),
+                                    b.getF64FloatAttr(scale));
+    Value mixed = b.create<HeadConvOp>(loc, mapType, s, isi);
+    Value a = b.create<NormalizeOp>(loc, mapType, NormalizeKind::softmax,
+                                    mixed, FloatAttr(), false);
+    Value crossed = b.create<HeadConvOp>(loc, mapType, a, csi);
+    Value out = b.create<AggregateOp>(loc, op.getResult().getType(), crossed,
+                                      op.getValue(), KernelFormAttr());
+    op.getResult().replaceAllUsesWith(out);
+    op.erase();
+    return success();
+  }
 
   /// Adds the causal and kv_lengths masks of `op` after `scores`.
   Value addCallMasks(OpBuilder &b, AttentionOp op, Operation *scoreOp,
@@ -261,6 +410,11 @@ struct DecomposePass
     auto qType = cast<RankedTensorType>(op.getQuery().getType());
     auto kType = cast<RankedTensorType>(op.getKey().getType());
 
+    // Couplformer's code scales its scores by D^(-1/4), not D^(-1/2)
+    // (spec V5), although they contract over a whole grid row or column.
+    auto map = variant.getMap();
+    bool coupler =
+        map && map->getAs<StringAttr>("kind").getValue() == "coupler";
     double scale;
     if (auto s = op.getScale())
       scale = s->convertToDouble();
@@ -268,7 +422,8 @@ struct DecomposePass
       scale = s->convertToDouble();
     else if (!ShapedType::isDynamic(qType.getDimSize(3)) &&
              qType.getDimSize(3) > 0)
-      scale = 1.0 / std::sqrt(double(qType.getDimSize(3)));
+      scale = coupler ? std::pow(double(qType.getDimSize(3)), -0.25)
+                      : 1.0 / std::sqrt(double(qType.getDimSize(3)));
     else
       return op.emitOpError()
              << "the head dim is dynamic, so the default scale rsqrt(D) is "
@@ -276,6 +431,9 @@ struct DecomposePass
 
     if (variant.getPack())
       return decomposeLuna(op, variant, scale);
+    if (map)
+      return coupler ? decomposeCoupler(op, *map, scale)
+                     : decomposeEmha(op, *map, scale);
 
     OpBuilder b(op);
     auto scoresType = RankedTensorType::get(
@@ -285,6 +443,12 @@ struct DecomposePass
     auto scoreOp = b.create<ScoreOp>(loc, scoresType, op.getQuery(),
                                      op.getKey(), b.getF64FloatAttr(scale));
     Value scores = scoreOp.getResult();
+
+    auto partition = variant.getPartition();
+    if (partition)
+      if (auto bias = partition->getAs<IntegerAttr>("bias"))
+        scores = addWindowBias(b, op, *partition,
+                               op.getVariantOperands()[bias.getInt()], scores);
 
     if (!variant.getScore().empty()) {
       auto mod = b.create<ScoreModOp>(loc, scoresType, scores);
@@ -296,6 +460,9 @@ struct DecomposePass
     }
 
     scores = addCallMasks(b, op, scoreOp, scores);
+
+    if (partition)
+      scores = addWindowMask(b, op, *partition, scores);
 
     if (!variant.getMask().empty()) {
       auto mask = b.create<MaskOp>(loc, scoresType, scores);

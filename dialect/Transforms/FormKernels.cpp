@@ -1,7 +1,10 @@
 //===- FormKernels.cpp - group primitive chains into attn.kernel ----------===//
 //
 // Implements --attn-form-kernels.  Each chain
-//   [feature] -> score -> (score_mod | toeplitz | mask)* -> normalize -> aggregate, and pack -> unpack
+//   [feature] -> score -> (score_mod | toeplitz | mask)* -> normalize -> aggregate,
+//   pack -> unpack,
+//   (axial_score -> normalize) x 2 -> separable (Couplformer),
+//   pair_score -> head_conv -> normalize -> head_conv -> aggregate (EIT)
 // becomes one isolated attn.kernel, the unit the Halide backend fuses.
 //
 //===----------------------------------------------------------------------===//
@@ -25,8 +28,50 @@ namespace {
 
 /// Collects the chain that ends in `agg`, first op first.  Fails (with a
 /// diagnostic) when the chain is malformed or shared.
+/// The single-use op of type OpT that defines `v`, or a diagnostic at `user`.
+template <typename OpT>
+static FailureOr<OpT> singleUseDef(Value v, Operation *user, StringRef what) {
+  auto def = v.getDefiningOp<OpT>();
+  if (!def)
+    return user->emitOpError() << what << " to form a kernel", failure();
+  if (!def->hasOneUse())
+    return def->emitOpError() << "result is used outside its attention "
+                              << "chain; it cannot be fused",
+           failure();
+  return def;
+}
+
+/// EIT's chain ending in `agg`: pair_score -> head_conv -> normalize ->
+/// head_conv (first op first).
+static FailureOr<SmallVector<Operation *>>
+collectHeadMixChain(AggregateOp agg, HeadConvOp csi) {
+  SmallVector<Operation *> chain{agg, csi};
+  auto norm = singleUseDef<NormalizeOp>(csi.getInput(), csi,
+                                        "input must come from attn.normalize");
+  if (failed(norm))
+    return failure();
+  auto isi = singleUseDef<HeadConvOp>(norm->getScores(), *norm,
+                                      "scores must come from attn.head_conv");
+  if (failed(isi))
+    return failure();
+  auto pair = singleUseDef<PairScoreOp>(
+      isi->getInput(), *isi, "input must come from attn.pair_score");
+  if (failed(pair))
+    return failure();
+  chain.append({*norm, *isi, *pair});
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
 static FailureOr<SmallVector<Operation *>> collectChain(AggregateOp agg) {
   SmallVector<Operation *> chain{agg};
+  if (auto conv = agg.getWeights().getDefiningOp<HeadConvOp>()) {
+    if (!conv->hasOneUse())
+      return conv->emitOpError() << "result is used outside its attention "
+                                 << "chain; it cannot be fused",
+             failure();
+    return collectHeadMixChain(agg, conv);
+  }
   auto norm = agg.getWeights().getDefiningOp<NormalizeOp>();
   if (!norm)
     return agg.emitOpError() << "weights must come from attn.normalize to "
@@ -105,6 +150,26 @@ struct FormKernelsPass
                 name);
   }
 
+  /// Couplformer: both maps (axial_score -> normalize) and the separable
+  /// aggregate.
+  LogicalResult form(SeparableOp sep, StringRef name) {
+    SmallVector<Operation *> chain;
+    for (Value map : {sep.getRows(), sep.getCols()}) {
+      auto norm = singleUseDef<NormalizeOp>(
+          map, sep, "maps must come from attn.normalize");
+      if (failed(norm))
+        return failure();
+      auto score = singleUseDef<AxialScoreOp>(
+          norm->getScores(), *norm, "scores must come from attn.axial_score");
+      if (failed(score))
+        return failure();
+      chain.append({*score, *norm});
+    }
+    chain.push_back(sep);
+    return form(sep, chain,
+                sep.getForm() ? *sep.getForm() : KernelForm::separable, name);
+  }
+
   /// Mega's EMA: one op.
   LogicalResult form(EmaOp ema, StringRef name) {
     SmallVector<Operation *> chain{ema};
@@ -176,7 +241,7 @@ struct FormKernelsPass
   void runOnOperation() override {
     SmallVector<Operation *> roots;
     getOperation().walk([&](Operation *op) {
-      if (isa<AggregateOp, UnpackOp, EmaOp>(op) &&
+      if (isa<AggregateOp, UnpackOp, EmaOp, SeparableOp>(op) &&
           !op->getParentOfType<KernelOp>()) // already formed
         roots.push_back(op);
     });
@@ -193,6 +258,8 @@ struct FormKernelsPass
         formed = form(agg, name);
       else if (auto ema = dyn_cast<EmaOp>(root))
         formed = form(ema, name);
+      else if (auto sep = dyn_cast<SeparableOp>(root))
+        formed = form(sep, name);
       else
         formed = form(cast<UnpackOp>(root), name);
       if (failed(formed))

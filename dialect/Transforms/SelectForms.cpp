@@ -23,13 +23,22 @@ struct ChainFacts {
   bool causal = false;
   bool rpe = false;
   bool momentum = false;
+  /// A window2d partition's mask (Swin windows): iterate the windows.
+  bool window = false;
+  /// EIT's map convolutions: the maps are materialized.
+  bool mapConv = false;
   /// A mask that is neither causal nor kv_lengths (breaks factorization).
   MaskOp otherMask;
 };
 
 static FailureOr<ChainFacts> inspect(AggregateOp agg) {
   ChainFacts facts;
-  auto norm = agg.getWeights().getDefiningOp<NormalizeOp>();
+  Value weights = agg.getWeights();
+  if (auto conv = weights.getDefiningOp<HeadConvOp>()) {
+    facts.mapConv = true;
+    weights = conv.getInput();
+  }
+  auto norm = weights.getDefiningOp<NormalizeOp>();
   if (!norm)
     return agg.emitOpError() << "weights must come from attn.normalize",
            failure();
@@ -40,6 +49,8 @@ static FailureOr<ChainFacts> inspect(AggregateOp agg) {
       auto origin = mask->getAttrOfType<StringAttr>(kMaskOriginAttr);
       if (origin && origin.getValue() == "causal")
         facts.causal = true;
+      else if (origin && origin.getValue() == "window2d")
+        facts.window = true;
       else if (!origin || origin.getValue() != "kv_lengths")
         facts.otherMask = mask;
       cur = mask.getScores();
@@ -72,6 +83,10 @@ struct SelectFormsPass
         return;
       }
       KernelForm form = KernelForm::two_pass_tiled;
+      if (facts->mapConv)
+        form = KernelForm::halo_tiled;
+      else if (facts->window && facts->normalize == NormalizeKind::softmax)
+        form = KernelForm::window_tiled;
       if (facts->normalize != NormalizeKind::softmax) {
         if (facts->otherMask) {
           facts->otherMask.emitOpError()
@@ -92,6 +107,11 @@ struct SelectFormsPass
           form = KernelForm::associative;
       }
       agg.setFormAttr(KernelFormAttr::get(agg.getContext(), form));
+    });
+    getOperation().walk([&](SeparableOp sep) {
+      if (!sep.getForm())
+        sep.setFormAttr(
+            KernelFormAttr::get(sep.getContext(), KernelForm::separable));
     });
     getOperation().walk([&](UnpackOp unpack) {
       if (unpack.getForm())
