@@ -103,7 +103,7 @@ std::string attn::halide::resolveBlockKnobs(
            {"gemm_rows", rows},
            {"gemm_min_tasks", 4},
            {"parallel", 1},
-           {"map_rows", 8}};
+           {"map_rows", 16}};
   for (const auto &[name, value] : desc.schedule) {
     auto it = std::find_if(blockKnobs().begin(), blockKnobs().end(),
                            [&](const BlockKnob &k) { return k.name == name; });
