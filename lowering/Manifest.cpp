@@ -275,6 +275,13 @@ std::string attn::renderManifest(
                                {"omega", argName(k.emaOmega)},
                                {"out", argName(k.out)},
                                {"compat", k.emaCompat}};
+    // Couplformer: the explicit (A (x) B) quadratic form.
+    if (k.isCoupler())
+      reference = attentionReference(
+          "coupler", k, argName,
+          json::Object{{"grid", json::Array{k.couplerRows, k.couplerCols}},
+                       {"scale", formatDouble(k.scale)},
+                       {"normalize", "softmax"}});
     if (k.isLuna())
       reference =
           attentionReference("luna", k, argName,

@@ -720,6 +720,130 @@ Status parseEmaReference(const Json &j, const std::string &field,
   return Status::success();
 }
 
+/// The fields of a "coupler" reference after the common ones (query, key,
+/// value, out, kv_lengths, causal): docs/Variants.md, coupler.
+Status parseCouplerReference(const Json &j, const std::string &field,
+                             const KernelSpec &kernel, ReferenceSpec &ref) {
+  auto grid = j.find("grid");
+  if (grid == j.end() || !grid->is_array() || grid->size() != 2 ||
+      !isInt64((*grid)[0]) || !isInt64((*grid)[1]) ||
+      (*grid)[0].get<int64_t>() <= 0 || (*grid)[1].get<int64_t>() <= 0)
+    return fieldError(field + ".grid",
+                      "expected two positive integers [rows, cols]");
+  ref.grid = {(*grid)[0].get<int64_t>(), (*grid)[1].get<int64_t>()};
+  const int64_t tokens = ref.grid[0] * ref.grid[1];
+  for (const std::string *arg : {&ref.query, &ref.key, &ref.value}) {
+    const ArgSpec &a = *kernel.findArg(*arg);
+    std::optional<int64_t> n = fixedExtent(kernel, a.shape[2]);
+    if (n && *n != tokens)
+      return fieldError(field + ".grid",
+                        "the " + std::to_string(ref.grid[0]) + " x " +
+                            std::to_string(ref.grid[1]) + " grid has " +
+                            std::to_string(tokens) + " tokens but argument '" +
+                            a.name + "' has " + std::to_string(*n));
+  }
+  if (ref.causal)
+    return fieldError(field + ".causal",
+                      "coupler has no causal form (its maps span the grid)");
+  if (ref.kvLengths)
+    return fieldError(field + ".kv_lengths",
+                      "coupler takes no kv_lengths (every token is a key)");
+  static const std::vector<ExprVar> noVars = {};
+  if (Status s = parseScale(j, field, ref, &noVars); !s)
+    return s;
+  if (j.find("scale") == j.end() || j.at("scale").is_null()) {
+    // Couplformer's code scales by D^(-1/4).
+    ref.scaleText = "(pow (float (dim D)) -0.25)";
+    if (Status s = parseExprField(ref.scaleText, field + ".scale", ref.scale,
+                                  &noVars);
+        !s)
+      return s;
+  }
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "softmax")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind coupler (expected softmax)");
+  if (Status s = refuseFields(j, field,
+                              {"score_mods", "masks", "key_lower", "key_upper",
+                               "feature", "expand", "weight", "eps", "clamp",
+                               "window2d", "memory", "rows", "isi", "csi"},
+                              "not allowed for kind coupler (its two maps are "
+                              "fixed by the grid)");
+      !s)
+    return s;
+  return refuseKeyBoundsExact(j, field, "coupler");
+}
+
+/// The fields of an "emha" reference after the common ones:
+/// docs/Variants.md, emha.
+Status parseEmhaReference(const Json &j, const std::string &field,
+                          const KernelSpec &kernel, ReferenceSpec &ref) {
+  for (auto [key, out] : {std::pair{"isi", &ref.isi}, std::pair{"csi", &ref.csi}})
+    if (Status s = getRefArg(j, key, field, kernel, ArgRole::Input, 4, true,
+                             *out);
+        !s)
+      return s;
+  auto k = j.find("kernel");
+  if (k == j.end() || !isInt64(*k) || k->get<int64_t>() <= 0 ||
+      k->get<int64_t>() % 2 == 0)
+    return fieldError(field + ".kernel", "expected a positive odd integer");
+  ref.kernelSize = k->get<int64_t>();
+  const ArgSpec &q = *kernel.findArg(ref.query), &key = *kernel.findArg(ref.key);
+  if (fixedExtentsDiffer(kernel, q.shape[1], key.shape[1]))
+    return fieldError(field + ".key",
+                      "emha needs as many key heads as query heads, but the "
+                      "key has G = " + extentText(kernel, key, 1) +
+                          " and the query H = " + extentText(kernel, q, 1));
+  for (const std::string *w : {&ref.isi, &ref.csi}) {
+    const ArgSpec &a = *kernel.findArg(*w);
+    bool bad = fixedExtentsDiffer(kernel, a.shape[0], q.shape[1]) ||
+               fixedExtentsDiffer(kernel, a.shape[1], q.shape[1]);
+    for (size_t d : {2, 3})
+      if (std::optional<int64_t> e = fixedExtent(kernel, a.shape[d]);
+          e && *e != ref.kernelSize)
+        bad = true;
+    if (bad)
+      return fieldError(field + (w == &ref.isi ? ".isi" : ".csi"),
+                        "argument '" + a.name + "' is " + shapeText(kernel, a) +
+                            " but expected [H, H, k, k] with H = " +
+                            extentText(kernel, q, 1) +
+                            " and k = " + std::to_string(ref.kernelSize));
+  }
+  if (ref.causal)
+    return fieldError(field + ".causal",
+                      "emha has no causal form (its map convolutions mix "
+                      "neighbouring keys)");
+  if (ref.kvLengths)
+    return fieldError(field + ".kv_lengths",
+                      "emha takes no kv_lengths (every key is in its maps)");
+  static const std::vector<ExprVar> noVars = {};
+  if (Status s = parseScale(j, field, ref, &noVars); !s)
+    return s;
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "softmax")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind emha (expected softmax)");
+  if (Status s = refuseFields(j, field,
+                              {"score_mods", "masks", "key_lower", "key_upper",
+                               "feature", "expand", "weight", "eps", "clamp",
+                               "window2d", "memory", "rows", "grid"},
+                              "not allowed for kind emha (its maps are fixed "
+                              "by the weights)");
+      !s)
+    return s;
+  return refuseKeyBoundsExact(j, field, "emha");
+}
+
 /// `reference.window2d` of kind "attention" (absent or null: none):
 /// {"grid": [rows, cols], "window": w, "shift": s} with rows * cols the
 /// query (and key) length when fixed, 0 < w <= min(rows, cols) and
@@ -779,10 +903,12 @@ Status parseReference(const Json &j, const std::string &field,
   if (Status s = getString(j, "kind", field + ".kind", ref.kind); !s)
     return s;
   if (ref.kind != "attention" && ref.kind != "linear" && ref.kind != "luna" &&
-      ref.kind != "ema" && ref.kind != "block")
+      ref.kind != "ema" && ref.kind != "block" && ref.kind != "coupler" &&
+      ref.kind != "emha")
     return fieldError(field + ".kind",
                       "unknown reference kind '" + ref.kind +
-                          "' (expected attention, linear, luna, ema or block)");
+                          "' (expected attention, linear, luna, ema, block, "
+                          "coupler or emha)");
   if (ref.isEma())
     return parseEmaReference(j, field, kernel, ref);
   if (ref.isBlock())
@@ -810,6 +936,10 @@ Status parseReference(const Json &j, const std::string &field,
     return parseLinearReference(j, field, kernel, ref);
   if (ref.isLuna())
     return parseLunaReference(j, field, kernel, ref);
+  if (ref.isCoupler())
+    return parseCouplerReference(j, field, kernel, ref);
+  if (ref.isEmha())
+    return parseEmhaReference(j, field, kernel, ref);
   ref.normalize = "softmax";
   if (Status s = getOptionalString(j, "normalize", field + ".normalize",
                                    ref.normalize);

@@ -108,9 +108,10 @@ struct Window2dSpec {
 };
 
 /// The `reference` object of a kernel (kind "attention", "linear", "luna",
-/// "ema" or "block").
+/// "ema", "block", "coupler" or "emha").
 struct ReferenceSpec {
-  std::string kind; ///< "attention", "linear", "luna", "ema" or "block".
+  /// "attention", "linear", "luna", "ema", "block", "coupler" or "emha".
+  std::string kind;
   /// `out` is the output argument of every kind (for "block": the kernel's
   /// first output; a block kernel may have several); query, key and value
   /// are empty for kinds "ema" and "block" (not attentions).
@@ -158,13 +159,25 @@ struct ReferenceSpec {
   bool isEma() const { return kind == "ema"; }
   bool emaCodeCompat() const { return compat == "code"; }
 
+  // Kind "coupler" only (docs/Variants.md, Couplformer): the token grid
+  // [rows, cols] (N = M = rows * cols); the maps use `scale`.
+  std::vector<int64_t> grid;
+  bool isCoupler() const { return kind == "coupler"; }
+
+  // Kind "emha" only (docs/Variants.md, EIT): the ISI and CSI convolution
+  // weights [H, H, k, k] (input arguments) and k (odd); scores use `scale`.
+  std::string isi, csi;
+  int64_t kernelSize = 0;
+  bool isEmha() const { return kind == "emha"; }
+
   // Kind "block" only (docs/Architectures.md §2): the ops in evaluation
   // order.
   std::vector<BlockOpSpec> ops;
   bool isBlock() const { return kind == "block"; }
 
-  // Kinds "attention" and "luna": the score scale τ, an expression over
-  // dims (and, for attention, b, h, i, j and loads); default rsqrt(D).
+  // Kinds "attention", "luna", "coupler" and "emha": the score scale τ, an
+  // expression over dims (and, for attention, b, h, i, j and loads);
+  // default rsqrt(D) (D^(-1/4) for coupler).
   std::string scaleText;
   Expr scale;
 

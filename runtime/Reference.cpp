@@ -4,6 +4,7 @@
 
 #include "runtime/BlockReference.h"
 #include "runtime/Expr.h"
+#include "runtime/StructuralReference.h"
 #include "support/RandomFeatures.h"
 
 #include <algorithm>
@@ -163,6 +164,10 @@ int64_t linearFeatureWidth(const ReferenceSpec &ref, int64_t headDim) {
 }
 
 double attentionFlops(const KernelSpec &kernel, const AttentionShape &s) {
+  if (kernel.reference && kernel.reference->isCoupler())
+    return couplerFlops(*kernel.reference, s);
+  if (kernel.reference && kernel.reference->isEmha())
+    return emhaFlops(*kernel.reference, s);
   if (kernel.reference && kernel.reference->isLuna())
     return 4.0 * double(s.B) * double(s.H) * double(kernel.reference->rows) *
            double(s.N + s.M) * double(s.D);
@@ -979,6 +984,10 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
     return computeLinearReference(kernel, args, s, std::move(rows));
   if (ref.isLuna())
     return computeLunaReference(kernel, args, s, std::move(rows));
+  if (ref.isCoupler())
+    return computeCouplerReference(kernel, args, s, std::move(rows));
+  if (ref.isEmha())
+    return computeEmhaReference(kernel, args, s, std::move(rows));
   if (ref.normalize != "softmax")
     return Status::error(
         "reference: normalize '" + ref.normalize +
@@ -1083,6 +1092,43 @@ Result<ReferenceOutput> computeReference(const KernelSpec &kernel,
   }
   outputs->rowsEvaluated = std::move(rows);
   return outputs;
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers shared with StructuralReference.cpp
+//===----------------------------------------------------------------------===//
+
+Result<const Tensor *> detail::referenceTensor(const TensorMap &args,
+                                               const std::string &name,
+                                               const char *role) {
+  return findTensor(args, name, role);
+}
+
+std::vector<double> detail::tensorAsDoubles(const Tensor &t) {
+  return elementsAs<double>(t);
+}
+
+std::vector<float> detail::tensorAsFloats(const Tensor &t) {
+  return elementsAs<float>(t);
+}
+
+Result<double> detail::referenceScale(const ReferenceSpec &ref,
+                                      const AttentionShape &s,
+                                      const TensorMap &args) {
+  double tau;
+  if (Status st = evalNumber(ref.scale, problemContext(s, args), "scale", tau);
+      !st)
+    return st;
+  if (!std::isfinite(tau))
+    return Status::error("reference.scale: " + ref.scale.str() + " gives " +
+                         std::to_string(tau) + ", expected a finite number");
+  return tau;
+}
+
+Result<ReferenceOutput>
+detail::createAttentionOutputs(const KernelSpec &kernel,
+                               const AttentionShape &s) {
+  return createOutputs(kernel, {s.B, s.H, s.N, s.Dv});
 }
 
 } // namespace attn::rt

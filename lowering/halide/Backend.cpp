@@ -11,6 +11,7 @@
 #include "lowering/halide/LinearPipeline.h"
 #include "lowering/halide/EmaPipeline.h"
 #include "lowering/halide/LunaPipeline.h"
+#include "lowering/halide/SeparablePipeline.h"
 #include "lowering/halide/WindowPipeline.h"
 
 #include "lowering/halide/Guarded.h"
@@ -51,6 +52,8 @@ BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
     return buildWith<LinearPipeline>(desc, target, knobs);
   if (desc.form == "window_tiled")
     return buildWith<WindowPipeline>(desc, target, knobs);
+  if (desc.isCoupler())
+    return buildWith<SeparablePipeline>(desc, target, knobs);
   return buildWith<AttentionPipeline>(desc, target, knobs);
 }
 

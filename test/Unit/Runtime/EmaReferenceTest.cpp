@@ -185,7 +185,8 @@ TEST(EmaReferenceTest, ManifestErrors) {
   Json ref = emaRef();
   ref["kind"] = "emma";
   expectManifestError(ref, f + ".kind: unknown reference kind 'emma' "
-                               "(expected attention, linear, luna, ema or block)");
+                               "(expected attention, linear, luna, ema, block, "
+                               "coupler or emha)");
 
   // Each argument field: missing, not a string, not an argument, wrong
   // rank, wrong dtype, wrong role.

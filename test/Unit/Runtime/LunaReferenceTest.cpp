@@ -331,7 +331,8 @@ TEST(LunaReferenceTest, ManifestErrors) {
   ref = lunaRef();
   ref["kind"] = "lunar";
   expectManifestError(ref, f + ".kind: unknown reference kind 'lunar' "
-                               "(expected attention, linear, luna, ema or block)");
+                               "(expected attention, linear, luna, ema, block, "
+                               "coupler or emha)");
 }
 
 // Non-causal Luna against the formula, with GQA (H = 4, G = 2), N != M, and

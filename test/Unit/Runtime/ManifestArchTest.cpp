@@ -126,7 +126,8 @@ TEST(ManifestArchTest, MalformedBlockReferences) {
       k + ".ops: a block kernel needs at least one op");
   expectError([&](Json &j) { j["kernels"][0]["reference"]["kind"] = "blok"; },
               "kernels[0].reference.kind: unknown reference kind 'blok' "
-              "(expected attention, linear, luna, ema or block)");
+              "(expected attention, linear, luna, ema, block, "
+              "coupler or emha)");
   expectError([&](Json &j) { op(j)["op"] = "dropout"; },
               k + ".ops[0].op: unknown op 'dropout' (expected linear, "
                   "layernorm, rmsnorm, gelu, relu, silu, add, split_heads, "

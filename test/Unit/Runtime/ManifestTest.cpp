@@ -216,7 +216,7 @@ TEST(ManifestTest, ReferenceErrors) {
   j["kernels"][0]["reference"]["kind"] = "performer";
   expectError(
       j, "kernels[0].reference.kind: unknown reference kind 'performer' "
-         "(expected attention, linear, luna, ema or block)");
+         "(expected attention, linear, luna, ema, block, coupler or emha)");
   j = exampleManifest();
   j["kernels"][0]["reference"]["key"] = "kk";
   expectError(

@@ -210,4 +210,155 @@ TEST(Window2dReference, ManifestFieldErrors) {
       "window2d.window: expected an integer");
 }
 
+//===----------------------------------------------------------------------===//
+// coupler
+//===----------------------------------------------------------------------===//
+
+/// A one-kernel "coupler" manifest: q [B,H,N,D], k [B,G,N,D], v [B,G,N,Dv],
+/// out [B,H,N,Dv] with the extents of `dims`.
+Json couplerManifest(const Json &ref, const Json &dims) {
+  Json m = Json::parse(R"J({
+  "format": "attnc-manifest", "version": 1, "compiler": "test",
+  "source": "c.attn", "source_hash": "0123456789abcdef",
+  "kernels": [{
+    "name": "c", "entry": "c",
+    "dims": {"B": null, "H": null, "G": null, "N": null, "D": null, "Dv": null},
+    "args": [
+      {"name": "q", "role": "input", "dtype": "f32", "shape": ["B", "H", "N", "D"]},
+      {"name": "k", "role": "input", "dtype": "f32", "shape": ["B", "G", "N", "D"]},
+      {"name": "v", "role": "input", "dtype": "f32", "shape": ["B", "G", "N", "Dv"]},
+      {"name": "len", "role": "input", "dtype": "i32", "shape": ["B"]},
+      {"name": "out", "role": "output", "dtype": "f32", "shape": ["B", "H", "N", "Dv"]}
+    ]}]})J");
+  return withReference(std::move(m), ref, dims);
+}
+
+Json couplerRef(int64_t rows, int64_t cols) {
+  return {{"kind", "coupler"}, {"query", "q"}, {"key", "k"}, {"value", "v"},
+          {"out", "out"},      {"kv_lengths", nullptr}, {"causal", false},
+          {"grid", {rows, cols}}};
+}
+
+/// softmax of each row of a rows x width matrix, in place.
+void softmaxRowsInPlace(std::vector<double> &x, int64_t width) {
+  for (size_t r = 0; r < x.size() / size_t(width); ++r) {
+    double mx = -INFINITY, sum = 0;
+    for (int64_t c = 0; c < width; ++c)
+      mx = std::max(mx, x[r * width + c]);
+    for (int64_t c = 0; c < width; ++c)
+      sum += x[r * width + c] = std::exp(x[r * width + c] - mx);
+    for (int64_t c = 0; c < width; ++c)
+      x[r * width + c] /= sum;
+  }
+}
+
+TEST(CouplerReference, KroneckerFormEqualsSeparableAggregate) {
+  // Spec §6.7: the reference forms (A ⊗ B) over all token pairs; here A V
+  // B^T is computed per channel from the maps, as Couplformer does.
+  const int64_t B = 2, H = 4, G = 2, R = 3, C = 5, N = R * C, D = 4, Dv = 3;
+  KernelSpec kernel = parseKernel(
+      couplerManifest(couplerRef(R, C), {{"B", B}, {"H", H}, {"G", G},
+                                          {"N", N}, {"D", D}, {"Dv", Dv}}),
+      "c.json");
+  ASSERT_EQ(kernel.reference->scaleText, "(pow (float (dim D)) -0.25)");
+  TensorMap args;
+  args.emplace("q", filled({B, H, N, D}, 1));
+  args.emplace("k", filled({B, G, N, D}, 2));
+  args.emplace("v", filled({B, G, N, Dv}, 3));
+  Result<ReferenceOutput> r = computeReference(kernel, args);
+  ASSERT_TRUE(r.ok()) << r.message();
+  expectBaselineClose(*r);
+  const double tau = std::pow(double(D), -0.25);
+  const Tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v");
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t g = h / (H / G);
+      std::vector<double> A(R * R, 0.0), Bm(C * C, 0.0);
+      for (int64_t r1 = 0; r1 < R; ++r1)
+        for (int64_t r2 = 0; r2 < R; ++r2)
+          for (int64_t c = 0; c < C; ++c)
+            A[r1 * R + r2] += tau * dotv(row(q, {b, h, r1 * C + c}),
+                                         row(k, {b, g, r2 * C + c}));
+      for (int64_t c1 = 0; c1 < C; ++c1)
+        for (int64_t c2 = 0; c2 < C; ++c2)
+          for (int64_t rr = 0; rr < R; ++rr)
+            Bm[c1 * C + c2] += tau * dotv(row(q, {b, h, rr * C + c1}),
+                                          row(k, {b, g, rr * C + c2}));
+      softmaxRowsInPlace(A, R);
+      softmaxRowsInPlace(Bm, C);
+      for (int64_t e = 0; e < Dv; ++e)
+        for (int64_t r1 = 0; r1 < R; ++r1)
+          for (int64_t c1 = 0; c1 < C; ++c1) {
+            // (A V[:, :, e] B^T)[r1, c1]
+            double o = 0;
+            for (int64_t r2 = 0; r2 < R; ++r2)
+              for (int64_t c2 = 0; c2 < C; ++c2)
+                o += A[r1 * R + r2] *
+                     v.getDouble(v.flatIndex({b, g, r2 * C + c2, e})) *
+                     Bm[c1 * C + c2];
+            EXPECT_NEAR(r->ref64.getDouble(
+                            r->ref64.flatIndex({b, h, r1 * C + c1, e})),
+                        o, 1e-12);
+          }
+    }
+  Result<double> flops = referenceFlops(kernel, args);
+  ASSERT_TRUE(flops.ok()) << flops.message();
+  EXPECT_EQ(*flops, 2.0 * B * H * N * (R + C) * (D + Dv));
+}
+
+TEST(CouplerReference, OneRowIsSoftmaxOverTheRowAndSampledRows) {
+  // A 1 x N grid: A = [1], B the softmax of the full map: plain attention
+  // with the scale D^(-1/4).
+  const int64_t N = 10, D = 4;
+  Json dims = {{"B", 1}, {"H", 2}, {"G", 2}, {"N", N}, {"D", D}, {"Dv", D}};
+  KernelSpec kernel = parseKernel(couplerManifest(couplerRef(1, N), dims),
+                                  "c.json");
+  TensorMap args;
+  args.emplace("q", filled({1, 2, N, D}, 4));
+  args.emplace("k", filled({1, 2, N, D}, 5));
+  args.emplace("v", filled({1, 2, N, D}, 6));
+  Result<ReferenceOutput> r = computeReference(kernel, args);
+  ASSERT_TRUE(r.ok()) << r.message();
+  const double tau = std::pow(double(D), -0.25);
+  const Tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v");
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < N; ++i) {
+      std::vector<double> w(N);
+      for (int64_t j = 0; j < N; ++j)
+        w[j] = tau * dotv(row(q, {0, h, i}), row(k, {0, h, j}));
+      softmaxRowsInPlace(w, N);
+      for (int64_t e = 0; e < D; ++e) {
+        double o = 0;
+        for (int64_t j = 0; j < N; ++j)
+          o += w[j] * v.getDouble(v.flatIndex({0, h, j, e}));
+        EXPECT_NEAR(r->ref64.getDouble(r->ref64.flatIndex({0, h, i, e})), o,
+                    1e-12);
+      }
+    }
+  expectSampledRowsMatch(kernel, args, 2, D, /*compareBaseline=*/true);
+}
+
+TEST(CouplerReference, ManifestErrors) {
+  Json dims = {{"B", 1}, {"H", 2}, {"G", 2}, {"N", 12}, {"D", 4}, {"Dv", 4}};
+  expectManifestRejected(couplerManifest(couplerRef(3, 5), dims), "c.json",
+                         "grid: the 3 x 5 grid has 15 tokens but argument "
+                         "'q' has 12");
+  Json ref = couplerRef(3, 4);
+  ref["grid"] = {3};
+  expectManifestRejected(couplerManifest(ref, dims), "c.json",
+                         "grid: expected two positive integers [rows, cols]");
+  ref = couplerRef(3, 4);
+  ref["causal"] = true;
+  expectManifestRejected(couplerManifest(ref, dims), "c.json",
+                         "causal: coupler has no causal form");
+  ref = couplerRef(3, 4);
+  ref["kv_lengths"] = "len";
+  expectManifestRejected(couplerManifest(ref, dims), "c.json",
+                         "kv_lengths: coupler takes no kv_lengths");
+  ref = couplerRef(3, 4);
+  ref["masks"] = {"(le j i)"};
+  expectManifestRejected(couplerManifest(ref, dims), "c.json",
+                         "masks: not allowed for kind coupler");
+}
+
 } // namespace
