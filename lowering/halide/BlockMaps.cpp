@@ -17,7 +17,11 @@
 //   memory: the exported map (the next layer's carried map, N x M per head,
 //   which is why it must be materialized at all) and the attention output.
 //   An output read by a later op (the exported map read by the softmax) is
-//   read back from the output buffer.
+//   read back from the output buffer by that op's stage: Halide 14 cannot
+//   fuse two output stages where one reads the other (compute_with refuses
+//   the dependence), and fusing the tile loops of a copy of a tiled map with
+//   its reader makes it compute the whole map per tile (measured), so the
+//   exported map costs one extra read.
 // * scores: a GEMM per head, s = scale * sum_d q[i, d] kT[d, j], with the
 //   keys transposed once at the root; register blocks of gemm_col_vectors
 //   vectors of j by gemm_rows rows, the accumulator block computed per
@@ -451,6 +455,8 @@ void BlockPipeline::Impl::scheduleMapStage(int id) {
     m.keysT.compute_root()
         .split(j, kjo, kji, l, TailStrategy::GuardWithIf)
         .vectorize(kji);
+    if (parallel)
+      m.keysT.parallel(h); // the key groups
     std::ostringstream s;
     s << S.name() << ".split(v0, jo, j, " << panel << ").split(rows, io, ir, "
       << R << ").vectorize(j, " << l << ").unroll(ir);  " << m.acc.name()
