@@ -662,8 +662,13 @@ std::optional<int> Elaborator::evalTensor(const ExprAST &expr,
 std::shared_ptr<ExprAST> Elaborator::evalRef(const ExprAST &expr) {
   NameSubst subst = [&](const NameExprAST &name) -> ExprPtr {
     auto it = env.find(name.getName().str());
-    if (it == env.end())
-      return nullptr;
+    if (it == env.end()) {
+      // A dim is its value (the synthetic kernel has literal shapes).
+      auto dim = dims.find(name.getName().str());
+      return dim == dims.end()
+                 ? nullptr
+                 : std::make_unique<IntExprAST>(name.getLoc(), dim->second);
+    }
     if (it->second.kind == Value::Kind::Int)
       return std::make_unique<IntExprAST>(name.getLoc(), it->second.i);
     if (it->second.kind == Value::Kind::Float)

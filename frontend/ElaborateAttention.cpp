@@ -14,6 +14,7 @@
 #include "llvm/Support/Casting.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace attn::frontend;
@@ -147,63 +148,110 @@ std::optional<int> Elaborator::multiHeadAttention(
   return projection(merged, out, blockPathText, "mul", bias, loc, "wo", "bo");
 }
 
-std::optional<std::vector<std::pair<std::string, std::vector<int64_t>>>>
+std::optional<std::vector<VariantWeight>>
 Elaborator::variantWeights(const ExprAST &variant,
                            const std::vector<int64_t> &qs,
                            const Location &loc) {
-  std::vector<std::pair<std::string, std::vector<int64_t>>> weights;
+  std::vector<VariantWeight> weights;
   llvm::StringRef name = variantNameOf(variant);
   const VariantDeclAST *decl = findVariant(name);
   if (!decl)
     return weights; // Sema reports an unknown variant at the use.
   const auto *use = dyn_cast<CallExprAST>(&variant);
+  // The expression a parameter has at this use: given, or its default.
+  auto valueOf = [&](llvm::StringRef param) -> const ExprAST * {
+    if (use)
+      for (const ArgAST &a : use->getArgs())
+        if (a.name == param)
+          return a.value.get();
+    for (const VariantParamAST &p : decl->params)
+      if (p.name == param)
+        return p.defaultValue.get();
+    return nullptr;
+  };
+  // An integer literal written directly or through a parameter.
+  auto intOf = [&](const ExprAST *e) -> std::optional<int64_t> {
+    if (const auto *n = llvm::dyn_cast_or_null<NameExprAST>(e))
+      e = valueOf(n->getName());
+    if (const auto *i = llvm::dyn_cast_or_null<IntExprAST>(e))
+      return i->getValue();
+    return std::nullopt;
+  };
+  // The item `name = callee(...)` of the variant, if any.
+  auto itemCall = [&](llvm::StringRef item,
+                      llvm::StringRef callee) -> const CallExprAST * {
+    for (const VariantItemAST &it : decl->items)
+      if (it.name == item)
+        if (const auto *c = dyn_cast<CallExprAST>(it.value.get()))
+          if (c->getCallee() == callee)
+            return c;
+    return nullptr;
+  };
+  auto argNames = [](const CallExprAST *c, size_t index, llvm::StringRef name) {
+    return c && c->getArgs().size() > index &&
+           dyn_cast<NameExprAST>(c->getArgs()[index].value.get()) &&
+           dyn_cast<NameExprAST>(c->getArgs()[index].value.get())->getName() ==
+               name;
+  };
+  const CallExprAST *luna = itemCall("pack", "luna");
+  const CallExprAST *window = itemCall("partition", "window2d");
   for (const VariantParamAST &param : decl->params) {
     if (param.type != "tensor")
       continue;
-    // Only a Luna memory (`pack = luna(memory, rows)`) has a shape the
-    // architecture knows: [H, rows, D].
-    const CallExprAST *pack = nullptr;
-    for (const VariantItemAST &item : decl->items)
-      if (item.name == "pack")
-        pack = dyn_cast<CallExprAST>(item.value.get());
-    const auto *memory =
-        pack && pack->getArgs().size() >= 2
-            ? dyn_cast<NameExprAST>(pack->getArgs()[0].value.get())
-            : nullptr;
-    if (!memory || memory->getName() != param.name) {
-      emitError(loc) << "variant '" << name << "' takes the tensor parameter '"
-                     << param.name
-                     << "', which an architecture cannot provide yet";
-      return std::nullopt;
+    if (argNames(luna, 0, param.name)) {
+      // Luna's memory [H, rows, D].
+      std::optional<int64_t> rows = intOf(luna->getArgs()[1].value.get());
+      if (!rows || *rows <= 0) {
+        emitError(loc) << "the memory rows of variant '" << name
+                       << "' must be a positive integer literal here";
+        return std::nullopt;
+      }
+      weights.push_back({param.name,
+                         {qs[1], *rows, qs[3]},
+                         {"normal", 0.0, 1.0 / std::sqrt(double(qs[3]))}});
+      continue;
     }
-    // The rows: a literal, or a parameter given at the use or defaulted.
-    const ExprAST *rows = pack->getArgs()[1].value.get();
-    if (const auto *rowsName = dyn_cast<NameExprAST>(rows)) {
-      rows = nullptr;
-      if (use)
-        for (const ArgAST &a : use->getArgs())
-          if (a.name == rowsName->getName())
-            rows = a.value.get();
-      for (const VariantParamAST &p : decl->params)
-        if (!rows && p.name == rowsName->getName())
-          rows = p.defaultValue.get();
+    if (argNames(window, 3, param.name)) {
+      // Swin's relative position bias [H, (2w - 1)^2], w the window clipped
+      // to the grid's smaller side.
+      const auto *grid = llvm::dyn_cast_or_null<ListExprAST>(
+          valueOf(dyn_cast<NameExprAST>(window->getArgs()[0].value.get())
+                      ? dyn_cast<NameExprAST>(
+                            window->getArgs()[0].value.get())
+                            ->getName()
+                      : ""));
+      std::optional<int64_t> w = intOf(window->getArgs()[1].value.get());
+      std::optional<int64_t> rows, cols;
+      if (grid && grid->getElements().size() == 2) {
+        rows = intOf(grid->getElements()[0].get());
+        cols = intOf(grid->getElements()[1].get());
+      }
+      if (!w || !rows || !cols || *w <= 0) {
+        emitError(loc) << "the grid and window of variant '" << name
+                       << "' must be integer literals here";
+        return std::nullopt;
+      }
+      int64_t side = std::min({*w, *rows, *cols});
+      weights.push_back({param.name,
+                         {qs[1], (2 * side - 1) * (2 * side - 1)},
+                         {"normal", 0.0, 0.02}});
+      continue;
     }
-    const auto *rowsInt = llvm::dyn_cast_or_null<IntExprAST>(rows);
-    if (!rowsInt || rowsInt->getValue() <= 0) {
-      emitError(loc) << "the memory rows of variant '" << name
-                     << "' must be a positive integer literal here";
-      return std::nullopt;
-    }
-    weights.emplace_back(param.name, std::vector<int64_t>{
-                                         qs[1], rowsInt->getValue(), qs[3]});
+    // Optional tensor parameters (`= none`) stay absent.
+    if (param.defaultValue)
+      continue;
+    emitError(loc) << "variant '" << name << "' takes the tensor parameter '"
+                   << param.name
+                   << "', which an architecture cannot provide yet";
+    return std::nullopt;
   }
   return weights;
 }
 
-std::string Elaborator::syntheticKernel(
-    int q, int k, int v, const ExprAST &variant, bool causal,
-    const std::vector<std::pair<std::string, std::vector<int64_t>>> &params,
-    const Location &loc) {
+std::string Elaborator::syntheticKernel(int q, int k, int v,
+                                        const ExprAST &variant, bool causal,
+                                        const std::vector<VariantWeight> &params,
+                                        const Location &loc) {
   std::string key;
   {
     llvm::raw_string_ostream os(key);
@@ -247,10 +295,10 @@ std::string Elaborator::syntheticKernel(
     if (const auto *use = dyn_cast<CallExprAST>(&variant))
       for (const ArgAST &a : use->getArgs())
         variantArgs.push_back(ArgAST{a.name, a.loc, copyExpr(*a.value)});
-    for (auto &[param, shape] : params) {
-      kernel.params.push_back(KernelParamAST{loc, param, type(shape)});
+    for (const VariantWeight &p : params) {
+      kernel.params.push_back(KernelParamAST{loc, p.name, type(p.shape)});
       variantArgs.push_back(
-          ArgAST{param, loc, std::make_unique<NameExprAST>(loc, param)});
+          ArgAST{p.name, loc, std::make_unique<NameExprAST>(loc, p.name)});
     }
     variantExpr = std::make_unique<CallExprAST>(
         variant.getLoc(), variantNameOf(variant).str(), std::move(variantArgs));
@@ -276,9 +324,8 @@ std::optional<int> Elaborator::attentionCore(int q, int k, int v,
     return std::nullopt;
   std::string kernel = syntheticKernel(q, k, v, *variant, causal, *params, loc);
   std::vector<int> inputs{q, k, v};
-  for (auto &[name, shape] : *params)
-    inputs.push_back(
-        addWeight(blockPathText, name, shape, {"normal", 0.0, 1.0}, loc));
+  for (const VariantWeight &p : *params)
+    inputs.push_back(addWeight(blockPathText, p.name, p.shape, p.init, loc));
   return addOp("attention", std::move(inputs),
                {qs[0], qs[1], qs[2], shapeOf(v)[3]}, loc, blockPathText,
                [&](ArchNode &n) { n.kernel = kernel; });

@@ -73,6 +73,14 @@ ExprPtr cloneExpr(const ExprAST &expr, const NameSubst &subst);
 /// U(-bound, bound), the initializer of projections, biases and kernels.
 inline WeightInit uniform(double bound) { return {"uniform", bound, 0.0}; }
 
+/// A tensor parameter of a variant that an architecture provides as a
+/// weight of the attention block.
+struct VariantWeight {
+  std::string name;
+  std::vector<int64_t> shape;
+  WeightInit init;
+};
+
 /// The arguments of a block call, split and checked against the names the
 /// block takes.
 struct BlockArgs {
@@ -191,17 +199,17 @@ private:
                                         bool causal, const std::string &path,
                                         const Location &loc);
   /// The tensor parameters of `variant` an architecture provides as
-  /// weights (Luna's memory [H, rows, D]) for queries of shape `qs`.
-  std::optional<std::vector<std::pair<std::string, std::vector<int64_t>>>>
+  /// weights (Luna's memory [H, rows, D], window2d's relative bias
+  /// [H, (2w - 1)^2]) for queries of shape `qs`.
+  std::optional<std::vector<VariantWeight>>
   variantWeights(const ExprAST &variant, const std::vector<int64_t> &qs,
                  const Location &loc);
   /// The synthetic kernel computing `variant` on q, k, v (and the tensor
   /// parameters), shared by identical uses.
-  std::string
-  syntheticKernel(int q, int k, int v, const ExprAST &variant, bool causal,
-                  const std::vector<std::pair<std::string,
-                                              std::vector<int64_t>>> &params,
-                  const Location &loc);
+  std::string syntheticKernel(int q, int k, int v, const ExprAST &variant,
+                              bool causal,
+                              const std::vector<VariantWeight> &params,
+                              const Location &loc);
   std::optional<int> attentionCore(int q, int k, int v,
                                    std::shared_ptr<ExprAST> variant,
                                    bool causal, const std::string &path,
