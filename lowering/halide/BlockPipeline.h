@@ -16,8 +16,17 @@
 //   blocks of gemm_rows rows; the accumulator block lives in registers while
 //   the reduction runs innermost, and the weight panel is transposed into a
 //   contiguous buffer once per panel.
+// * The materialized-map ops of evolving attention (scores, blend,
+//   map_conv, softmax, attend; BlockMaps.cpp) are computed in row tiles:
+//   a stored map value loops over (batch, tile of map_rows query rows) in
+//   parallel, and the intermediate maps its tile needs (every head, plus a
+//   map_conv's halo rows) are computed in that tile, never stored whole;
+//   only outputs reach memory.
 // * Everything else is stored row by row: columns vectorized, rows cut into
 //   parallel tasks; norm statistics are computed per row.
+//
+// The sources: BlockPipeline.cpp (driver), BlockGemm.cpp, BlockOps.cpp,
+// BlockMaps.cpp, with the private BlockPipelineImpl.h.
 //
 //===----------------------------------------------------------------------===//
 
