@@ -282,6 +282,15 @@ std::string attn::renderManifest(
           json::Object{{"grid", json::Array{k.couplerRows, k.couplerCols}},
                        {"scale", formatDouble(k.scale)},
                        {"normalize", "softmax"}});
+    // EIT: every head pair's maps, the two map convolutions.
+    if (k.isEmha())
+      reference = attentionReference(
+          "emha", k, argName,
+          json::Object{{"isi", argName(k.emhaIsi)},
+                       {"csi", argName(k.emhaCsi)},
+                       {"kernel", k.emhaKernel},
+                       {"scale", formatDouble(k.scale)},
+                       {"normalize", "softmax"}});
     if (k.isLuna())
       reference =
           attentionReference("luna", k, argName,

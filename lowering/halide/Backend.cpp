@@ -11,6 +11,7 @@
 #include "lowering/halide/LinearPipeline.h"
 #include "lowering/halide/EmaPipeline.h"
 #include "lowering/halide/LunaPipeline.h"
+#include "lowering/halide/HaloPipeline.h"
 #include "lowering/halide/SeparablePipeline.h"
 #include "lowering/halide/WindowPipeline.h"
 
@@ -54,6 +55,8 @@ BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
     return buildWith<WindowPipeline>(desc, target, knobs);
   if (desc.isCoupler())
     return buildWith<SeparablePipeline>(desc, target, knobs);
+  if (desc.isEmha())
+    return buildWith<HaloPipeline>(desc, target, knobs);
   return buildWith<AttentionPipeline>(desc, target, knobs);
 }
 

@@ -361,4 +361,172 @@ TEST(CouplerReference, ManifestErrors) {
                          "masks: not allowed for kind coupler");
 }
 
+//===----------------------------------------------------------------------===//
+// emha
+//===----------------------------------------------------------------------===//
+
+/// A one-kernel "emha" manifest: q [B,H,N,D], k [B,G,M,D], v [B,G,M,Dv],
+/// isi and csi [H,H,K,K], out [B,H,N,Dv].
+Json emhaManifest(const Json &ref, const Json &dims) {
+  Json m = Json::parse(R"J({
+  "format": "attnc-manifest", "version": 1, "compiler": "test",
+  "source": "e.attn", "source_hash": "0123456789abcdef",
+  "kernels": [{
+    "name": "e", "entry": "e",
+    "dims": {"B": null, "H": null, "G": null, "N": null, "M": null, "D": null,
+             "Dv": null, "K": null},
+    "args": [
+      {"name": "q", "role": "input", "dtype": "f32", "shape": ["B", "H", "N", "D"]},
+      {"name": "k", "role": "input", "dtype": "f32", "shape": ["B", "G", "M", "D"]},
+      {"name": "v", "role": "input", "dtype": "f32", "shape": ["B", "G", "M", "Dv"]},
+      {"name": "isi", "role": "input", "dtype": "f32", "shape": ["H", "H", "K", "K"]},
+      {"name": "csi", "role": "input", "dtype": "f32", "shape": ["H", "H", "K", "K"]},
+      {"name": "out", "role": "output", "dtype": "f32", "shape": ["B", "H", "N", "Dv"]}
+    ]}]})J");
+  return withReference(std::move(m), ref, dims);
+}
+
+Json emhaRef(int64_t k) {
+  return {{"kind", "emha"}, {"query", "q"}, {"key", "k"}, {"value", "v"},
+          {"out", "out"},   {"kv_lengths", nullptr}, {"causal", false},
+          {"isi", "isi"},   {"csi", "csi"},     {"kernel", k}};
+}
+
+/// [H, H, K, K] weights selecting each head's own map with a centred delta.
+Tensor deltaWeights(int64_t H, int64_t K) {
+  Tensor t = Tensor::create(DType::F32, {H, H, K, K}).take();
+  for (int64_t n = 0; n < t.numElements(); ++n)
+    t.setDouble(n, 0.0);
+  for (int64_t i = 0; i < H; ++i)
+    t.setDouble(t.flatIndex({i, i, K / 2, K / 2}), 1.0);
+  return t;
+}
+
+TEST(EmhaReference, MatchesDirectComputationWithZeroPadding) {
+  const int64_t B = 2, H = 2, N = 5, M = 4, D = 3, Dv = 2, K = 3, p = 1;
+  Json dims = {{"B", B}, {"H", H}, {"G", H}, {"N", N}, {"M", M},
+               {"D", D}, {"Dv", Dv}, {"K", K}};
+  KernelSpec kernel = parseKernel(emhaManifest(emhaRef(K), dims), "e.json");
+  TensorMap args;
+  args.emplace("q", filled({B, H, N, D}, 1));
+  args.emplace("k", filled({B, H, M, D}, 2));
+  args.emplace("v", filled({B, H, M, Dv}, 3));
+  args.emplace("isi", filled({H, H, K, K}, 4, 0.5));
+  args.emplace("csi", filled({H, H, K, K}, 5, 0.5));
+  Result<ReferenceOutput> r = computeReference(kernel, args);
+  ASSERT_TRUE(r.ok()) << r.message();
+  expectBaselineClose(*r);
+  const double tau = 1.0 / std::sqrt(double(D));
+  const Tensor &q = args.at("q"), &k = args.at("k"), &v = args.at("v"),
+               &isi = args.at("isi"), &csi = args.at("csi");
+  auto w = [](const Tensor &t, int64_t i, int64_t j, int64_t a, int64_t e) {
+    return t.getDouble(t.flatIndex({i, j, a, e}));
+  };
+  for (int64_t b = 0; b < B; ++b) {
+    // S[i][j][n][m], then the ISI maps and their softmax.
+    auto score = [&](int64_t i, int64_t j, int64_t n, int64_t m) {
+      if (n < 0 || n >= N || m < 0 || m >= M)
+        return 0.0;
+      return tau * dotv(row(q, {b, i, n}), row(k, {b, j, m}));
+    };
+    std::vector<double> A(H * N * M, 0.0);
+    for (int64_t i = 0; i < H; ++i) {
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t j = 0; j < H; ++j)
+            for (int64_t a = 0; a < K; ++a)
+              for (int64_t e = 0; e < K; ++e)
+                A[(i * N + n) * M + m] +=
+                    w(isi, i, j, a, e) * score(i, j, n + a - p, m + e - p);
+      std::vector<double> rows(A.begin() + i * N * M,
+                               A.begin() + (i + 1) * N * M);
+      softmaxRowsInPlace(rows, M);
+      std::copy(rows.begin(), rows.end(), A.begin() + i * N * M);
+    }
+    auto weight = [&](int64_t j, int64_t n, int64_t m) {
+      if (n < 0 || n >= N || m < 0 || m >= M)
+        return 0.0;
+      return A[(j * N + n) * M + m];
+    };
+    for (int64_t i = 0; i < H; ++i)
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t e2 = 0; e2 < Dv; ++e2) {
+          double o = 0;
+          for (int64_t m = 0; m < M; ++m) {
+            double c = 0;
+            for (int64_t j = 0; j < H; ++j)
+              for (int64_t a = 0; a < K; ++a)
+                for (int64_t e = 0; e < K; ++e)
+                  c += w(csi, i, j, a, e) * weight(j, n + a - p, m + e - p);
+            o += c * v.getDouble(v.flatIndex({b, i, m, e2}));
+          }
+          EXPECT_NEAR(r->ref64.getDouble(r->ref64.flatIndex({b, i, n, e2})),
+                      o, 1e-12)
+              << "b " << b << " i " << i << " n " << n;
+        }
+  }
+  Result<double> flops = referenceFlops(kernel, args);
+  ASSERT_TRUE(flops.ok()) << flops.message();
+  EXPECT_EQ(*flops, 2.0 * B * H * N * M * (H * D + 2 * H * K * K + Dv));
+}
+
+TEST(EmhaReference, DeltaWeightsGiveMultiHeadAttention) {
+  // Spec §6.12: ISI selecting the diagonal pair with a centred delta and
+  // CSI the identity reduce EIT to softmax MHA (the "attention" kind).
+  const int64_t B = 1, H = 3, N = 10, D = 4, K = 5;
+  Json dims = {{"B", B}, {"H", H}, {"G", H}, {"N", N}, {"M", N},
+               {"D", D}, {"Dv", D}, {"K", K}};
+  KernelSpec kernel = parseKernel(emhaManifest(emhaRef(K), dims), "e.json");
+  Json mhaRef = {{"kind", "attention"}, {"query", "q"}, {"key", "k"},
+                 {"value", "v"},        {"out", "out"}, {"causal", false}};
+  KernelSpec mha = parseKernel(emhaManifest(mhaRef, dims), "e.json");
+  TensorMap args;
+  args.emplace("q", filled({B, H, N, D}, 6));
+  args.emplace("k", filled({B, H, N, D}, 7));
+  args.emplace("v", filled({B, H, N, D}, 8));
+  args.emplace("isi", deltaWeights(H, K));
+  args.emplace("csi", deltaWeights(H, K));
+  Result<ReferenceOutput> e = computeReference(kernel, args);
+  Result<ReferenceOutput> m = computeReference(mha, args);
+  ASSERT_TRUE(e.ok() && m.ok()) << e.message() << m.message();
+  for (int64_t n = 0; n < e->ref64.numElements(); ++n)
+    EXPECT_NEAR(e->ref64.getDouble(n), m->ref64.getDouble(n), 1e-14);
+  expectSampledRowsMatch(kernel, args, H, D, /*compareBaseline=*/true);
+}
+
+TEST(EmhaReference, ManifestAndShapeErrors) {
+  Json dims = {{"B", 1}, {"H", 2}, {"G", 2}, {"N", 8}, {"M", 8},
+               {"D", 4}, {"Dv", 4}, {"K", 3}};
+  expectManifestRejected(emhaManifest(emhaRef(2), dims), "e.json",
+                         "kernel: expected a positive odd integer");
+  expectManifestRejected(emhaManifest(emhaRef(5), dims), "e.json",
+                         "isi: argument 'isi' is [H = 2, H = 2, K = 3, K = 3] "
+                         "but expected [H, H, k, k] with H = H = 2 and k = 5");
+  Json gqa = dims;
+  gqa["G"] = 1;
+  expectManifestRejected(emhaManifest(emhaRef(3), gqa), "e.json",
+                         "emha needs as many key heads as query heads");
+  Json ref = emhaRef(3);
+  ref["causal"] = true;
+  expectManifestRejected(emhaManifest(ref, dims), "e.json",
+                         "causal: emha has no causal form");
+  ref = emhaRef(3);
+  ref["grid"] = {2, 4};
+  expectManifestRejected(emhaManifest(ref, dims), "e.json",
+                         "grid: not allowed for kind emha");
+  // Weights of the wrong shape at evaluation (symbolic extents).
+  Json open = {{"B", 1}, {"H", 2}, {"G", 2}, {"N", 4}, {"M", 4},
+               {"D", 2}, {"Dv", 2}};
+  KernelSpec kernel = parseKernel(emhaManifest(emhaRef(3), open), "e.json");
+  TensorMap args;
+  args.emplace("q", filled({1, 2, 4, 2}, 1));
+  args.emplace("k", filled({1, 2, 4, 2}, 2));
+  args.emplace("v", filled({1, 2, 4, 2}, 3));
+  args.emplace("isi", filled({2, 2, 1, 1}, 4));
+  args.emplace("csi", filled({2, 2, 3, 3}, 5));
+  expectReferenceError(kernel, args,
+                       "reference: the ISI weights 'isi' are f32[2, 2, 1, 1] "
+                       "but expected [H, H, k, k] = [2, 2, 3, 3]");
+}
+
 } // namespace
