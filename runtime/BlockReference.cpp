@@ -32,13 +32,10 @@ bool isIntSlot(const BlockOpSpec &op, size_t slot) {
   return op.op == "linear" && op.mode == "shift" && (slot == 1 || slot == 2);
 }
 
-// The attributes of the materialized-map ops.  BlockOpSpec (Manifest.h) has
-// no members for them yet: ManifestArch.cpp keeps the scores' scale and the
-// blend's weight in `eps`, map_conv's act in `mode` and softmax's causal as
-// padding "causal".  These three accessors are the only readers.
-double mapScale(const BlockOpSpec &op) { return op.eps; }
-bool leakyRelu(const BlockOpSpec &op) { return op.mode == "leaky_relu"; }
-bool causalSoftmax(const BlockOpSpec &op) { return op.padding == "causal"; }
+// The attributes of the materialized-map ops.
+double mapScale(const BlockOpSpec &op) { return op.scale; }
+bool leakyRelu(const BlockOpSpec &op) { return op.act == "leaky_relu"; }
+bool causalSoftmax(const BlockOpSpec &op) { return op.causal; }
 
 /// Infers the result shape of `op` from its input shapes (`names` for the
 /// messages); errors say what is wrong without the op's name.

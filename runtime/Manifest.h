@@ -73,8 +73,9 @@ struct LinearWeightSpec {
 /// attributes an op does not use keep their defaults.
 struct BlockOpSpec {
   /// "linear", "layernorm", "rmsnorm", "gelu", "relu", "silu", "add",
-  /// "split_heads", "merge_heads", "slice", "concat", "conv1d", "conv2d" or
-  /// "pool".
+  /// "split_heads", "merge_heads", "slice", "concat", "conv1d", "conv2d",
+  /// "pool", or the materialized-map ops "scores", "blend", "map_conv",
+  /// "softmax", "attend".
   std::string op;
   /// Argument names or temporaries ("%N") defined by earlier ops.
   std::vector<std::string> inputs;
@@ -93,6 +94,10 @@ struct BlockOpSpec {
   /// pool: the window k; conv2d: 0, or the weight's k when given.
   int64_t window = 0;
   int64_t stride = 1; ///< conv2d, pool.
+  /// scores: the scale; blend: the weight of the second operand.
+  double scale = 0;
+  std::string act;     ///< map_conv: "none" or "leaky_relu".
+  bool causal = false; ///< softmax.
 };
 
 /// The window partition an "attention" reference's masks encode

@@ -178,19 +178,16 @@ Status parseOpAttributes(const Json &j, const std::string &field,
       return s;
     return getInt(j, "stride", sub("stride"), false, 1, op.stride);
   }
-  // The materialized-map ops (evolving attention).  BlockOpSpec has no
-  // scale, act or causal member: the scores' `scale` and the blend's
-  // `weight` are kept in `eps`, map_conv's `act` in `mode` and softmax's
-  // `causal` as padding "causal" (BlockReference.cpp reads them there).
+  // The materialized-map ops (evolving attention).
   if (o == "scores" || o == "blend") {
     in = {2, 2, {}};
     const char *key = o == "scores" ? "scale" : "weight";
-    return getNumber(j, key, sub(key), true, op.eps);
+    return getNumber(j, key, sub(key), true, op.scale);
   }
   if (o == "map_conv") {
     in = {3, 3, {}};
     if (Status s = getChoice(j, "act", sub("act"), {"none", "leaky_relu"},
-                             op.mode);
+                             op.act);
         !s)
       return s;
     return getInt(j, "window", sub("window"), false, 0, op.window);
@@ -203,7 +200,7 @@ Status parseOpAttributes(const Json &j, const std::string &field,
         return fieldError(sub("causal"),
                           std::string("expected a boolean, found ") +
                               jsonTypeName(*it));
-      op.padding = it->get<bool>() ? "causal" : "";
+      op.causal = it->get<bool>();
     }
     return Status::success();
   }

@@ -65,7 +65,8 @@ std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
 //===----------------------------------------------------------------------===//
 
 /// The knobs a block kernel is compiled with: the default heuristic
-/// (vector_width, gemm_col_vectors, gemm_rows, gemm_min_tasks, parallel)
+/// (vector_width, gemm_col_vectors, gemm_rows, gemm_min_tasks, parallel;
+/// map_rows for kernels of materialized maps)
 /// overlaid by desc.schedule.  Unknown knobs and invalid values are errors.
 std::string resolveSchedule(const BlockKernelDesc &desc,
                             const TargetInfo &target,
