@@ -295,7 +295,10 @@ def Attn_AggregateOp : Attn_Op<"aggregate", [Pure]> {
     `form` (set by `--attn-select-forms`) says how the lowering computes
     it: `two_pass_tiled` (softmax, flash-style), `associative`
     (`phi(Q) (phi(K)^T V)`), `chunked_scan` (causal: per-chunk quadratic
-    plus carried state) or `fft_toeplitz` (Toeplitz weight by FFT).
+    plus carried state), `fft_toeplitz` (Toeplitz weight by FFT),
+    `window_tiled` (a window2d partition: one task per window) or
+    `halo_tiled` (weights from `attn.head_conv`: the maps of a query tile
+    and its halo materialized).
 
     ```mlir
     %o = attn.aggregate %a, %v : tensor<1x8x128x128xf32>,

@@ -5,6 +5,7 @@
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
 
+#include <algorithm>
 #include <limits>
 
 using namespace Halide;
@@ -70,10 +71,10 @@ void SeparablePipeline::build() {
   T(dv, c1, r2, h, b) = 0.0f;
   T(dv, c1, r2, h, b) +=
       Bm(rc, c1, h, b) * cast<float>(v(dv, r2 * cols + rc, hk, b));
-  O(dv, i, h, b) = 0.0f;
-  O(dv, i, h, b) += A(rr, i / cols, h, b) * T(dv, i % cols, rr, h, b);
+  O(dv, c1, r1, h, b) = 0.0f;
+  O(dv, c1, r1, h, b) += A(rr, r1, h, b) * T(dv, c1, rr, h, b);
   Type outType = halideType(desc.args[desc.out].dtype);
-  out(dv, i, h, b) = cast(outType, O(dv, i, h, b));
+  out(dv, i, h, b) = cast(outType, O(dv, i % cols, i / cols, h, b));
   constrainOutput(desc, out);
   algorithmOrder = {rowPart, rowScore, rowMax, rowExp, rowSum, A,
                     colPart, colScore, colMax, colExp, colSum, Bm,
@@ -91,37 +92,77 @@ void SeparablePipeline::build() {
     f->compute_at(A, hb);
   for (Func *f : {&colPart, &colScore, &colMax, &colExp, &colSum})
     f->compute_at(Bm, hb);
+  // Per channel: register blocks of the head dim x 4 key rows (columns),
+  // so that each query vector is loaded once per 4 keys.
+  Var r2o("r2o"), r2i("r2i"), c2o("c2o"), c2i("c2i");
   rowPart.vectorize(d, vw, guard);
-  rowPart.update().reorder(d, rc.x, r2, r1).vectorize(d, vw, guard);
+  rowPart.update()
+      .split(r2, r2o, r2i, 4, guard)
+      .reorder(d, r2i, rc.x, r2o, r1)
+      .vectorize(d, vw, guard)
+      .unroll(r2i);
   colPart.vectorize(d, vw, guard);
-  colPart.update().reorder(d, rr.x, c2, c1).vectorize(d, vw, guard);
+  colPart.update()
+      .split(c2, c2o, c2i, 4, guard)
+      .reorder(d, c2i, rr.x, c2o, c1)
+      .vectorize(d, vw, guard)
+      .unroll(c2i);
   rowScore.update().reorder(rd.x, r2, r1);
   colScore.update().reorder(rd.x, c2, c1);
   rowExp.vectorize(r2, vw, guard);
   colExp.vectorize(c2, vw, guard);
   note("row_map/col_map.compute_root().fuse(h, b -> hb).parallel(hb); "
-       "row_part/col_part (per channel, the width or height innermost)."
-       "compute_at(map, hb).vectorize(d, " + std::to_string(vw) + ");");
+       "row_part/col_part (per channel, the width or height innermost, 4 "
+       "key rows or columns unrolled).compute_at(map, hb).vectorize(d, " +
+       std::to_string(vw) + ");");
 
-  Var task("task");
+  // The two mode products are GEMMs per (h, b): register blocks of the
+  // value dim (vector lanes) x 4 columns (T) or 2 columns x 4 grid rows
+  // (O), the contraction innermost around them.
+  int64_t dvStatic = desc.args[desc.value].shape.back();
+  int valueVecs = dvStatic > 0 ? int((dvStatic + vw - 1) / vw) : 2;
+  int colBlock = std::max(1, std::min(4, 16 / valueVecs));
+  Var task("task"), c1o("c1o"), c1i("c1i"), r1o("r1o"), r1i("r1i");
   T.compute_root()
       .fuse(r2, h, task)
       .fuse(task, b, task)
       .parallel(task)
       .vectorize(dv, vw, guard);
   T.update()
-      .reorder(dv, rc.x, c1, r2, h, b)
+      .split(c1, c1o, c1i, colBlock, guard)
+      .reorder(dv, c1i, rc.x, c1o, r2, h, b)
+      .vectorize(dv, vw, guard)
+      .unroll(c1i)
       .fuse(r2, h, task)
+      .fuse(task, b, task)
+      .parallel(task);
+  note("v_cols.compute_root().parallel(r2 x h x b); v_cols.update()"
+       ".split(c1, c1o, c1i, " + std::to_string(colBlock) +
+       ").reorder(dv, c1i, rc, c1o).vectorize(dv, " + std::to_string(vw) +
+       ").unroll(c1i);");
+
+  int rowBlock = std::max(1, std::min(4, 16 / (valueVecs * 2)));
+  O.compute_root()
+      .fuse(r1, h, task)
       .fuse(task, b, task)
       .parallel(task)
       .vectorize(dv, vw, guard);
-  note("v_cols.compute_root().parallel(r2 x h x b); v_cols.update()"
-       ".reorder(dv, rc, c1).vectorize(dv, " + std::to_string(vw) + ");");
+  O.update()
+      .split(r1, r1o, r1i, rowBlock, guard)
+      .split(c1, c1o, c1i, 2, guard)
+      .reorder(dv, c1i, r1i, rr.x, c1o, r1o, h, b)
+      .vectorize(dv, vw, guard)
+      .unroll(c1i)
+      .unroll(r1i)
+      .fuse(r1o, h, task)
+      .fuse(task, b, task)
+      .parallel(task);
+  note("o_rows.compute_root().parallel(r1 x h x b); o_rows.update()"
+       ".split(r1, r1o, r1i, " + std::to_string(rowBlock) +
+       ").split(c1, c1o, c1i, 2).reorder(dv, c1i, r1i, rr, c1o, r1o)"
+       ".vectorize(dv).unroll(c1i).unroll(r1i);");
 
-  Var iin = splitRowsIntoTasks(dv, i, h, b, tile, cols, vw);
-  O.compute_at(out, iin).vectorize(dv, vw, guard);
-  O.update().reorder(dv, rr.x).vectorize(dv, vw, guard);
+  splitRowsIntoTasks(dv, i, h, b, tile, cols, vw);
   note("out.split(i, io, ii, " + std::to_string(cols) +
-       ").parallel(io x h x b).vectorize(dv); o_rows.compute_at(out, ii)"
-       ".update().reorder(dv, rr);");
+       ").parallel(io x h x b).vectorize(dv);  // copy from o_rows");
 }

@@ -5,8 +5,9 @@
 // (rows x rows, contracting each grid row over its width and the channels)
 // and a column map Bm (cols x cols, contracting each column over the rows),
 // each softmax-normalized, then O[:, :, d] = A V[:, :, d] Bm^T as two
-// mode products, T = V Bm^T per grid row and O = A T: full attention with
-// the Kronecker map A (x) Bm without forming its N x N entries.
+// mode products (register-blocked GEMMs), T = V Bm^T per grid row and
+// O = A T: full attention with the Kronecker map A (x) Bm without forming
+// its N x N entries.
 // O(B H N (rows + cols) (D + Dv)) time, O(rows^2 + cols^2) map memory per
 // (b, h) plus the N x Dv intermediate T.
 //
