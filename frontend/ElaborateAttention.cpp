@@ -195,6 +195,7 @@ Elaborator::variantWeights(const ExprAST &variant,
   };
   const CallExprAST *luna = itemCall("pack", "luna");
   const CallExprAST *window = itemCall("partition", "window2d");
+  const CallExprAST *emha = itemCall("map", "emha");
   for (const VariantParamAST &param : decl->params) {
     if (param.type != "tensor")
       continue;
@@ -235,6 +236,21 @@ Elaborator::variantWeights(const ExprAST &variant,
       weights.push_back({param.name,
                          {qs[1], (2 * side - 1) * (2 * side - 1)},
                          {"normal", 0.0, 0.02}});
+      continue;
+    }
+    if (argNames(emha, 0, param.name) || argNames(emha, 1, param.name)) {
+      // EIT's inner- and cross-subspace convolutions [H, H, k, k].
+      std::optional<int64_t> k =
+          emha->getArgs().size() > 2 ? intOf(emha->getArgs()[2].value.get())
+                                     : std::optional<int64_t>(3);
+      if (!k || *k <= 0) {
+        emitError(loc) << "the kernel size of variant '" << name
+                       << "' must be a positive integer literal here";
+        return std::nullopt;
+      }
+      weights.push_back({param.name,
+                         {qs[1], qs[1], *k, *k},
+                         uniform(1.0 / std::sqrt(double(qs[1] * *k * *k)))});
       continue;
     }
     // Optional tensor parameters (`= none`) stay absent.
