@@ -3,17 +3,19 @@
 #               float64 reference and print a timing table
 #   make test   set up, build, run every test (lit, unit, integration)
 #   make bench  the benchmark of docs/Performance.md (installs the peers);
-#               ends with bench-linear
+#               ends with bench-linear and bench-arch
 #   make bench-linear  the efficient-attention families (issue 4) against
 #               tuned softmax, sgemm and memory bandwidth (~6 min;
 #               ~11 min with an empty tuning database)
+#   make bench-arch  the example architectures (issue 5) at batch 1 and 8:
+#               attnc fused, attnc --no-fusion and PyTorch eager
 # Variables: BUILD (build directory), JOBS (parallel build jobs).
 
 BUILD ?= build
 JOBS ?= 2
 LLVM_PREFIX ?= /usr/lib/llvm-19
 
-.PHONY: all setup configure build run test bench bench-linear clean
+.PHONY: all setup configure build run test bench bench-linear bench-arch clean
 
 all: build
 
@@ -38,12 +40,18 @@ bench:
 	@bash scripts/setup.sh --bench
 	@$(MAKE) --no-print-directory build
 	@status=0; bash scripts/bench.sh $(BUILD) || status=1; \
-	  bash scripts/bench-linear.sh $(BUILD) || status=1; exit $$status
+	  bash scripts/bench-linear.sh $(BUILD) || status=1; \
+	  bash scripts/bench-arch.sh $(BUILD) || status=1; exit $$status
 
 bench-linear:
 	@bash scripts/setup.sh --bench
 	@$(MAKE) --no-print-directory build
 	@bash scripts/bench-linear.sh $(BUILD)
+
+bench-arch:
+	@bash scripts/setup.sh --bench
+	@$(MAKE) --no-print-directory build
+	@bash scripts/bench-arch.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
