@@ -16,7 +16,7 @@
 # attn-run output in BUILD/bench/arch/attn-run.log.
 #
 # PyTorch comes from PyPI into BUILD/venv-bench as in scripts/bench.sh
-# (bench/arch/torch-venv.sh); if it cannot be installed or imported, the torch
+# (scripts/torch-venv.sh); if it cannot be installed or imported, the torch
 # columns say so and the rest still runs.  NO_TORCH=1 skips it.
 # Environment: THREADS (2), ARCH_ROUNDS (3), ARCH_EXTRA_ROUNDS (4: at most
 # this many more rounds for the measurements that other processes disturbed,
@@ -41,8 +41,8 @@ done
 venv=${BENCH_VENV:-$build/venv-bench}
 # shellcheck disable=SC2034  # torch_log: read by torch-venv.sh
 torch_log="$build/bench/arch/torch-install.log"
-# shellcheck source=bench/arch/torch-venv.sh
-source "$here/bench/arch/torch-venv.sh"
+# shellcheck source=scripts/torch-venv.sh
+source "$here/scripts/torch-venv.sh"
 torch_args=()
 if [ "${NO_TORCH:-0}" = 1 ]; then
   torch_args=(--torch-skip-reason "NO_TORCH=1")

@@ -27,37 +27,8 @@ fi
 
 venv="$build/venv-bench"
 torch_log="$build/bench/torch-install.log"
-torch_reason=""
-torch_ok() {
-  "$venv/bin/python" - >>"$torch_log" 2>&1 <<'EOF'
-import torch, torch.nn.functional as F
-q = torch.ones(1, 1, 4, 8)
-F.scaled_dot_product_attention(q, q, q, is_causal=True)
-print("torch", torch.__version__, "works on the CPU")
-EOF
-}
-setup_torch() {
-  : >"$torch_log"
-  if [ ! -x "$venv/bin/python" ]; then
-    if ! python3 -m venv "$venv" >>"$torch_log" 2>&1; then
-      torch_reason="python3 -m venv failed (Debian: apt-get install python3-venv; see $torch_log)"
-      return 1
-    fi
-  fi
-  torch_ok && return 0
-  echo "bench: installing torch from PyPI into $venv (log: $torch_log)" >&2
-  "$venv/bin/pip" install --no-deps torch typing-extensions sympy networkx \
-      jinja2 filelock fsspec mpmath MarkupSafe >>"$torch_log" 2>&1 || true
-  torch_ok && return 0
-  echo "bench: torch needs its CUDA libraries even on the CPU; installing its dependencies" >&2
-  if ! "$venv/bin/pip" install torch >>"$torch_log" 2>&1; then
-    torch_reason="pip install torch failed (see $torch_log)"
-    return 1
-  fi
-  torch_ok && return 0
-  torch_reason="torch was installed but cannot run on this machine: $(grep -m1 -i 'error' "$torch_log" || echo "see $torch_log")"
-  return 1
-}
+# shellcheck source=scripts/torch-venv.sh
+source "$here/scripts/torch-venv.sh"
 
 torch_args=()
 if [ "${NO_TORCH:-0}" = 1 ]; then

@@ -1,7 +1,6 @@
-# bench/arch/torch-venv.sh - sourced by scripts/bench-arch.sh: PyTorch from
-# PyPI in a virtual environment, with the logic of scripts/bench.sh (which
-# could source this file too): first `torch` alone with its pure-Python
-# dependencies; the PyPI wheel links CUDA libraries even for CPU use, so when
+# scripts/torch-venv.sh - sourced by scripts/bench.sh and
+# scripts/bench-arch.sh: PyTorch from PyPI in a virtual environment.  First
+# `torch` alone with its pure-Python dependencies; the PyPI wheel links CUDA libraries even for CPU use, so when
 # `import torch` fails without them, `torch` with its dependencies.
 #
 # Needs: venv (the environment's directory), torch_log (a log file).
