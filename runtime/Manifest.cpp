@@ -499,6 +499,22 @@ Status parseLinearReference(const Json &j, const std::string &field,
                       "kv_lengths; the feature map sees q and k unscaled)");
 }
 
+/// Reads `normalize` of a kind whose only normalization is the softmax
+/// (luna, coupler, emha): absent or "softmax".
+Status parseSoftmaxOnly(const Json &j, const std::string &field,
+                        const std::string &kind, ReferenceSpec &ref) {
+  ref.normalize = "softmax";
+  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
+                                   ref.normalize);
+      !s)
+    return s;
+  if (ref.normalize != "softmax")
+    return fieldError(field + ".normalize",
+                      "unknown normalization '" + ref.normalize +
+                          "' for kind " + kind + " (expected softmax)");
+  return Status::success();
+}
+
 /// `reference.scale` of kinds "attention" and "luna": a string (an
 /// expression) or a number; absent or null: rsqrt(D).  `vars` (when
 /// non-null) restricts the expression's variables.
@@ -602,15 +618,8 @@ Status parseLunaReference(const Json &j, const std::string &field,
   static const std::vector<ExprVar> noVars = {};
   if (Status s = parseScale(j, field, ref, &noVars); !s)
     return s;
-  ref.normalize = "softmax";
-  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
-                                   ref.normalize);
-      !s)
+  if (Status s = parseSoftmaxOnly(j, field, "luna", ref); !s)
     return s;
-  if (ref.normalize != "softmax")
-    return fieldError(field + ".normalize",
-                      "unknown normalization '" + ref.normalize +
-                          "' for kind luna (expected softmax)");
   if (Status s = refuseFields(j, field,
                               {"score_mods", "masks", "key_lower", "key_upper",
                                "feature", "expand", "weight", "eps", "clamp",
@@ -759,15 +768,8 @@ Status parseCouplerReference(const Json &j, const std::string &field,
         !s)
       return s;
   }
-  ref.normalize = "softmax";
-  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
-                                   ref.normalize);
-      !s)
+  if (Status s = parseSoftmaxOnly(j, field, "coupler", ref); !s)
     return s;
-  if (ref.normalize != "softmax")
-    return fieldError(field + ".normalize",
-                      "unknown normalization '" + ref.normalize +
-                          "' for kind coupler (expected softmax)");
   if (Status s = refuseFields(j, field,
                               {"score_mods", "masks", "key_lower", "key_upper",
                                "feature", "expand", "weight", "eps", "clamp",
@@ -824,15 +826,8 @@ Status parseEmhaReference(const Json &j, const std::string &field,
   static const std::vector<ExprVar> noVars = {};
   if (Status s = parseScale(j, field, ref, &noVars); !s)
     return s;
-  ref.normalize = "softmax";
-  if (Status s = getOptionalString(j, "normalize", field + ".normalize",
-                                   ref.normalize);
-      !s)
+  if (Status s = parseSoftmaxOnly(j, field, "emha", ref); !s)
     return s;
-  if (ref.normalize != "softmax")
-    return fieldError(field + ".normalize",
-                      "unknown normalization '" + ref.normalize +
-                          "' for kind emha (expected softmax)");
   if (Status s = refuseFields(j, field,
                               {"score_mods", "masks", "key_lower", "key_upper",
                                "feature", "expand", "weight", "eps", "clamp",
