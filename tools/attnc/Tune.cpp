@@ -6,7 +6,7 @@
 #include "lowering/ScheduleSpace.h"
 #include "runtime/TuningDb.h"
 #include "tools/attnc/Link.h"
-#include "tools/attnc/Subprocess.h"
+#include "search/Subprocess.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"

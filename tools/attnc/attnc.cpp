@@ -5,6 +5,8 @@
 // `attnc tune FILE [--target T] [--kernel K] [--time-budget 60s]
 //        [--trials N] [--strategy random|evolutionary|grid] [--seed S]`
 // `attnc db list|show|export|import|prune|path ...`
+// `attnc space FILE [--sample K --seed S]`
+// `attnc search FILE --target T [--latency-budget 5ms] ...` (docs/Search.md)
 //
 // Stages: parse (.attn) or read (.mlir) -> attn dialect -> apply config,
 // decompose, form kernels -> kernel descriptions -> Halide -> one object ->
@@ -22,6 +24,8 @@
 #include "tools/attnc/Compile.h"
 #include "tools/attnc/Link.h"
 #include "tools/attnc/DbCommand.h"
+#include "tools/attnc/SearchCommand.h"
+#include "tools/attnc/SpaceCommand.h"
 #include "tools/attnc/Tune.h"
 #include "runtime/TuningDb.h"
 
@@ -534,6 +538,18 @@ int main(int argc, char **argv) {
   if (args.size() > 1 && llvm::StringRef(args[1]) == "db") {
     std::vector<std::string> rest(args.begin() + 2, args.end());
     return ::attn::driver::runDbCommand(rest);
+  }
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "space") {
+    std::vector<std::string> rest(args.begin() + 2, args.end());
+    return ::attn::driver::runSpaceCommand(rest);
+  }
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "search") {
+    std::vector<std::string> rest(args.begin() + 2, args.end());
+    return ::attn::driver::runSearchCommand(rest, argv[0]);
+  }
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "evaluate") {
+    std::vector<std::string> rest(args.begin() + 2, args.end());
+    return ::attn::driver::runEvaluateCommand(rest, argv[0]);
   }
   if (args.size() > 1 && llvm::StringRef(args[1]) == "compile")
     args.erase(args.begin() + 1);

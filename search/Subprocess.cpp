@@ -1,6 +1,6 @@
 //===- Subprocess.cpp - run a command with a time limit -------------------===//
 
-#include "tools/attnc/Subprocess.h"
+#include "search/Subprocess.h"
 
 #include <cerrno>
 #include <chrono>

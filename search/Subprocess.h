@@ -1,12 +1,12 @@
 //===- Subprocess.h - run a command with a time limit -----------*- C++ -*-===//
 //
-// Private to attnc: the tuner measures every candidate in a separate process
+// The tuner and the search measure every candidate in a separate process
 // so that a candidate that crashes or hangs cannot take the tuner with it.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTN_TOOLS_ATTNC_SUBPROCESS_H
-#define ATTN_TOOLS_ATTNC_SUBPROCESS_H
+#ifndef ATTN_SEARCH_SUBPROCESS_H
+#define ATTN_SEARCH_SUBPROCESS_H
 
 #include <string>
 #include <vector>
@@ -40,4 +40,4 @@ ProcessResult runWithTimeout(const std::vector<std::string> &argv,
 
 } // namespace attn::driver
 
-#endif // ATTN_TOOLS_ATTNC_SUBPROCESS_H
+#endif // ATTN_SEARCH_SUBPROCESS_H
