@@ -113,8 +113,22 @@ static json::Array shapeArray(const std::vector<int64_t> &shape) {
   return out;
 }
 
+/// The tuning key of kernel `n` ("" when unknown).
+static std::string tuningKeyOf(const ManifestInfo &info, size_t n) {
+  return n < info.tuningKeys.size() ? info.tuningKeys[n] : "";
+}
+
+/// The entry symbol of kernel `n` (its name unless `info.entries` says).
+static std::string entryName(const ManifestInfo &info, size_t n,
+                             const std::string &name) {
+  return n < info.entries.size() && !info.entries[n].empty() ? info.entries[n]
+                                                              : name;
+}
+
 /// The manifest entry of a block kernel.
 static json::Object describeBlock(const BlockKernelDesc &k,
+                                  const std::string &entry,
+                                  const std::string &tuningKey,
                                   json::Object schedule) {
   json::Array args, ops;
   for (const TensorArg &a : k.args)
@@ -160,14 +174,17 @@ static json::Object describeBlock(const BlockKernelDesc &k,
       o["causal"] = op.causal;
     ops.push_back(std::move(o));
   }
-  return json::Object{
+  json::Object described{
       {"name", k.name},
-      {"entry", k.name},
+      {"entry", entry},
       {"form", "block"},
       {"schedule", std::move(schedule)},
       {"dims", json::Object{}},
       {"args", std::move(args)},
       {"reference", json::Object{{"kind", "block"}, {"ops", std::move(ops)}}}};
+  if (!tuningKey.empty())
+    described["tuning_key"] = tuningKey;
+  return described;
 }
 
 /// The manifest entry of an architecture.
@@ -297,17 +314,23 @@ std::string attn::renderManifest(
                              json::Object{{"memory", argName(k.lunaMemory)},
                                           {"rows", k.lunaRows},
                                           {"scale", formatDouble(k.scale)}});
-    list.push_back(json::Object{{"name", k.name},
-                                {"entry", k.name},
-                                {"form", k.form},
-                                {"schedule", std::move(schedule)},
-                                {"dims", std::move(dims)},
-                                {"args", std::move(args)},
-                                {"reference", std::move(reference)}});
+    json::Object kernel{{"name", k.name},
+                        {"entry", entryName(info, n, k.name)},
+                        {"form", k.form},
+                        {"schedule", std::move(schedule)},
+                        {"dims", std::move(dims)},
+                        {"args", std::move(args)},
+                        {"reference", std::move(reference)}};
+    if (std::string key = tuningKeyOf(info, n); !key.empty())
+      kernel["tuning_key"] = key;
+    list.push_back(std::move(kernel));
   }
   for (size_t n = 0; n < blocks.size(); ++n)
     list.push_back(
-        describeBlock(blocks[n], scheduleObject(info, kernels.size() + n)));
+        describeBlock(blocks[n],
+                      entryName(info, kernels.size() + n, blocks[n].name),
+                      tuningKeyOf(info, kernels.size() + n),
+                      scheduleObject(info, kernels.size() + n)));
   json::Array archList;
   for (const ArchDesc &a : archs)
     archList.push_back(describeArch(a));

@@ -22,6 +22,13 @@ struct ManifestInfo {
   /// Per kernel: the schedule knobs used and where they came from.
   std::vector<std::map<std::string, int64_t>> knobs;
   std::vector<std::string> scheduleSource;
+  /// Per kernel (same order as `knobs`): its entry symbol in the library
+  /// when it is not the kernel's name (objects from the per-kernel cache,
+  /// docs/Search.md §2); empty means the name.
+  std::vector<std::string> entries;
+  /// Per kernel: its tuning-database key (docs/Tuning.md), written as
+  /// `tuning_key` when known.
+  std::vector<std::string> tuningKeys;
 };
 
 /// Renders the manifest JSON (format version 1).

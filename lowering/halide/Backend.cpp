@@ -158,3 +158,61 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
     return "kernel '" + current + "': " + err;
   return err;
 }
+
+namespace {
+
+/// Writes `module` as an object, without the Halide runtime (the library
+/// links one standalone runtime object).
+void writeObjectWithoutRuntime(Halide::Module module,
+                               const std::string &objectPath) {
+  module.compile({{Halide::OutputFileType::object, objectPath}});
+}
+
+/// `target` with the no_runtime feature.
+Halide::Target withoutRuntime(const TargetInfo &target) {
+  return Halide::Target(target.halideTarget)
+      .with_feature(Halide::Target::NoRuntime);
+}
+
+} // namespace
+
+std::string attn::halide::compileKernelObject(const AttentionKernelDesc &desc,
+                                              const TargetInfo &target,
+                                              const std::string &entry,
+                                              const std::string &objectPath) {
+  std::map<std::string, int64_t> knobs;
+  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
+    return "kernel '" + desc.name + "': " + err;
+  std::string err = guarded([&] {
+    BuiltPipeline p = buildPipeline(desc, target, knobs);
+    writeObjectWithoutRuntime(p.pipeline.compile_to_module(
+                                  p.arguments, entry, withoutRuntime(target)),
+                              objectPath);
+  });
+  return err.empty() ? err : "kernel '" + desc.name + "': " + err;
+}
+
+std::string attn::halide::compileKernelObject(const BlockKernelDesc &desc,
+                                              const TargetInfo &target,
+                                              const std::string &entry,
+                                              const std::string &objectPath) {
+  std::map<std::string, int64_t> knobs;
+  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
+    return "kernel '" + desc.name + "': " + err;
+  std::string err = guarded([&] {
+    BlockPipeline p(desc, target, knobs);
+    p.build();
+    writeObjectWithoutRuntime(p.pipeline().compile_to_module(
+                                  p.arguments(), entry, withoutRuntime(target)),
+                              objectPath);
+  });
+  return err.empty() ? err : "kernel '" + desc.name + "': " + err;
+}
+
+std::string attn::halide::compileRuntimeObject(const TargetInfo &target,
+                                               const std::string &objectPath) {
+  return guarded([&] {
+    Halide::compile_standalone_runtime(objectPath,
+                                       Halide::Target(target.halideTarget));
+  });
+}

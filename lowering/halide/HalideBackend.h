@@ -87,6 +87,29 @@ std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
                           const std::string &objectPath);
 
 //===----------------------------------------------------------------------===//
+// One kernel per object (the per-kernel cache of docs/Search.md §2)
+//===----------------------------------------------------------------------===//
+
+/// Compiles one attention kernel into `objectPath` without the Halide
+/// runtime, its AOT entry named `entry` (plus `<entry>_argv`).  A library
+/// made of such objects links one compileRuntimeObject() for the target.
+/// Returns an error message on failure.
+std::string compileKernelObject(const AttentionKernelDesc &desc,
+                                const TargetInfo &target,
+                                const std::string &entry,
+                                const std::string &objectPath);
+
+/// The same for a block kernel.
+std::string compileKernelObject(const BlockKernelDesc &desc,
+                                const TargetInfo &target,
+                                const std::string &entry,
+                                const std::string &objectPath);
+
+/// Compiles the Halide runtime for `target` alone into `objectPath`.
+std::string compileRuntimeObject(const TargetInfo &target,
+                                 const std::string &objectPath);
+
+//===----------------------------------------------------------------------===//
 // Halide's autoschedulers as baselines (AutoSchedule.cpp)
 //===----------------------------------------------------------------------===//
 

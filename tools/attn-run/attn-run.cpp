@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/ArchRunner.h"
+#include "runtime/ArchStats.h"
 #include "runtime/Benchmark.h"
 #include "runtime/Binding.h"
 #include "runtime/BlockReference.h"
@@ -32,11 +33,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 using namespace attn::rt;
 
@@ -72,6 +76,9 @@ const char *const kUsage =
     "GFLOP/s)\n"
     "  --profile              architectures: time every call alone and print\n"
     "                         the time per call and per kernel\n"
+    "  --json FILE            architectures: write what --bench and --profile\n"
+    "                         measured, with the parameters, FLOPs and\n"
+    "                         memory, as one JSON object (docs/Search.md)\n"
     "  --threads T            size of the Halide thread pool\n"
     "  --dim NAME=VALUE       value of a symbolic dim no input determines\n"
     "  --help                 print this help\n";
@@ -90,6 +97,7 @@ struct Options {
   int64_t checkRows = 0; // 0: every query row
   bool bench = false;
   bool profile = false;
+  std::optional<std::string> json;
   int threads = 0;
   std::map<std::string, int64_t> dims;
 };
@@ -249,6 +257,11 @@ int parseOptions(int argc, char **argv, Options &opts) {
       if (!noValue())
         return 1;
       opts.profile = true;
+    } else if (arg == "--json") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      opts.json = v;
     } else if (arg == "--threads") {
       std::string v;
       int64_t t;
@@ -433,11 +446,19 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
   return ok;
 }
 
+/// The time of one call, alone.
+struct CallProfile {
+  std::string kernel;
+  BenchmarkStats stats;
+  double flops = 0;
+};
+
 /// Times every call of `runner` alone (after one full run, so each call
 /// reads real inputs) and prints a line per call and per kernel; the per
 /// kernel lines sum the calls of that kernel and give their share of the
 /// summed time.
-bool profileArch(ArchRunner &runner, const std::string &archName) {
+bool profileArch(ArchRunner &runner, const std::string &archName,
+                 std::vector<CallProfile> &calls) {
   if (Status s = runner.run(); !s) {
     std::cerr << "attn-run: error: " << s.message() << "\n";
     return false;
@@ -454,6 +475,7 @@ bool profileArch(ArchRunner &runner, const std::string &archName) {
     }
     Result<double> flops = runner.callFlops(i);
     const std::string &kernel = runner.callKernel(i);
+    calls.push_back({kernel, *stats, flops ? *flops : 0.0});
     std::cout << formatBenchLine("call " + std::to_string(i) + " " + kernel,
                                  *stats, flops ? *flops : 0.0)
               << "\n";
@@ -476,6 +498,63 @@ bool profileArch(ArchRunner &runner, const std::string &archName) {
   }
   std::cout.flush();
   return true;
+}
+
+/// Writes --json: the architecture's stats (ArchStats.h), the end-to-end
+/// timing when measured and the per-call and per-kernel profile when
+/// measured.
+Status writeArchJson(const std::string &path, const Library &lib,
+                     const ArchSpec &arch,
+                     const std::optional<BenchmarkStats> &endToEnd,
+                     const std::vector<CallProfile> &calls) {
+  Result<ArchStats> stats = archStats(lib.manifest(), arch);
+  if (!stats)
+    return stats.status();
+  nlohmann::json j;
+  j["arch"] = arch.name;
+  j["calls"] = arch.calls.size();
+  j["params"] = stats->params;
+  j["flops"] = stats->flops;
+  j["memory_bytes"] = stats->memoryBytes;
+  j["weight_bytes"] = stats->weightBytes;
+  j["peak_value_bytes"] = stats->peakValueBytes;
+  auto timing = [](const BenchmarkStats &s) {
+    return nlohmann::json{{"median_ms", s.medianMs},
+                          {"min_ms", s.minMs},
+                          {"max_ms", s.maxMs},
+                          {"spread_ms", s.maxMs - s.minMs},
+                          {"runs", s.runs}};
+  };
+  j["end_to_end"] = endToEnd ? timing(*endToEnd) : nlohmann::json(nullptr);
+  nlohmann::json perCall = nlohmann::json::array();
+  std::map<std::string, nlohmann::json> perKernel;
+  std::vector<std::string> order;
+  for (const CallProfile &c : calls) {
+    nlohmann::json t = timing(c.stats);
+    t["kernel"] = c.kernel;
+    t["flops"] = c.flops;
+    perCall.push_back(t);
+    if (!perKernel.count(c.kernel)) {
+      order.push_back(c.kernel);
+      perKernel[c.kernel] = {{"kernel", c.kernel}, {"calls", 0},
+                             {"total_ms", 0.0}, {"flops", 0.0}};
+    }
+    nlohmann::json &k = perKernel[c.kernel];
+    k["calls"] = k["calls"].get<int64_t>() + 1;
+    k["total_ms"] = k["total_ms"].get<double>() + c.stats.medianMs;
+    k["flops"] = k["flops"].get<double>() + c.flops;
+  }
+  nlohmann::json kernels = nlohmann::json::array();
+  for (const std::string &name : order)
+    kernels.push_back(perKernel[name]);
+  j["per_call"] = perCall;
+  j["per_kernel"] = kernels;
+  std::ofstream os(path);
+  os << j.dump(1) << "\n";
+  os.close();
+  if (!os)
+    return Status::error("cannot write " + path);
+  return Status::success();
 }
 
 /// Runs architecture `arch` of `lib`; returns false on any failure (already
@@ -517,6 +596,7 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
       return fail(s.message());
 
   bool ok = true;
+  std::optional<BenchmarkStats> endToEnd;
   if (opts.check) {
     Result<ArchCheckReport> report = runner.runAndCheck(opts.checkRows);
     if (!report)
@@ -566,6 +646,7 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
     Result<BenchmarkStats> stats = benchmark([&] { return runner.run(); });
     if (!stats)
       return fail(stats.message());
+    endToEnd = *stats;
     std::cout << formatBenchLine(arch.name + " (" +
                                      std::to_string(arch.calls.size()) +
                                      " calls)",
@@ -573,9 +654,13 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
               << std::endl;
   }
 
+  std::vector<CallProfile> calls;
   if (opts.profile)
-    if (!profileArch(runner, arch.name))
+    if (!profileArch(runner, arch.name, calls))
       return false;
+  if (opts.json)
+    if (Status s = writeArchJson(*opts.json, lib, arch, endToEnd, calls); !s)
+      return fail(s.message());
 
   if (!opts.check && !opts.bench && !opts.profile) {
     std::vector<std::string> shapes;
