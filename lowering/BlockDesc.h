@@ -21,6 +21,12 @@
 
 namespace attn {
 
+/// On a block kernel function: its schedule, a dictionary of knob -> i64
+/// (`{gemm_rows = 4 : i64, parallel = 0 : i64}`; docs/Tuning.md lists the
+/// knobs), and where it came from ("attribute", "tuned"; attnc sets it).
+constexpr const char kBlockScheduleAttr[] = "attn.schedule";
+constexpr const char kBlockScheduleSourceAttr[] = "attn.schedule_source";
+
 /// One op of a block kernel.  Value ids: 0 .. args.size()-1 are the kernel's
 /// arguments (inputs and outputs, in ABI order); an op writing an output has
 /// that output's id as `result`; other results are temporaries with ids
@@ -65,8 +71,13 @@ struct BlockKernelDesc {
   std::vector<TensorArg> args;
   /// Ops in dependence order.
   std::vector<BlockOpDesc> ops;
-  /// Schedule knobs from the function's `schedule` attribute (may be empty).
+  /// Schedule knobs from the function's `attn.schedule` attribute (may be
+  /// empty: the default heuristic).
   std::map<std::string, int64_t> schedule;
+  /// Where `schedule` came from: "heuristic" (none), "attribute" (written
+  /// in the IR), "tuned" (pinned from the tuning database by attnc), or
+  /// what the function's `attn.schedule_source` attribute says.
+  std::string scheduleSource = "heuristic";
 
   int numArgs() const { return static_cast<int>(args.size()); }
   bool isArg(int value) const { return value >= 0 && value < numArgs(); }

@@ -7,6 +7,7 @@
 #include "lowering/BlockDescBuilder.h"
 
 #include "dialect/AttnOps.h"
+#include "lowering/ScheduleSpace.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -121,8 +122,49 @@ LogicalResult describeOp(Operation *op, BlockOpDesc &desc) {
   return success();
 }
 
+/// Reads the function's `attn.schedule` (knob -> integer) and
+/// `attn.schedule_source`; unknown knobs and values out of range are errors
+/// at the function.  The target's register budget is checked when the
+/// kernel is compiled (resolveBlockKnobs).
+LogicalResult readBlockSchedule(func::FuncOp fn, BlockKernelDesc &desc) {
+  if (auto source =
+          fn->getAttrOfType<StringAttr>(::attn::kBlockScheduleSourceAttr))
+    desc.scheduleSource = source.str();
+  Attribute attr = fn->getAttr(::attn::kBlockScheduleAttr);
+  if (!attr)
+    return success();
+  auto dict = dyn_cast<DictionaryAttr>(attr);
+  if (!dict)
+    return fn.emitError() << "block kernel '" << desc.name << "': '"
+                          << ::attn::kBlockScheduleAttr
+                          << "' must be a dictionary of knob = integer, got "
+                          << attr,
+           failure();
+  for (NamedAttribute entry : dict) {
+    auto value = dyn_cast<IntegerAttr>(entry.getValue());
+    if (!value || !value.getType().isSignlessInteger())
+      return fn.emitError()
+                 << "block kernel '" << desc.name << "': schedule knob '"
+                 << entry.getName().getValue()
+                 << "' must be an integer (e.g. 4 : i64), got "
+                 << entry.getValue(),
+             failure();
+    desc.schedule[entry.getName().str()] = value.getInt();
+  }
+  if (std::string err = ::attn::ScheduleSpace::checkBlockKnobs(desc.schedule);
+      !err.empty())
+    return fn.emitError() << "block kernel '" << desc.name << "': " << err,
+           failure();
+  if (!fn->hasAttr(::attn::kBlockScheduleSourceAttr) &&
+      !desc.schedule.empty())
+    desc.scheduleSource = "attribute";
+  return success();
+}
+
 LogicalResult describeBlockKernel(func::FuncOp fn, BlockKernelDesc &desc) {
   desc.name = fn.getSymName().str();
+  if (failed(readBlockSchedule(fn, desc)))
+    return failure();
   Block &body = fn.getBody().front();
   llvm::DenseMap<Value, int> ids;
   for (unsigned n = 0; n < fn.getNumArguments(); ++n) {

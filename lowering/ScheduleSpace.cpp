@@ -185,6 +185,99 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
   return s;
 }
 
+namespace {
+
+/// The block kernel knobs, as lowering/halide/BlockPipeline.cpp's
+/// blockKnobs() declares them (names, ranges), without candidates.
+const std::vector<KnobSpec> &blockKnobList() {
+  static const std::vector<KnobSpec> knobs = {
+      {"vector_width", 1, 64, {}, "float lanes per vector"},
+      {"gemm_col_vectors", 1, 8, {},
+       "vectors per row of a GEMM register block"},
+      {"gemm_rows", 1, 32, {},
+       "rows per GEMM register block (also of a materialized map's scores)"},
+      {"gemm_min_tasks", 1, 1024, {},
+       "parallel tasks per GEMM stage (rows are split when the column "
+       "panels are fewer)"},
+      {"parallel", 0, 1, {}, "run the outer loops of every stage on threads"},
+      {"map_rows", 1, 1024, {},
+       "query rows per tile of a materialized-map stage"},
+  };
+  return knobs;
+}
+
+} // namespace
+
+ScheduleSpace ScheduleSpace::blockKernel(int vectorLanes, int vectorRegisters,
+                                         const SchedulePoint &heuristic,
+                                         bool hasGemm, bool hasMaps) {
+  ScheduleSpace s;
+  s.form = "block";
+  s.registers = vectorRegisters;
+  const std::map<std::string, std::vector<int64_t>> tried = {
+      {"vector_width", {vectorLanes}},
+      {"gemm_col_vectors",
+       hasGemm ? std::vector<int64_t>{1, 2, 3, 4} : std::vector<int64_t>{}},
+      {"gemm_rows", hasGemm || hasMaps
+                        ? std::vector<int64_t>{1, 2, 3, 4, 6, 8, 12, 16}
+                        : std::vector<int64_t>{}},
+      {"gemm_min_tasks", hasGemm ? std::vector<int64_t>{1, 2, 4, 8, 16}
+                                 : std::vector<int64_t>{}},
+      {"parallel", {0, 1}},
+      {"map_rows", hasMaps ? std::vector<int64_t>{4, 8, 16, 32, 64}
+                           : std::vector<int64_t>{}},
+  };
+  for (KnobSpec k : blockKnobList()) {
+    k.candidates = tried.at(k.name);
+    // The default is always a candidate, so mutations start from it; a
+    // knob the kernel does not read keeps it as its only value.
+    auto h = heuristic.find(k.name);
+    int64_t def = h != heuristic.end() ? h->second
+                  : k.candidates.empty() ? k.minValue
+                                         : k.candidates.front();
+    if (std::find(k.candidates.begin(), k.candidates.end(), def) ==
+        k.candidates.end()) {
+      k.candidates.push_back(def);
+      std::sort(k.candidates.begin(), k.candidates.end());
+    }
+    s.defaultPoint[k.name] = def;
+    s.knobList.push_back(std::move(k));
+  }
+  return s;
+}
+
+std::string ScheduleSpace::checkBlockKnobs(const SchedulePoint &overrides) {
+  for (const auto &[name, value] : overrides) {
+    auto it = std::find_if(blockKnobList().begin(), blockKnobList().end(),
+                           [&](const KnobSpec &k) { return k.name == name; });
+    if (it == blockKnobList().end()) {
+      std::string known;
+      for (const KnobSpec &k : blockKnobList())
+        known += (known.empty() ? "" : ", ") + k.name;
+      return "unknown schedule knob '" + name +
+             "' for a block kernel (known: " + known + ")";
+    }
+    if (value < it->minValue || value > it->maxValue)
+      return "schedule knob '" + name + "' = " + std::to_string(value) +
+             " is outside [" + std::to_string(it->minValue) + ", " +
+             std::to_string(it->maxValue) + "]: " + it->help;
+  }
+  return "";
+}
+
+std::string ScheduleSpace::validateBlock(const SchedulePoint &p) const {
+  // resolveBlockKnobs' register budget: the accumulators, a row of weights
+  // and a broadcast.
+  int64_t c = p.at("gemm_col_vectors"), r = p.at("gemm_rows");
+  if (c * r + c + 1 > registers)
+    return "gemm_col_vectors * gemm_rows + gemm_col_vectors + 1 = " +
+           std::to_string(c * r + c + 1) + " exceeds the " +
+           std::to_string(registers) +
+           " vector registers of the target (accumulators, a row of "
+           "weights and a broadcast)";
+  return "";
+}
+
 std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
   int64_t vw = p.at("vector_width");
   int64_t vecs = valueHeadDim > 0 ? (valueHeadDim + vw - 1) / vw : 4;
@@ -210,6 +303,10 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 std::vector<std::string> ScheduleSpace::constraints() const {
   if (form == "ema" || form == "separable" || form == "halo_tiled")
     return {};
+  if (form == "block")
+    return {"gemm_col_vectors * gemm_rows + gemm_col_vectors + 1 <= " +
+            std::to_string(registers) +
+            " (GEMM accumulators, a row of weights and a broadcast)"};
   if (form == "window_tiled")
     return {"dot_query_block % vector_width == 0",
             "unroll_value_dim needs a static value head dim",
@@ -248,6 +345,8 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
   }
   if (form == "ema" || form == "separable" || form == "halo_tiled")
     return "";
+  if (form == "block")
+    return validateBlock(p);
   bool window = form == "window_tiled";
   if (form != "two_pass_tiled" && !window)
     return validateLinear(p);

@@ -49,6 +49,22 @@ public:
   static ScheduleSpace forForm(const std::string &form, int vectorLanes,
                                int vectorRegisters, int64_t valueHeadDim);
 
+  /// The space of a block kernel (docs/Tuning.md, "Block kernels"): the
+  /// knobs of lowering/halide/BlockPipeline.cpp's blockKnobs(), with the
+  /// same names and ranges.  `heuristic` is the kernel's default point
+  /// (halide::resolveSchedule of the kernel without a schedule); it is the
+  /// space's heuristic() and the only candidate of the knobs the kernel
+  /// does not read: the GEMM knobs without a `linear` (gemm_rows also
+  /// blocks the scores of a materialized map), map_rows without map ops.
+  static ScheduleSpace blockKernel(int vectorLanes, int vectorRegisters,
+                                   const SchedulePoint &heuristic,
+                                   bool hasGemm, bool hasMaps);
+
+  /// "" when every knob of `overrides` is a block kernel knob within its
+  /// range; else a message for the user.  Target-independent (the register
+  /// budget is checked when the kernel is compiled).
+  static std::string checkBlockKnobs(const SchedulePoint &overrides);
+
   /// The form this space schedules.
   const std::string &formName() const { return form; }
 
@@ -89,6 +105,8 @@ private:
 
   /// validate() for the linear forms.
   std::string validateLinear(const SchedulePoint &point) const;
+  /// validate() for block kernels.
+  std::string validateBlock(const SchedulePoint &point) const;
 };
 
 } // namespace attn
