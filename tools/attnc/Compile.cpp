@@ -66,8 +66,7 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
         !err.empty())
       return "kernel " + b.name + ": " + err;
     info.knobs.push_back(knobs);
-    info.scheduleSource.push_back(b.schedule.empty() ? "heuristic"
-                                                     : "attribute");
+    info.scheduleSource.push_back(b.scheduleSource);
   }
 
   std::string hashObj;
@@ -120,6 +119,23 @@ std::string attn::driver::tuningKey(mlir::attn::KernelOp kernel,
   std::string text;
   llvm::raw_string_ostream os(text);
   copy->print(os, mlir::OpPrintingFlags().printGenericOpForm());
+  os << "\ntarget=" << target << "\ncompiler=" << compilerVersion() << "\n";
+  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(os.str()));
+  return llvm::toHex(digest, /*LowerCase=*/true);
+}
+
+std::string attn::driver::blockTuningKey(mlir::func::FuncOp kernel,
+                                         const std::string &target) {
+  // A detached copy without the parts that do not change what is computed.
+  mlir::Operation *copy = kernel->clone();
+  auto erase = llvm::make_scope_exit([&] { copy->destroy(); });
+  auto fn = llvm::cast<mlir::func::FuncOp>(copy);
+  fn.setSymName("kernel");
+  fn->removeAttr(kBlockScheduleAttr);
+  fn->removeAttr(kBlockScheduleSourceAttr);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  fn->print(os, mlir::OpPrintingFlags().printGenericOpForm());
   os << "\ntarget=" << target << "\ncompiler=" << compilerVersion() << "\n";
   auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(os.str()));
   return llvm::toHex(digest, /*LowerCase=*/true);

@@ -14,6 +14,8 @@
 #include "lowering/KernelDesc.h"
 #include "lowering/halide/HalideBackend.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include <string>
 #include <vector>
 
@@ -55,6 +57,15 @@ std::string buildLibrary(const LibraryRequest &request,
 /// shapes, dtypes, masks and score modifiers are in it), the target string
 /// and the compiler version.
 std::string tuningKey(mlir::attn::KernelOp kernel, const std::string &target);
+
+/// The tuning-database key of a block kernel (a `func.func` with the
+/// `attn.block_kernel` attribute): a SHA-256 of the function printed in
+/// generic form with its sym_name replaced by "kernel" and its
+/// `attn.schedule` and `attn.schedule_source` attributes removed (so its
+/// name and schedule do not change the key, its ops, attributes and shapes
+/// do), the target string and the compiler version.
+std::string blockTuningKey(mlir::func::FuncOp kernel,
+                           const std::string &target);
 
 /// The compiler's version string, part of every key and manifest.
 std::string compilerVersion();

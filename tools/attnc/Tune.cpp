@@ -2,6 +2,7 @@
 
 #include "tools/attnc/Tune.h"
 
+#include "lowering/BlockDescBuilder.h"
 #include "lowering/KernelDescBuilder.h"
 #include "lowering/ScheduleSpace.h"
 #include "runtime/TuningDb.h"
@@ -10,12 +11,14 @@
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <set>
@@ -78,6 +81,32 @@ std::string plantObject(const std::string &kind, const std::string &dir,
   return runProgram({cCompiler(), "-c", "-fPIC", src, "-o", objPath});
 }
 
+/// One kernel to tune: an attention kernel or a block kernel.
+struct TuneItem {
+  std::string name;
+  std::string key;
+  ScheduleSpace space;
+  /// The first trial: the kernel's own point (the heuristic, its schedule
+  /// attribute).
+  SchedulePoint first;
+  std::optional<AttentionKernelDesc> attention;
+  std::optional<BlockKernelDesc> block;
+};
+
+/// Ops after which a block kernel's GEMM knobs, or its map knobs, matter.
+bool blockHasGemm(const BlockKernelDesc &desc) {
+  return std::any_of(desc.ops.begin(), desc.ops.end(),
+                     [](const BlockOpDesc &op) { return op.op == "linear"; });
+}
+bool blockHasMaps(const BlockKernelDesc &desc) {
+  return std::any_of(desc.ops.begin(), desc.ops.end(),
+                     [](const BlockOpDesc &op) {
+                       return op.op == "scores" || op.op == "blend" ||
+                              op.op == "map_conv" || op.op == "softmax" ||
+                              op.op == "attend";
+                     });
+}
+
 /// Classifies a failed measurement process.
 std::string failureStatus(const ProcessResult &r) {
   if (r.timedOut)
@@ -92,8 +121,8 @@ public:
       : target(target), sourcePath(sourcePath), sourceText(sourceText),
         options(options), plants(parsePlant(options.plant)) {}
 
-  /// Compiles and measures one point.
-  Trial evaluate(const AttentionKernelDesc &desc, const SchedulePoint &point,
+  /// Compiles and measures one point: a library with the kernel alone.
+  Trial evaluate(const TuneItem &item, const SchedulePoint &point,
                  int64_t trialNumber) {
     Trial t;
     t.point = point;
@@ -110,16 +139,27 @@ public:
     request.target = target;
     request.sourcePath = sourcePath;
     request.sourceText = sourceText;
-    AttentionKernelDesc candidate = desc;
-    candidate.schedule = point;
-    request.kernels = {candidate};
-    request.scheduleSource = {"candidate"};
+    if (item.attention) {
+      AttentionKernelDesc candidate = *item.attention;
+      candidate.schedule = point;
+      request.kernels = {candidate};
+      request.scheduleSource = {"candidate"};
+    } else {
+      BlockKernelDesc candidate = *item.block;
+      candidate.schedule = point;
+      candidate.scheduleSource = "candidate";
+      request.blocks = {candidate};
+    }
     auto plant = plants.find(trialNumber);
     if (plant != plants.end()) {
       if (plant->second == "wrong") {
-        request.manifestKernels = {candidate};
-        request.kernels[0].scale *= 2.0; // the kernel disagrees with its
-                                         // reference
+        // The kernel disagrees with its reference (a doubled scale); the
+        // manifest describes a block kernel as compiled, so only attention
+        // kernels can be planted wrong.
+        if (item.attention) {
+          request.manifestKernels = request.kernels;
+          request.kernels[0].scale *= 2.0;
+        }
       } else {
         std::string obj;
         if (std::string err = plantObject(plant->second, dir.str().str(), obj);
@@ -140,7 +180,7 @@ public:
 
     // Correctness first, against the float64 reference.
     ProcessResult check =
-        runWithTimeout({options.attnRunPath, lib, "--kernel", desc.name,
+        runWithTimeout({options.attnRunPath, lib, "--kernel", item.name,
                         "--check", "reference", "--check-rows", "64"},
                        options.candidateTimeout);
     if (!check.succeeded() || check.output.find(" PASS") == std::string::npos) {
@@ -154,15 +194,17 @@ public:
     // Then the time: attn-run warms up, runs >= 5 times and reports the
     // median and the spread.
     ProcessResult bench = runWithTimeout(
-        {options.attnRunPath, lib, "--kernel", desc.name, "--bench"},
+        {options.attnRunPath, lib, "--kernel", item.name, "--bench"},
         options.candidateTimeout);
     if (!bench.succeeded()) {
       t.status = failureStatus(bench);
       t.detail = bench.describe() + ": " + lastLine(bench.output);
       return t;
     }
+    // GFLOP/s is missing where the reference counts no FLOPs (a block
+    // kernel of layout ops).
     static const std::regex line(
-        R"(median ([0-9.eE+-]+) ms \(min ([0-9.eE+-]+), max ([0-9.eE+-]+), n=([0-9]+)\)\s+([0-9.eE+-]+) GFLOP/s)");
+        R"(median ([0-9.eE+-]+) ms \(min ([0-9.eE+-]+), max ([0-9.eE+-]+), n=([0-9]+)\)(\s+([0-9.eE+-]+) GFLOP/s)?)");
     std::smatch m;
     if (!std::regex_search(bench.output, m, line)) {
       t.status = "crash";
@@ -172,7 +214,14 @@ public:
     t.median = std::stod(m[1]) * 1e-3;
     t.spread = (std::stod(m[3]) - std::stod(m[2])) * 1e-3;
     t.runs = std::stoi(m[4]);
-    t.gflops = std::stod(m[5]);
+    t.gflops = m[6].matched ? std::stod(m[6]) : 0.0;
+    if (t.median <= 0) {
+      // attn-run prints milliseconds to 3 decimals: a kernel under half a
+      // microsecond reads 0.000; record the bound (an ok record needs a
+      // positive median).
+      t.median = 0.5e-6;
+      t.detail = "median below the 0.001 ms resolution of attn-run --bench";
+    }
     return t;
   }
 
@@ -274,8 +323,79 @@ int attn::driver::runTune(mlir::ModuleOp module,
   auto descs = buildKernelDescs(module);
   if (mlir::failed(descs))
     return 1;
+  auto blocks = buildBlockKernelDescs(module);
+  if (mlir::failed(blocks))
+    return 1;
   std::map<std::string, mlir::attn::KernelOp> kernelOps;
   module.walk([&](mlir::attn::KernelOp k) { kernelOps[k.getName().str()] = k; });
+  std::map<std::string, mlir::func::FuncOp> blockFuncs;
+  for (auto fn : module.getOps<mlir::func::FuncOp>())
+    if (fn->hasAttr(mlir::attn::kBlockKernelAttr))
+      blockFuncs[fn.getSymName().str()] = fn;
+
+  // What to tune: the attention kernels, then the block kernels.
+  std::vector<TuneItem> items;
+  for (const AttentionKernelDesc &desc : *descs) {
+    if (!options.kernel.empty() && desc.name != options.kernel)
+      continue;
+    for (auto &[dim, size] : desc.dims)
+      if (size < 0) {
+        llvm::errs() << "attnc: error: kernel '" << desc.name << "': dim "
+                     << dim << " is symbolic; tune at a length with --dim "
+                     << dim << "=... (and compile with the same --dim to "
+                     << "use the result)\n";
+        return 1;
+      }
+    TuneItem item{desc.name,
+                  tuningKey(kernelOps.at(desc.name), target.halideTarget),
+                  halide::spaceFor(desc, target), desc.schedule, desc,
+                  std::nullopt};
+    items.push_back(std::move(item));
+  }
+  for (const BlockKernelDesc &desc : *blocks) {
+    if (!options.kernel.empty() && desc.name != options.kernel)
+      continue;
+    mlir::func::FuncOp fn = blockFuncs.at(desc.name);
+    // The space around the kernel's default point; the first trial is the
+    // kernel's own point (its attn.schedule over the default).
+    BlockKernelDesc plain = desc;
+    plain.schedule.clear();
+    SchedulePoint heuristic, first;
+    std::string err = halide::resolveSchedule(plain, target, heuristic);
+    if (err.empty())
+      err = halide::resolveSchedule(desc, target, first);
+    if (!err.empty()) {
+      fn.emitError() << "block kernel '" << desc.name << "': " << err;
+      return 1;
+    }
+    ScheduleSpace space = ScheduleSpace::blockKernel(
+        target.vectorLanes, target.vectorRegisters, heuristic,
+        blockHasGemm(desc), blockHasMaps(desc));
+    // The space must declare exactly the knobs the backend resolves.
+    std::set<std::string> declared, resolved;
+    for (const KnobSpec &k : space.knobs())
+      declared.insert(k.name);
+    for (auto &[name, value] : heuristic)
+      resolved.insert(name);
+    if (declared != resolved) {
+      llvm::errs() << "attnc: internal error: the block kernel knobs of "
+                      "ScheduleSpace::blockKernel and resolveBlockKnobs "
+                      "differ\n";
+      return 1;
+    }
+    TuneItem item{desc.name, blockTuningKey(fn, target.halideTarget),
+                  std::move(space), first, std::nullopt, desc};
+    items.push_back(std::move(item));
+  }
+  if (items.empty()) {
+    if (options.kernel.empty())
+      llvm::errs() << "attnc: error: nothing to tune: the source defines no "
+                      "kernel\n";
+    else
+      llvm::errs() << "attnc: error: no kernel named '" << options.kernel
+                   << "'\n";
+    return 1;
+  }
 
   std::string dbPath =
       options.dbPath.empty() ? rt::defaultTuningDbPath() : options.dbPath;
@@ -295,27 +415,42 @@ int attn::driver::runTune(mlir::ModuleOp module,
 
   Tuner tuner(target, sourcePath, sourceText, options);
   bool interactive = isatty(2);
-  int tuned = 0;
-  for (const AttentionKernelDesc &desc : *descs) {
-    if (!options.kernel.empty() && desc.name != options.kernel)
-      continue;
-    ++tuned;
-    for (auto &[dim, size] : desc.dims)
-      if (size < 0) {
-        llvm::errs() << "attnc: error: kernel '" << desc.name << "': dim "
-                     << dim << " is symbolic; tune at a length with --dim "
-                     << dim << "=... (and compile with the same --dim to "
-                     << "use the result)\n";
+  for (const TuneItem &item : items) {
+    const std::string &name = item.name, &key = item.key;
+    if (options.skipTuned) {
+      auto done = (*db)->best(key);
+      if (!done) {
+        llvm::errs() << "attnc: error: " << done.message() << "\n";
         return 1;
       }
-    std::string key = tuningKey(kernelOps.at(desc.name), target.halideTarget);
-    ScheduleSpace space = halide::spaceFor(desc, target);
-    Proposer proposer(space, desc.schedule, options.strategy, options.seed);
+      if (*done) {
+        llvm::outs() << name << ": skipped, already tuned (best "
+                     << formatMs((*done)->medianSeconds) << " "
+                     << (*done)->config << "); key " << key.substr(0, 16)
+                     << "\n";
+        continue;
+      }
+    }
+    Proposer proposer(item.space, item.first, options.strategy, options.seed);
 
     auto start = Clock::now();
     auto secondsLeft = [&] {
       return options.timeBudgetSeconds -
              std::chrono::duration<double>(Clock::now() - start).count();
+    };
+    // Block kernels of layout ops count no FLOPs.
+    auto gflopsText = [](const Trial &t, bool whole) {
+      if (t.gflops <= 0)
+        return std::string();
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << " (";
+      if (whole)
+        os << int(t.gflops);
+      else
+        os << llvm::format("%.1f", t.gflops);
+      os << " GFLOP/s)";
+      return os.str();
     };
     std::map<std::string, int> counts;
     std::optional<Trial> best, heuristic;
@@ -324,7 +459,7 @@ int attn::driver::runTune(mlir::ModuleOp module,
     while ((options.maxTrials == 0 || trial < options.maxTrials) &&
            secondsLeft() > 0 && proposer.next(point)) {
       ++trial;
-      Trial t = tuner.evaluate(desc, point, trial);
+      Trial t = tuner.evaluate(item, point, trial);
       proposer.observe(t);
       ++counts[t.status];
       if (trial == 1 && t.status == "ok")
@@ -334,7 +469,7 @@ int attn::driver::runTune(mlir::ModuleOp module,
 
       rt::TuningRecord record;
       record.key = key;
-      record.kernel = desc.name;
+      record.kernel = name;
       record.target = target.halideTarget;
       record.compiler = compilerVersion();
       record.config = ScheduleSpace::toJson(t.point);
@@ -350,17 +485,13 @@ int attn::driver::runTune(mlir::ModuleOp module,
         return 1;
       }
 
-      std::string line = "tune " + desc.name + ": trial " +
-                         std::to_string(trial) + " " +
-                         (t.status == "ok" ? formatMs(t.median) : t.status) +
-                         " | best " +
-                         (best ? formatMs(best->median) + " (" +
-                                     std::to_string(int(best->gflops)) +
-                                     " GFLOP/s)"
-                               : std::string("none yet")) +
-                         " | " +
-                         std::to_string(int(std::max(0.0, secondsLeft()))) +
-                         " s left";
+      std::string line =
+          "tune " + name + ": trial " + std::to_string(trial) + " " +
+          (t.status == "ok" ? formatMs(t.median) : t.status) + " | best " +
+          (best ? formatMs(best->median) + gflopsText(*best, true)
+                : std::string("none yet")) +
+          " | " + std::to_string(int(std::max(0.0, secondsLeft()))) +
+          " s left";
       if (interactive)
         llvm::errs() << "\r\x1b[K" << line;
       else
@@ -378,12 +509,12 @@ int attn::driver::runTune(mlir::ModuleOp module,
       summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " +
                  status;
     if (!best) {
-      llvm::outs() << desc.name << ": no valid candidate in " << trial
+      llvm::outs() << name << ": no valid candidate in " << trial
                    << " trials (" << summary << ")\n";
       continue;
     }
-    llvm::outs() << desc.name << ": best " << formatMs(best->median) << " ("
-                 << llvm::format("%.1f", best->gflops) << " GFLOP/s) "
+    llvm::outs() << name << ": best " << formatMs(best->median)
+                 << gflopsText(*best, false) << " "
                  << ScheduleSpace::toJson(best->point);
     if (heuristic)
       llvm::outs() << "; heuristic " << formatMs(heuristic->median) << " ("
@@ -391,11 +522,6 @@ int attn::driver::runTune(mlir::ModuleOp module,
                    << "x)";
     llvm::outs() << "; " << trial << " trials (" << summary << "); key "
                  << key.substr(0, 16) << "\n";
-  }
-  if (tuned == 0) {
-    llvm::errs() << "attnc: error: no kernel named '" << options.kernel
-                 << "'\n";
-    return 1;
   }
   return 0;
 }

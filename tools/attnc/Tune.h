@@ -1,12 +1,14 @@
 //===- Tune.h - attnc tune --------------------------------------*- C++ -*-===//
 //
-// Private to attnc: the autotuner.  For each kernel, candidates from the
-// kernel's schedule space are compiled ahead of time, checked against the
-// float64 reference and timed in separate processes (attn-run, with a time
-// limit), and every trial is recorded in the tuning database.  Candidates
-// that fail to compile, crash, hang or give wrong numbers are recorded as
-// such and never win; the default heuristic point is always tried first,
-// so a valid winner exists whenever the kernel can be compiled at all.
+// Private to attnc: the autotuner.  For each kernel (attention kernels and
+// an architecture's block kernels), candidates from the kernel's schedule
+// space are compiled ahead of time, checked against the float64 reference
+// and timed in separate processes (attn-run, with a time limit), and every
+// trial is recorded in the tuning database.  Candidates that fail to
+// compile, crash, hang or give wrong numbers are recorded as such and never
+// win; the kernel's own point (the default heuristic, or its schedule
+// attribute) is always tried first, so a valid winner exists whenever the
+// kernel can be compiled at all.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,13 +34,17 @@ struct TuneOptions {
   double candidateTimeout = 60;   ///< Seconds per measurement process.
   std::string attnRunPath;        ///< The attn-run next to attnc.
   bool verbose = false;
+  /// Kernels whose key already has an `ok` record are not tuned again.
+  bool skipTuned = false;
   /// Test hook (docs/Tuning.md): "crash@2,hang@3,wrong@4" makes those trial
   /// numbers produce a library that crashes when loaded, one that hangs,
   /// and one that computes a wrong result, to prove they are contained.
   std::string plant;
 };
 
-/// Tunes every kernel of `module` (after kernel formation) for `target`.
+/// Tunes every kernel of `module` (after kernel formation and
+/// --attn-outline-blocks) for `target`: attention kernels under tuningKey,
+/// block kernels under blockTuningKey.
 /// Returns the process exit code.
 int runTune(mlir::ModuleOp module, const halide::TargetInfo &target,
             const std::string &sourcePath, const std::string &sourceText,

@@ -122,6 +122,11 @@ cl::opt<double> candidateTimeout(
     "candidate-timeout",
     cl::desc("tune: seconds a candidate's check or timing may take"),
     cl::init(60));
+cl::opt<bool> skipTuned(
+    "skip-tuned",
+    cl::desc("tune: skip kernels whose key already has an ok record in the "
+             "tuning database"),
+    cl::init(false));
 cl::opt<std::string> plant("plant", cl::Hidden,
                            cl::desc("tune test hook: crash@N,hang@N,wrong@N"),
                            cl::init(""));
@@ -221,24 +226,26 @@ std::string selfDirectory(const char *argv0) {
 
 /// Pins each kernel without a schedule to the best tuning-database entry
 /// for its key, when there is one; records where each schedule came from.
+/// Attention kernels (`attn.kernel`, key tuningKey) and block kernels
+/// (`attn.block_kernel` functions, key blockTuningKey, schedule in
+/// `attn.schedule`) alike.
 LogicalResult applyTuningDb(ModuleOp module,
                             const ::attn::halide::TargetInfo &target) {
   SmallVector<mlir::attn::KernelOp> kernels;
   module.walk([&](mlir::attn::KernelOp k) { kernels.push_back(k); });
+  SmallVector<func::FuncOp> blocks;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn->hasAttr(mlir::attn::kBlockKernelAttr))
+      blocks.push_back(fn);
   std::unique_ptr<::attn::rt::TuningDb> db;
   std::string path =
       dbPath.empty() ? ::attn::rt::defaultTuningDbPath() : dbPath.getValue();
   bool lookedUp = false;
-  for (mlir::attn::KernelOp kernel : kernels) {
-    Builder b(kernel.getContext());
-    if (!kernel.getSchedule().empty()) {
-      kernel->setAttr("attn.schedule_source", b.getStringAttr("attribute"));
-      say("kernel " + kernel.getName() + ": schedule from the IR attribute");
-      continue;
-    }
-    kernel->setAttr("attn.schedule_source", b.getStringAttr("heuristic"));
+  // The best entry of `key` as a point, or nothing (after saying why).
+  auto lookup = [&](llvm::StringRef name, const std::string &key)
+      -> std::optional<::attn::SchedulePoint> {
     if (noTuningDb || path.empty())
-      continue;
+      return std::nullopt;
     if (!lookedUp) {
       lookedUp = true;
       if (!llvm::sys::fs::exists(path)) {
@@ -257,33 +264,91 @@ LogicalResult applyTuningDb(ModuleOp module,
       }
     }
     if (!db)
-      continue;
-    std::string key = ::attn::driver::tuningKey(kernel, target.halideTarget);
+      return std::nullopt;
     auto best = db->best(key);
     if (!best) {
       llvm::errs() << "attnc: warning: " << best.message()
                    << "; compiling with the default heuristic\n";
-      continue;
+      return std::nullopt;
     }
     if (!*best) {
-      say("kernel " + kernel.getName() + ": no tuning entry for key " +
-          key.substr(0, 16));
-      continue;
+      say("kernel " + name + ": no tuning entry for key " + key.substr(0, 16));
+      return std::nullopt;
     }
     ::attn::SchedulePoint point;
     if (!::attn::ScheduleSpace::fromJson((*best)->config, point)) {
       llvm::errs() << "attnc: warning: tuning entry " << key.substr(0, 16)
                    << " has an unreadable config; ignored\n";
-      continue;
+      return std::nullopt;
     }
+    say("kernel " + name + ": schedule from the tuning database "
+        "(key " + key.substr(0, 16) + ", " +
+        std::to_string((*best)->medianSeconds * 1e3) + " ms)");
+    return point;
+  };
+  auto dictionary = [](Builder &b, const ::attn::SchedulePoint &point) {
     SmallVector<NamedAttribute> attrs;
     for (auto &[name, value] : point)
       attrs.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(value)));
-    kernel.setScheduleAttr(b.getDictionaryAttr(attrs));
+    return b.getDictionaryAttr(attrs);
+  };
+  for (mlir::attn::KernelOp kernel : kernels) {
+    Builder b(kernel.getContext());
+    if (!kernel.getSchedule().empty()) {
+      kernel->setAttr("attn.schedule_source", b.getStringAttr("attribute"));
+      say("kernel " + kernel.getName() + ": schedule from the IR attribute");
+      continue;
+    }
+    kernel->setAttr("attn.schedule_source", b.getStringAttr("heuristic"));
+    if (noTuningDb || path.empty())
+      continue;
+    auto point = lookup(kernel.getName(),
+                        ::attn::driver::tuningKey(kernel, target.halideTarget));
+    if (!point)
+      continue;
+    kernel.setScheduleAttr(dictionary(b, *point));
     kernel->setAttr("attn.schedule_source", b.getStringAttr("tuned"));
-    say("kernel " + kernel.getName() + ": schedule from the tuning database "
-        "(key " + key.substr(0, 16) + ", " +
-        std::to_string((*best)->medianSeconds * 1e3) + " ms)");
+  }
+  for (func::FuncOp fn : blocks) {
+    Builder b(fn.getContext());
+    auto own = fn->getAttrOfType<DictionaryAttr>(::attn::kBlockScheduleAttr);
+    if ((own && !own.empty()) ||
+        (fn->hasAttr(::attn::kBlockScheduleAttr) && !own)) {
+      fn->setAttr(::attn::kBlockScheduleSourceAttr,
+                  b.getStringAttr("attribute"));
+      say("kernel " + fn.getSymName() + ": schedule from the IR attribute");
+      continue;
+    }
+    fn->setAttr(::attn::kBlockScheduleSourceAttr, b.getStringAttr("heuristic"));
+    if (noTuningDb || path.empty())
+      continue;
+    auto point = lookup(
+        fn.getSymName(),
+        ::attn::driver::blockTuningKey(fn, target.halideTarget));
+    if (!point)
+      continue;
+    fn->setAttr(::attn::kBlockScheduleAttr, dictionary(b, *point));
+    fn->setAttr(::attn::kBlockScheduleSourceAttr, b.getStringAttr("tuned"));
+  }
+  // --attn-attach-schedules completes and validates the attention kernels'
+  // schedules; the block kernels' are validated (at the function) and
+  // said here.
+  if (blocks.empty())
+    return success();
+  auto descs = ::attn::buildBlockKernelDescs(module);
+  if (failed(descs))
+    return failure();
+  for (const ::attn::BlockKernelDesc &d : *descs) {
+    std::map<std::string, int64_t> knobs;
+    if (std::string err = ::attn::halide::resolveSchedule(d, target, knobs);
+        !err.empty())
+      return emitError(kernelLoc(module, d.name))
+             << "block kernel '" << d.name << "': " << err;
+    std::string line =
+        "kernel " + d.name + ": schedule (" + d.scheduleSource + "):";
+    for (auto &[k, v] : knobs)
+      line += " " + k + "=" + std::to_string(v);
+    say(line);
   }
   return success();
 }
@@ -388,6 +453,7 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     opts.attnRunPath = selfDirectory(argv0) + "/attn-run";
     opts.verbose = verbose;
     opts.plant = plant;
+    opts.skipTuned = skipTuned;
     return ::attn::driver::runTune(module, targetInfo, inputFile,
                                    sourceText.str(), opts);
   }
