@@ -45,7 +45,7 @@ const char *const kUsage =
     "                of {\"config\": --config text, \"choices\": {...}}\n"
     "  --seed S      the seed of --sample (default 0): the same seed gives\n"
     "                the same configurations\n"
-    "  --json        print the space as JSON\n";
+    "  --json        print the space as JSON (--sample always prints JSON)\n";
 
 /// Combinations of the count-relevant choices listed in the text output.
 constexpr size_t kMaxLayerLines = 50;
@@ -281,7 +281,7 @@ int runSpaceCommand(const std::vector<std::string> &args) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    auto takeValue = [&](const char *what) -> bool {
+    auto takeValue = [&]() -> bool {
       if (value)
         return true;
       if (i + 1 >= args.size())
@@ -292,11 +292,11 @@ int runSpaceCommand(const std::vector<std::string> &args) {
     if (name == "json" && !value) {
       json = true;
     } else if (name == "arch") {
-      if (!takeValue("NAME") || value->empty())
+      if (!takeValue() || value->empty())
         return usageError("--arch needs a NAME");
       archName = *value;
     } else if (name == "dim") {
-      if (!takeValue("N=V"))
+      if (!takeValue())
         return usageError("--dim needs N=V");
       auto [dim, v] = llvm::StringRef(*value).split('=');
       int64_t n;
@@ -306,7 +306,7 @@ int runSpaceCommand(const std::vector<std::string> &args) {
       options.dimOverrides[dim.str()] = n;
     } else if (name == "sample") {
       uint64_t k;
-      if (!takeValue("K"))
+      if (!takeValue())
         return usageError("--sample needs a count K");
       if (!parseCount(*value, k) || k == 0)
         return usageError("--sample needs a positive integer, got '" +
@@ -314,7 +314,7 @@ int runSpaceCommand(const std::vector<std::string> &args) {
       sampleCount = k;
     } else if (name == "seed") {
       uint64_t s;
-      if (!takeValue("S"))
+      if (!takeValue())
         return usageError("--seed needs a value S");
       if (!parseCount(*value, s))
         return usageError("--seed needs a non-negative integer, got '" +
