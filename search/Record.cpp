@@ -176,6 +176,7 @@ std::string attn::search::toJsonLine(const EvalRecord &r) {
       OrderedJson kj;
       kj["name"] = k.kernel;
       kj["key"] = k.key;
+      kj["schedule"] = k.schedule;
       kj["calls"] = k.calls;
       kj["ms"] = num(k.ms);
       kj["flops"] = num(k.flops);
@@ -237,6 +238,7 @@ bool attn::search::fromJsonLine(const std::string &line, EvalRecord &record,
         FieldReader kf(kj, where + ".");
         kf.string("name", k.kernel);
         kf.string("key", k.key);
+        kf.string("schedule", k.schedule);
         kf.integer("calls", k.calls);
         kf.number("ms", k.ms);
         kf.number("flops", k.flops);

@@ -8,7 +8,7 @@
 //
 // JSON fields: id, generation, config, status, detail, latency_ms,
 // spread_ms, runs, predicted_ms, params, flops, memory_bytes, score,
-// score_status, score_detail, kernels (objects with name, key, calls, ms,
+// score_status, score_detail, kernels (objects with name, key, schedule, calls, ms,
 // flops, form), calls, seconds, created_at.  Missing optionals are null.
 //
 // Nothing here throws: errors come back as `false` and a message.
@@ -31,6 +31,9 @@ struct KernelTime {
   std::string kernel;
   /// Its kernel key (the tuning database's key).
   std::string key;
+  /// The schedule point it ran with (canonical JSON, as the tuning database
+  /// writes configs): with `key`, what its time belongs to.
+  std::string schedule;
   /// How many times one forward pass calls it.
   int64_t calls = 0;
   /// Time of one call (ms).

@@ -76,6 +76,8 @@ const char *const kUsage =
     "GFLOP/s)\n"
     "  --profile              architectures: time every call alone and print\n"
     "                         the time per call and per kernel\n"
+    "  --bench-seconds S      time each measurement for about S seconds\n"
+    "                         (default 0.5; at least 5 runs)\n"
     "  --json FILE            architectures: write what --bench and --profile\n"
     "                         measured, with the parameters, FLOPs and\n"
     "                         memory, as one JSON object (docs/Search.md)\n"
@@ -98,6 +100,7 @@ struct Options {
   bool bench = false;
   bool profile = false;
   std::optional<std::string> json;
+  BenchmarkOptions benchOptions;
   int threads = 0;
   std::map<std::string, int64_t> dims;
 };
@@ -257,6 +260,18 @@ int parseOptions(int argc, char **argv, Options &opts) {
       if (!noValue())
         return 1;
       opts.profile = true;
+    } else if (arg == "--bench-seconds") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      char *end = nullptr;
+      double seconds = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(seconds > 0) || seconds > 3600) {
+        error("--bench-seconds expects a number of seconds in (0, 3600], "
+              "got '" + v + "'");
+        return 1;
+      }
+      opts.benchOptions.targetSeconds = seconds;
     } else if (arg == "--json") {
       std::string v;
       if (!takeValue(v))
@@ -430,7 +445,8 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
       if (Result<double> counted = referenceFlops(kernel, args))
         flops = *counted;
     PreparedCall &prepared = *call;
-    Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); });
+    Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); },
+                                             opts.benchOptions);
     if (!stats)
       return fail(stats.message());
     std::cout << formatBenchLine(kernel.name, *stats, flops) << std::endl;
@@ -458,6 +474,7 @@ struct CallProfile {
 /// kernel lines sum the calls of that kernel and give their share of the
 /// summed time.
 bool profileArch(ArchRunner &runner, const std::string &archName,
+                 const BenchmarkOptions &benchOptions,
                  std::vector<CallProfile> &calls) {
   if (Status s = runner.run(); !s) {
     std::cerr << "attn-run: error: " << s.message() << "\n";
@@ -468,7 +485,7 @@ bool profileArch(ArchRunner &runner, const std::string &archName,
   double totalMs = 0;
   for (size_t i = 0; i < runner.numCalls(); ++i) {
     Result<BenchmarkStats> stats =
-        benchmark([&] { return runner.runCall(i); });
+        benchmark([&] { return runner.runCall(i); }, benchOptions);
     if (!stats) {
       std::cerr << "attn-run: error: " << stats.message() << "\n";
       return false;
@@ -518,10 +535,19 @@ Status writeArchJson(const std::string &path, const Library &lib,
   j["memory_bytes"] = stats->memoryBytes;
   j["weight_bytes"] = stats->weightBytes;
   j["peak_value_bytes"] = stats->peakValueBytes;
-  auto timing = [](const BenchmarkStats &s) {
+  // p10/p90 of the timed runs: one preempted run moves max - min, not them.
+  auto percentile = [](std::vector<double> v, double q) {
+    if (v.empty())
+      return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[size_t(q * double(v.size() - 1) + 0.5)];
+  };
+  auto timing = [&](const BenchmarkStats &s) {
     return nlohmann::json{{"median_ms", s.medianMs},
                           {"min_ms", s.minMs},
                           {"max_ms", s.maxMs},
+                          {"p10_ms", percentile(s.samplesMs, 0.1)},
+                          {"p90_ms", percentile(s.samplesMs, 0.9)},
                           {"spread_ms", s.maxMs - s.minMs},
                           {"runs", s.runs}};
   };
@@ -643,7 +669,8 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
     if (!flops)
       std::cerr << "attn-run: warning: no FLOP count: " << flops.message()
                 << "\n";
-    Result<BenchmarkStats> stats = benchmark([&] { return runner.run(); });
+    Result<BenchmarkStats> stats =
+        benchmark([&] { return runner.run(); }, opts.benchOptions);
     if (!stats)
       return fail(stats.message());
     endToEnd = *stats;
@@ -656,7 +683,7 @@ bool runArch(const Library &lib, const ArchSpec &arch, const Options &opts) {
 
   std::vector<CallProfile> calls;
   if (opts.profile)
-    if (!profileArch(runner, arch.name, calls))
+    if (!profileArch(runner, arch.name, opts.benchOptions, calls))
       return false;
   if (opts.json)
     if (Status s = writeArchJson(*opts.json, lib, arch, endToEnd, calls); !s)

@@ -3,6 +3,7 @@
 #include "tools/attnc/Compile.h"
 
 #include "lowering/Manifest.h"
+#include "tools/attnc/KernelCache.h"
 #include "tools/attnc/Link.h"
 
 #include "mlir/IR/OperationSupport.h"
@@ -12,11 +13,94 @@
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <set>
+
 using namespace attn;
 using namespace attn::driver;
 
 std::string attn::driver::compilerVersion() {
   return std::string("attnc ") + ATTNC_VERSION;
+}
+
+/// Compiles or reuses one object per kernel in the request's kernel cache,
+/// plus the standalone runtime; `entries` gets each kernel's entry symbol.
+static std::string compileCachedObjects(const LibraryRequest &request,
+                                        std::vector<std::string> &objects,
+                                        std::vector<std::string> &entries) {
+  size_t count = request.kernels.size() + request.blocks.size();
+  if (request.tuningKeys.size() != count)
+    return "internal error: " + std::to_string(request.tuningKeys.size()) +
+           " kernel keys for " + std::to_string(count) + " kernels";
+  KernelCache cache(request.kernelCacheDir);
+  std::set<std::string> linked;
+  for (size_t n = 0; n < count; ++n) {
+    bool isBlock = n >= request.kernels.size();
+    std::map<std::string, int64_t> knobs;
+    std::string err =
+        isBlock ? halide::resolveSchedule(
+                      request.blocks[n - request.kernels.size()],
+                      request.target, knobs)
+                : halide::resolveSchedule(request.kernels[n], request.target,
+                                          knobs);
+    if (!err.empty())
+      return err;
+    std::string key = objectKey(request.tuningKeys[n], knobs);
+    std::string entry = objectEntry(key);
+    std::string path;
+    bool hit = false;
+    err = cache.object(
+        key,
+        [&](const std::string &tmp) {
+          return isBlock ? halide::compileKernelObject(
+                               request.blocks[n - request.kernels.size()],
+                               request.target, entry, tmp)
+                         : halide::compileKernelObject(request.kernels[n],
+                                                       request.target, entry,
+                                                       tmp);
+        },
+        path, hit);
+    if (!err.empty())
+      return err;
+    entries.push_back(entry);
+    // Two identical kernels share one object.
+    if (linked.insert(path).second)
+      objects.push_back(path);
+  }
+  std::string runtime;
+  if (std::string err = cache.runtime(request.target, runtime); !err.empty())
+    return err;
+  objects.push_back(runtime);
+  if (request.cacheStats)
+    *request.cacheStats = std::to_string(cache.compiled) + " compiled, " +
+                          std::to_string(cache.reused) + " reused";
+  return "";
+}
+
+std::string attn::driver::manifestInfo(const LibraryRequest &request,
+                                       const std::string &libraryName,
+                                       const std::vector<std::string> &entries,
+                                       ManifestInfo &info) {
+  info.compiler = compilerVersion();
+  info.source = request.sourcePath;
+  info.sourceHash = sourceHash(request.sourceText);
+  info.target = request.target.halideTarget;
+  info.library = libraryName;
+  for (const AttentionKernelDesc &k : request.kernels)
+    info.knobs.push_back(request.autoscheduler.empty()
+                             ? k.schedule
+                             : std::map<std::string, int64_t>{});
+  info.scheduleSource = request.scheduleSource;
+  info.entries = entries;
+  info.tuningKeys = request.tuningKeys;
+  for (const BlockKernelDesc &b : request.blocks) {
+    std::map<std::string, int64_t> knobs;
+    if (std::string err = halide::resolveSchedule(b, request.target, knobs);
+        !err.empty())
+      return "kernel " + b.name + ": " + err;
+    info.knobs.push_back(knobs);
+    info.scheduleSource.push_back(b.scheduleSource);
+  }
+  return "";
 }
 
 std::string attn::driver::buildLibrary(const LibraryRequest &request,
@@ -29,8 +113,15 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
       [&] { llvm::sys::fs::remove_directories(tmpDir); });
 
   std::string kernelsObj = (tmpDir + "/kernels.o").str();
+  std::vector<std::string> cachedObjects, entries;
+  bool cached = !request.kernelCacheDir.empty();
+  if (cached && !request.target.isNative)
+    return "--kernel-cache needs a native target (the objects are linked)";
+  if (cached && !request.autoscheduler.empty())
+    return "--kernel-cache cannot be combined with --schedule auto:NAME";
   std::string err =
-      request.autoscheduler.empty()
+      cached ? compileCachedObjects(request, cachedObjects, entries)
+      : request.autoscheduler.empty()
           ? halide::compileObject(request.kernels, request.blocks,
                                   request.target, kernelsObj)
           : halide::compileObjectAuto(request.kernels, request.target,
@@ -50,31 +141,21 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   }
 
   ManifestInfo info;
-  info.compiler = compilerVersion();
-  info.source = request.sourcePath;
-  info.sourceHash = sourceHash(request.sourceText);
-  info.target = request.target.halideTarget;
-  info.library = llvm::sys::path::filename(outPath).str();
-  for (const AttentionKernelDesc &k : request.kernels)
-    info.knobs.push_back(request.autoscheduler.empty()
-                             ? k.schedule
-                             : std::map<std::string, int64_t>{});
-  info.scheduleSource = request.scheduleSource;
-  for (const BlockKernelDesc &b : request.blocks) {
-    std::map<std::string, int64_t> knobs;
-    if (std::string err = halide::resolveSchedule(b, request.target, knobs);
-        !err.empty())
-      return "kernel " + b.name + ": " + err;
-    info.knobs.push_back(knobs);
-    info.scheduleSource.push_back(b.scheduleSource);
-  }
+  if (std::string err = manifestInfo(
+          request, llvm::sys::path::filename(outPath).str(), entries, info);
+      !err.empty())
+    return err;
 
   std::string hashObj;
   if (std::string err =
           compileHashObject(info.sourceHash, tmpDir.str().str(), hashObj);
       !err.empty())
     return err;
-  std::vector<std::string> objects{kernelsObj, hashObj};
+  std::vector<std::string> objects{hashObj};
+  if (cached)
+    objects.insert(objects.end(), cachedObjects.begin(), cachedObjects.end());
+  else
+    objects.push_back(kernelsObj);
   objects.insert(objects.end(), request.extraObjects.begin(),
                  request.extraObjects.end());
   std::vector<std::string> libraries;

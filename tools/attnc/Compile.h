@@ -12,6 +12,7 @@
 #include "dialect/AttnOps.h"
 #include "lowering/ArchDesc.h"
 #include "lowering/KernelDesc.h"
+#include "lowering/Manifest.h"
 #include "lowering/halide/HalideBackend.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,7 +45,22 @@ struct LibraryRequest {
   std::string autoscheduler;
   std::map<std::string, int64_t> estimates;
   std::vector<halide::AutoScheduleReport> *reports = nullptr;
+  /// When set, every kernel is compiled to its own object in this per-kernel
+  /// cache (KernelCache.h, docs/Search.md §2) or taken from it, and
+  /// `tuningKeys` holds each kernel's tuning key (attention kernels, then
+  /// blocks).  `cacheStats` receives "N compiled, M reused".
+  std::string kernelCacheDir;
+  std::vector<std::string> tuningKeys;
+  std::string *cacheStats = nullptr;
 };
+
+/// What the manifest of `request`'s library records besides the kernel
+/// descriptions (schedules and their sources, entry symbols, tuning keys);
+/// "" or an error.
+std::string manifestInfo(const LibraryRequest &request,
+                         const std::string &libraryName,
+                         const std::vector<std::string> &entries,
+                         ManifestInfo &info);
 
 /// Builds `outPath` (a .so) and its manifest next to it, or for a
 /// non-native target the object `outPath` with `.o`.  Returns "" or an

@@ -1,14 +1,817 @@
-//===- SearchCommand.cpp - `attnc search` ---------------------------------===//
-// (being written)
+//===- SearchCommand.cpp - `attnc search`: hardware-aware search ----------===//
+//
+// The driver of docs/Search.md §3: proposes points of the space (random, or
+// evolutionary with parents chosen by non-dominated rank and children
+// ranked by the latency model), runs each as an `attnc evaluate` job
+// through the executor, appends its record, and keeps the front, the plot
+// and the model's quality up to date.  Every generation's proposals come
+// from a generator seeded by (seed, generation), so a resumed search makes
+// the same proposals and skips the points it has already measured.
+//
+//===----------------------------------------------------------------------===//
+
 #include "tools/attnc/SearchCommand.h"
+#include "tools/attnc/SearchState.h"
+#include "tools/attnc/SearchSupport.h"
+
+#include "frontend/Frontend.h"
+#include "frontend/Space.h"
+#include "lowering/Manifest.h"
+#include "runtime/TuningDb.h"
+#include "search/Executor.h"
+#include "search/Metrics.h"
+#include "search/Pareto.h"
+#include "search/Record.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
-int attn::driver::runSearchCommand(const std::vector<std::string> &,
-                                   const char *) {
-  std::cerr << "attnc search: error: not built yet\n";
-  return 1;
+#include <map>
+#include <random>
+#include <set>
+#include <unistd.h>
+
+using namespace attn;
+using namespace attn::driver;
+using attn::frontend::ArchSpace;
+using attn::frontend::SpacePoint;
+using search::EvalRecord;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// "12m05s", "45s".
+std::string formatSeconds(double s) {
+  char text[32];
+  if (s >= 60)
+    std::snprintf(text, sizeof(text), "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(text, sizeof(text), "%.0fs", s);
+  return text;
 }
-int attn::driver::runEvaluateCommand(const std::vector<std::string> &,
-                                     const char *) {
-  std::cerr << "attnc evaluate: error: not built yet\n";
-  return 1;
+
+/// "12.3 ms", "0.0123 ms": four significant digits.
+std::string formatMs(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.4g ms", ms);
+  return text;
+}
+
+/// The search in progress.
+class Search {
+public:
+  Search(SearchOptions options, std::string selfDirectory)
+      : o(std::move(options)), dir(std::move(selfDirectory)) {}
+
+  int run();
+
+private:
+  SearchOptions o;
+  std::string dir;
+  mlir::MLIRContext context;
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<frontend::ModuleAST> module;
+  std::optional<ArchSpace> space;
+  std::vector<EvalRecord> records;
+  std::set<std::string> evaluated; ///< Configs already measured.
+  std::unique_ptr<rt::TuningDb> db;
+  /// The tuning database's time of each model key (key@schedule), looked up
+  /// once; NaN when it has none.
+  std::map<std::string, double> dbTimes;
+  Clock::time_point start = Clock::now();
+  int64_t generation = 0;
+
+  std::string pointsPath() const { return o.out + "/points.jsonl"; }
+  double elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  bool outOfTime() const {
+    return o.timeBudgetSeconds > 0 && elapsed() >= o.timeBudgetSeconds;
+  }
+
+  int setUp();
+  std::string loadSource();
+  std::vector<std::string> compileArgs(const std::string &config) const;
+  /// The model from the database and every measured record but `skip`.
+  search::LatencyModel buildModel() const;
+  void addDbTimes(const std::vector<search::KernelTime> &kernels);
+  void addDbTimes(const CandidatePlan &plan);
+  std::vector<SpacePoint> propose(std::mt19937_64 &rng,
+                                  std::map<std::string, double> &predicted);
+  std::vector<SpacePoint> randomPoints(std::mt19937_64 &rng, size_t count,
+                                       const std::set<std::string> &taken);
+  std::vector<size_t> parents() const;
+  bool evaluate(const std::vector<std::string> &configs,
+                const std::map<std::string, double> &predicted);
+  std::string generationPath(int64_t g) const {
+    return o.out + "/generations/" + std::to_string(g) + ".tsv";
+  }
+  bool loadGeneration(std::vector<std::string> &configs,
+                      std::map<std::string, double> &predicted) const;
+  std::string saveGeneration(const std::vector<std::string> &configs,
+                             const std::map<std::string, double> &predicted)
+      const;
+  EvalRecord collect(const search::JobOutcome &outcome,
+                     const std::string &config, int64_t id);
+  void progress(const EvalRecord &r) const;
+  ModelReport modelReport() const;
+  void summary(const ModelReport &report) const;
+};
+
+std::string Search::loadSource() {
+  auto file = llvm::MemoryBuffer::getFile(o.file);
+  if (!file)
+    return "cannot read '" + o.file + "': " + file.getError().message();
+  std::string hash = sourceHash((*file)->getBuffer().str());
+  if (o.resume && !o.sourceHash.empty() && hash != o.sourceHash)
+    return o.file + " changed since the search in " + o.out +
+           " began; start a new search (--out) to search the new source";
+  o.sourceHash = hash;
+  sourceMgr.AddNewSourceBuffer(std::move(*file), llvm::SMLoc());
+  return "";
+}
+
+std::vector<std::string>
+Search::compileArgs(const std::string &config) const {
+  std::vector<std::string> args{o.file, "--config", config, "--target",
+                                o.target};
+  for (const std::string &d : o.dims)
+    args.insert(args.end(), {"--dim", d});
+  if (!o.db.empty())
+    args.insert(args.end(), {"--db", o.db});
+  return args;
+}
+
+int Search::setUp() {
+  std::string saved = o.out + "/search.json";
+  if (!o.resume && llvm::sys::fs::exists(saved)) {
+    std::cerr << "attnc search: error: " << o.out
+              << " already holds a search; continue it with --resume " << o.out
+              << " or choose another --out\n";
+    return 1;
+  }
+  if (auto ec = llvm::sys::fs::create_directories(o.out)) {
+    std::cerr << "attnc search: error: cannot create " << o.out << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  if (std::string err = loadSource(); !err.empty()) {
+    std::cerr << "attnc search: error: " << err << "\n";
+    return 1;
+  }
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  module = frontend::parseSource(sourceMgr, context);
+  if (!module)
+    return 1;
+  frontend::FrontendOptions fe;
+  for (const std::string &d : o.dims) {
+    auto [name, value] = llvm::StringRef(d).split('=');
+    int64_t v;
+    if (name.empty() || value.getAsInteger(10, v)) {
+      std::cerr << "attnc search: error: malformed --dim '" << d
+                << "': expected NAME=INTEGER\n";
+      return 2;
+    }
+    fe.dimOverrides[name.str()] = v;
+  }
+  auto built = ArchSpace::build(context, *module, fe, o.arch);
+  if (mlir::failed(built))
+    return 1;
+  space.emplace(std::move(*built));
+  if (space->choices().empty()) {
+    std::cerr << "attnc search: error: architecture '" << space->arch()
+              << "' has no choices: there is nothing to search\n";
+    return 1;
+  }
+  std::string err;
+  // Saved again when resuming: --generations and --time-budget may grow.
+  std::ofstream(saved) << o.toJson();
+  int64_t skipped = 0;
+  if (llvm::sys::fs::exists(pointsPath()) &&
+      !search::readJsonl(pointsPath(), records, err, &skipped)) {
+    std::cerr << "attnc search: error: " << err << "\n";
+    return 1;
+  }
+  if (skipped)
+    std::cerr << "attnc search: note: ignored the cut-off last line of "
+              << pointsPath() << " (the search was killed while writing)\n";
+  for (const EvalRecord &r : records)
+    evaluated.insert(r.config);
+  // Resume in the last generation whose proposals were saved.
+  while (llvm::sys::fs::exists(generationPath(generation + 1)))
+    ++generation;
+  std::string path =
+      o.db.empty() ? rt::defaultTuningDbPath() : o.db;
+  if (!path.empty() && llvm::sys::fs::exists(path)) {
+    std::string warning;
+    auto opened =
+        rt::TuningDb::open(path, &warning, rt::TuningDbOpenMode::ReadOnly);
+    if (opened)
+      db = opened.take();
+  }
+  std::cerr << "attnc search: " << o.file << ", architecture "
+            << space->arch() << ": " << space->choices().size()
+            << " choices, " << space->sizeText() << " points; target "
+            << o.target << "; objective "
+            << (o.objective == "latency" ? "latency" : "latency vs " +
+                                                           o.objective)
+            << (o.budgetMs ? "; budget " + formatMs(*o.budgetMs) : "")
+            << "\n";
+  if (!records.empty())
+    std::cerr << "attnc search: resuming " << o.out << ": " << records.size()
+              << " points already evaluated (not measured again)\n";
+  return 0;
+}
+
+void Search::addDbTimes(const std::vector<search::KernelTime> &kernels) {
+  if (!db)
+    return;
+  for (const search::KernelTime &k : kernels) {
+    std::string modelKey = k.key + "@" + k.schedule;
+    if (dbTimes.count(modelKey))
+      continue;
+    double ms = NAN;
+    if (auto entries = db->entries(k.key); entries)
+      for (const rt::TuningRecord &e : *entries)
+        if (e.status == "ok" && e.config == k.schedule)
+          ms = e.medianSeconds * 1e3;
+    dbTimes[modelKey] = ms;
+  }
+}
+
+void Search::addDbTimes(const CandidatePlan &plan) {
+  std::vector<search::KernelTime> kernels;
+  for (const PlannedKernel &k : plan.kernels) {
+    search::KernelTime t;
+    t.key = k.tuningKey;
+    t.schedule = k.schedule;
+    kernels.push_back(t);
+  }
+  addDbTimes(kernels);
+}
+
+/// The model key and sample of a record's kernel.
+static search::KernelTimeSample sampleOf(const search::KernelTime &k) {
+  return {k.key + "@" + k.schedule, k.form, k.flops, k.ms};
+}
+
+static search::Candidate candidateOf(const EvalRecord &r) {
+  search::Candidate c;
+  for (const search::KernelTime &k : r.kernels)
+    c.kernels.push_back({k.key + "@" + k.schedule, k.form, k.flops, k.calls});
+  return c;
+}
+
+search::LatencyModel Search::buildModel() const {
+  search::LatencyModel model;
+  // Tuner measurements first; the search's own profiles (measured in
+  // context) override them.
+  for (const auto &[key, ms] : dbTimes)
+    if (std::isfinite(ms))
+      model.addKernelTime(key, "", 0, ms);
+  std::vector<search::Candidate> candidates;
+  std::vector<double> measured;
+  for (const EvalRecord &r : records) {
+    if (r.status != "ok" || !r.latencyMs)
+      continue;
+    for (const search::KernelTime &k : r.kernels)
+      model.addKernelTime(sampleOf(k));
+    candidates.push_back(candidateOf(r));
+    measured.push_back(*r.latencyMs);
+  }
+  model.calibrate(candidates, measured);
+  return model;
+}
+
+std::vector<SpacePoint>
+Search::randomPoints(std::mt19937_64 &rng, size_t count,
+                     const std::set<std::string> &taken) {
+  std::vector<SpacePoint> out;
+  std::set<std::string> seen = taken;
+  for (size_t tries = 0; out.size() < count && tries < 50 * count + 100;
+       ++tries) {
+    SpacePoint p = space->sample(rng);
+    std::string config = space->toConfig(p);
+    if (!seen.insert(config).second || !space->validate(p))
+      continue;
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<size_t> Search::parents() const {
+  // Feasible measured points by non-dominated rank, then crowding; then
+  // the infeasible ones by latency (closest to the budget first).
+  std::vector<size_t> feasible, infeasible;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].status != "ok" || !records[i].latencyMs)
+      continue;
+    (isFeasible(o, records[i]) ? feasible : infeasible).push_back(i);
+  }
+  std::vector<search::Objective> objectives = frontObjectives(o);
+  if (o.objective == "latency")
+    objectives.resize(1);
+  std::vector<std::vector<double>> values;
+  for (size_t i : feasible) {
+    std::vector<double> v = objectiveValues(o, records[i]);
+    v.resize(objectives.size());
+    values.push_back(v);
+  }
+  std::vector<size_t> ranks = search::nonDominatedSortRanks(values, objectives);
+  std::vector<size_t> order(feasible.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::vector<double> crowd(order.size(), 0);
+  std::map<size_t, std::vector<size_t>> byRank;
+  for (size_t i = 0; i < order.size(); ++i)
+    byRank[ranks[i]].push_back(i);
+  for (auto &[rank, members] : byRank) {
+    std::vector<double> d = search::crowdingDistance(values, members,
+                                                     objectives);
+    for (size_t m = 0; m < members.size(); ++m)
+      crowd[members[m]] = d[m];
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (ranks[a] != ranks[b])
+      return ranks[a] < ranks[b];
+    return crowd[a] > crowd[b];
+  });
+  std::vector<size_t> out;
+  for (size_t i : order)
+    out.push_back(feasible[i]);
+  std::stable_sort(infeasible.begin(), infeasible.end(), [&](size_t a,
+                                                             size_t b) {
+    return *records[a].latencyMs < *records[b].latencyMs;
+  });
+  out.insert(out.end(), infeasible.begin(), infeasible.end());
+  size_t keep = std::max<size_t>(2, size_t(o.population) / 2);
+  if (out.size() > keep)
+    out.resize(keep);
+  return out;
+}
+
+std::vector<SpacePoint>
+Search::propose(std::mt19937_64 &rng,
+                std::map<std::string, double> &predicted) {
+  size_t want = size_t(o.population);
+  search::LatencyModel model = buildModel();
+  bool useModel = model.calibration().points >= 4;
+  std::vector<SpacePoint> children;
+  std::vector<size_t> chosen =
+      o.strategy == "evolutionary" && generation > 0 ? parents()
+                                                     : std::vector<size_t>{};
+  if (chosen.size() < 2) {
+    // The first generation, random search, or too few measured parents.
+    children = randomPoints(rng, useModel ? 2 * want : want, evaluated);
+  } else {
+    std::vector<SpacePoint> pool;
+    for (size_t i : chosen) {
+      std::string error;
+      auto p = space->fromConfig(records[i].config, error);
+      if (mlir::succeeded(p))
+        pool.push_back(*p);
+    }
+    std::set<std::string> seen = evaluated;
+    size_t target = useModel ? 2 * want : want;
+    for (size_t tries = 0;
+         children.size() < target && tries < 50 * target + 100; ++tries) {
+      std::uniform_int_distribution<size_t> pick(0, pool.size() - 1);
+      SpacePoint child;
+      // Half mutation, half crossover (then a light mutation), as HAT.
+      if (tries % 2 == 0 || pool.size() < 2) {
+        child = space->mutate(pool[pick(rng)], 0.3, rng);
+      } else {
+        size_t a = pick(rng), b = pick(rng);
+        if (a == b)
+          b = (b + 1) % pool.size();
+        child = space->crossover(pool[a], pool[b], rng);
+      }
+      std::string config = space->toConfig(child);
+      if (!seen.insert(config).second || !space->validate(child))
+        continue;
+      children.push_back(child);
+    }
+    // A stale space (few unexplored neighbours): fill with random points.
+    if (children.size() < want) {
+      std::vector<SpacePoint> more =
+          randomPoints(rng, want - children.size(), seen);
+      children.insert(children.end(), more.begin(), more.end());
+    }
+  }
+  if (!useModel) {
+    if (children.size() > want)
+      children.resize(want);
+    return children;
+  }
+  // Rank the children by the model; measure those predicted within the
+  // budget (20% margin), best first, and one exploratory child.
+  struct Ranked {
+    SpacePoint point;
+    double predictedMs;
+    double cost;
+  };
+  std::vector<Ranked> ranked;
+  for (const SpacePoint &p : children) {
+    CandidatePlan plan;
+    std::string config = space->toConfig(p);
+    if (!planCandidate(dir + "/attnc", compileArgs(config), o.arch,
+                       o.candidateTimeout, plan)
+             .empty())
+      continue;
+    addDbTimes(plan);
+    model = buildModel();
+    double ms = model.predict(plan.candidate());
+    predicted[config] = ms;
+    double cost = o.objective == "flops"    ? plan.flops
+                  : o.objective == "memory" ? plan.memoryBytes
+                                            : plan.params;
+    ranked.push_back({p, ms, cost});
+  }
+  double limit = o.budgetMs ? *o.budgetMs * 1.2 : INFINITY;
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](const Ranked &a, const Ranked &b) {
+                     bool fa = a.predictedMs <= limit,
+                          fb = b.predictedMs <= limit;
+                     if (fa != fb)
+                       return fa;
+                     // Within the budget: the cost objective (smaller first)
+                     // for size objectives, else latency.
+                     if (fa && o.objective != "latency" &&
+                         o.objective != "score-cmd" && a.cost != b.cost)
+                       return a.cost < b.cost;
+                     return a.predictedMs < b.predictedMs;
+                   });
+  std::vector<SpacePoint> out;
+  for (size_t i = 0; i < ranked.size() && out.size() + 1 < want; ++i)
+    out.push_back(ranked[i].point);
+  if (ranked.size() > out.size()) {
+    // One child from the rest, so the model keeps meeting points it ranks
+    // low and can correct itself.
+    std::uniform_int_distribution<size_t> pick(out.size(), ranked.size() - 1);
+    out.push_back(ranked[pick(rng)].point);
+  }
+  return out;
+}
+
+bool Search::loadGeneration(std::vector<std::string> &configs,
+                            std::map<std::string, double> &predicted) const {
+  auto text = llvm::MemoryBuffer::getFile(generationPath(generation));
+  if (!text)
+    return false;
+  llvm::SmallVector<llvm::StringRef> lines;
+  (*text)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef line : lines) {
+    auto [config, prediction] = line.split('\t');
+    configs.push_back(config.str());
+    double ms;
+    if (!prediction.empty() && !prediction.getAsDouble(ms))
+      predicted[config.str()] = ms;
+  }
+  return true;
+}
+
+std::string
+Search::saveGeneration(const std::vector<std::string> &configs,
+                       const std::map<std::string, double> &predicted) const {
+  llvm::sys::fs::create_directories(o.out + "/generations");
+  std::string path = generationPath(generation), tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    for (const std::string &c : configs) {
+      out << c;
+      if (auto it = predicted.find(c); it != predicted.end())
+        out << "\t" << it->second;
+      out << "\n";
+    }
+    out.close();
+    if (!out)
+      return "cannot write " + tmp;
+  }
+  if (auto ec = llvm::sys::fs::rename(tmp, path))
+    return "cannot write " + path + ": " + ec.message();
+  return "";
+}
+
+EvalRecord Search::collect(const search::JobOutcome &outcome,
+                           const std::string &config, int64_t id) {
+  std::string recordPath = o.out + "/jobs/" + std::to_string(id) + ".json";
+  EvalRecord r;
+  std::string error;
+  auto text = llvm::MemoryBuffer::getFile(recordPath);
+  if (text && search::fromJsonLine((*text)->getBuffer().trim().str(), r,
+                                   error)) {
+    r.id = id;
+    r.generation = generation;
+  } else {
+    // The job itself died (time limit, signal): record what happened.
+    r = EvalRecord();
+    r.id = id;
+    r.generation = generation;
+    r.config = config;
+    r.createdAt = search::timestampNow();
+    r.seconds = outcome.seconds;
+    r.status = outcome.result.timedOut ? "timeout"
+               : outcome.result.signal ? "crash"
+                                       : "error";
+    r.detail = "attnc evaluate: " + outcome.result.describe() + ": " +
+               lastLines(outcome.result.output, 4);
+  }
+  llvm::sys::fs::remove(recordPath);
+  llvm::sys::fs::remove_directories(o.out + "/work/" + std::to_string(id));
+  return r;
+}
+
+bool Search::evaluate(const std::vector<std::string> &points,
+                      const std::map<std::string, double> &predicted) {
+  llvm::sys::fs::create_directories(o.out + "/jobs");
+  search::LocalProcessPool pool(int(o.jobs));
+  std::map<int64_t, std::string> configs;
+  size_t next = 0;
+  int64_t nextId = 0;
+  for (const EvalRecord &r : records)
+    nextId = std::max(nextId, r.id + 1);
+  auto submit = [&] {
+    const std::string &config = points[next++];
+    int64_t id = nextId++;
+    std::vector<std::string> argv{dir + "/attnc", "evaluate", o.file,
+                                  "--config", config, "--target", o.target,
+                                  "--out",
+                                  o.out + "/jobs/" + std::to_string(id) +
+                                      ".json",
+                                  "--work",
+                                  o.out + "/work/" + std::to_string(id),
+                                  "--cache", o.out + "/cache", "--lock",
+                                  o.out + "/measure.lock", "--id",
+                                  std::to_string(id), "--generation",
+                                  std::to_string(generation), "--timeout",
+                                  std::to_string(o.candidateTimeout)};
+    for (const std::string &d : o.dims)
+      argv.insert(argv.end(), {"--dim", d});
+    if (!o.arch.empty())
+      argv.insert(argv.end(), {"--arch", o.arch});
+    if (!o.db.empty())
+      argv.insert(argv.end(), {"--db", o.db});
+    if (o.tuneTrials > 0)
+      argv.insert(argv.end(), {"--tune-trials", std::to_string(o.tuneTrials)});
+    argv.insert(argv.end(),
+                {"--bench-seconds", std::to_string(o.benchSeconds)});
+    if (!o.check)
+      argv.push_back("--no-check");
+    else
+      argv.insert(argv.end(),
+                  {"--check-rows", std::to_string(o.checkRows)});
+    if (!o.scoreCmd.empty())
+      argv.insert(argv.end(), {"--score-cmd", o.scoreCmd, "--score-timeout",
+                               std::to_string(o.scoreTimeout)});
+    if (auto it = predicted.find(config); it != predicted.end())
+      argv.insert(argv.end(), {"--predicted-ms", std::to_string(it->second)});
+    search::Job job;
+    job.id = id;
+    job.argv = argv;
+    // The steps have their own limits; this bounds the whole job.
+    job.timeoutSeconds = 5 * o.candidateTimeout +
+                         (o.scoreCmd.empty() ? 0 : o.scoreTimeout);
+    configs[id] = config;
+    pool.submit(std::move(job));
+  };
+  while (next < points.size() && pool.pending() < size_t(o.jobs) &&
+         !outOfTime())
+    submit();
+  while (pool.pending() > 0) {
+    std::optional<search::JobOutcome> outcome = pool.next();
+    if (!outcome)
+      break;
+    EvalRecord r = collect(*outcome, configs[outcome->id], outcome->id);
+    std::string error;
+    if (!search::appendJsonl(pointsPath(), r, error)) {
+      std::cerr << "attnc search: error: " << error << "\n";
+      return false;
+    }
+    records.push_back(r);
+    evaluated.insert(r.config);
+    addDbTimes(r.kernels);
+    progress(r);
+    while (next < points.size() && pool.pending() < size_t(o.jobs) &&
+           !outOfTime())
+      submit();
+  }
+  return true;
+}
+
+void Search::progress(const EvalRecord &r) const {
+  char line[512];
+  std::string result =
+      r.status == "ok" && r.latencyMs
+          ? formatMs(*r.latencyMs)
+          : r.status;
+  if (r.predictedMs && r.status == "ok")
+    result += " (predicted " + formatMs(*r.predictedMs) + ")";
+  if (!r.scoreStatus.empty())
+    result += r.score ? ", score " + std::to_string(*r.score)
+                      : ", score " + r.scoreStatus;
+  size_t failed = 0;
+  const EvalRecord *best = nullptr;
+  for (const EvalRecord &x : records) {
+    failed += x.status == "ok" ? 0 : 1;
+    if (isFeasible(o, x) && (!best || *x.latencyMs < *best->latencyMs))
+      best = &x;
+  }
+  std::snprintf(line, sizeof(line),
+                "[gen %lld/%lld] #%lld %s | evaluated %zu (%zu failed) | best "
+                "feasible %s",
+                (long long)generation + 1, (long long)o.generations,
+                (long long)r.id, result.c_str(), records.size(), failed,
+                best ? (formatMs(*best->latencyMs) + " #" +
+                        std::to_string(best->id))
+                           .c_str()
+                     : "none yet");
+  std::cerr << line;
+  if (o.timeBudgetSeconds > 0)
+    std::cerr << " | "
+              << formatSeconds(std::max(0.0, o.timeBudgetSeconds - elapsed()))
+              << " left";
+  std::cerr << "\n    " << r.config;
+  if (r.status != "ok" && !r.detail.empty())
+    std::cerr << "\n    " << lastLines(r.detail, 1);
+  std::cerr << std::endl;
+}
+
+ModelReport Search::modelReport() const {
+  ModelReport report;
+  std::vector<search::Candidate> candidates;
+  std::vector<std::vector<search::KernelTimeSample>> times;
+  std::vector<double> measured, onlinePredicted, onlineMeasured;
+  for (const EvalRecord &r : records) {
+    if (r.status != "ok" || !r.latencyMs)
+      continue;
+    candidates.push_back(candidateOf(r));
+    std::vector<search::KernelTimeSample> samples;
+    for (const search::KernelTime &k : r.kernels)
+      samples.push_back(sampleOf(k));
+    times.push_back(samples);
+    measured.push_back(*r.latencyMs);
+    if (r.predictedMs) {
+      onlinePredicted.push_back(*r.predictedMs);
+      onlineMeasured.push_back(*r.latencyMs);
+    }
+  }
+  std::vector<search::KernelTimeSample> base;
+  for (const auto &[key, ms] : dbTimes)
+    if (std::isfinite(ms))
+      base.push_back({key, "", 0, ms});
+  report.crossValidation =
+      search::crossValidate(candidates, times, measured, base, 5);
+  report.online.points = int64_t(onlineMeasured.size());
+  report.online.kendallTau = search::kendallTau(onlinePredicted, onlineMeasured);
+  report.online.mape =
+      search::meanAbsPercentError(onlinePredicted, onlineMeasured);
+  search::LatencyModel model = buildModel();
+  report.calibration = model.calibration();
+  report.kernels = model.kernelCount();
+  return report;
+}
+
+void Search::summary(const ModelReport &report) const {
+  std::vector<size_t> front = feasibleFront(o, records);
+  std::vector<search::Objective> objectives = frontObjectives(o);
+  std::cout << "evaluated " << records.size() << " points in "
+            << formatSeconds(elapsed()) << "; Pareto front (latency vs "
+            << objectives[1].name << ", feasible points"
+            << (o.budgetMs ? " within " + formatMs(*o.budgetMs) : "")
+            << "):\n";
+  for (size_t i : front) {
+    const EvalRecord &r = records[i];
+    std::vector<double> v = objectiveValues(o, r);
+    char line[256];
+    std::snprintf(line, sizeof(line), "  #%-4lld %9.4g ms ±%-8.3g %s=%-12.6g ",
+                  (long long)r.id, v[0], r.spreadMs ? *r.spreadMs : 0.0,
+                  objectives[1].name.c_str(), v[1]);
+    std::cout << line << r.config << "\n";
+  }
+  if (front.empty())
+    std::cout << "  (no feasible point)\n";
+  auto q = [](const search::ModelQuality &m) {
+    char text[128];
+    std::snprintf(text, sizeof(text), "Kendall tau %.3f, MAPE %.1f%% over %lld",
+                  m.kendallTau, m.mape, (long long)m.points);
+    return std::string(text);
+  };
+  std::cout << "latency model: held out (5-fold) " << q(report.crossValidation)
+            << " points; predicted before measuring " << q(report.online)
+            << " points\n";
+  std::cout << "results in " << o.out
+            << ": points.jsonl, points.csv, front.json, front.svg, "
+               "model.json\n";
+}
+
+int Search::run() {
+  if (int rc = setUp())
+    return rc;
+  for (; generation < o.generations && !outOfTime(); ++generation) {
+    // A generation's proposals are saved before any is evaluated, so a
+    // resumed search finishes the generation it was in without proposing
+    // anew, then goes on.
+    std::map<std::string, double> predicted;
+    std::vector<std::string> configs;
+    if (!loadGeneration(configs, predicted)) {
+      std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ULL +
+                          uint64_t(generation) + 1);
+      for (const SpacePoint &p : propose(rng, predicted))
+        configs.push_back(space->toConfig(p));
+      if (std::string err = saveGeneration(configs, predicted);
+          !err.empty()) {
+        std::cerr << "attnc search: error: " << err << "\n";
+        return 1;
+      }
+    }
+    std::vector<std::string> fresh;
+    for (const std::string &c : configs)
+      if (!evaluated.count(c))
+        fresh.push_back(c);
+    if (configs.empty()) {
+      std::cerr << "attnc search: the space has no unevaluated valid point "
+                   "left\n";
+      break;
+    }
+    if (!evaluate(fresh, predicted))
+      return 1;
+    if (std::string err = writeResults(o, records); !err.empty()) {
+      std::cerr << "attnc search: error: " << err << "\n";
+      return 1;
+    }
+  }
+  ModelReport report = modelReport();
+  if (std::string err = writeResults(o, records); !err.empty()) {
+    std::cerr << "attnc search: error: " << err << "\n";
+    return 1;
+  }
+  if (std::string err = writeModelReport(o, report); !err.empty()) {
+    std::cerr << "attnc search: error: " << err << "\n";
+    return 1;
+  }
+  summary(report);
+  return 0;
+}
+
+} // namespace
+
+int attn::driver::runSearchCommand(const std::vector<std::string> &args,
+                                   const char *argv0) {
+  SearchOptions options;
+  std::vector<std::string> given;
+  if (int rc = parseSearchArgs(args, options, given))
+    return rc == 1 ? 0 : rc;
+  if (options.resume) {
+    std::string savedPath = options.out + "/search.json";
+    auto saved = llvm::MemoryBuffer::getFile(savedPath);
+    if (!saved) {
+      std::cerr << "attnc search: error: cannot resume: " << savedPath << ": "
+                << saved.getError().message() << "\n";
+      return 1;
+    }
+    SearchOptions resumed;
+    if (std::string err = resumed.fromJson((*saved)->getBuffer().str());
+        !err.empty()) {
+      std::cerr << "attnc search: error: cannot resume: " << savedPath << ": "
+                << err << "\n";
+      return 1;
+    }
+    // What may change between runs: how long and how wide.
+    for (const std::string &flag : given) {
+      if (flag == "--generations")
+        resumed.generations = options.generations;
+      else if (flag == "--time-budget")
+        resumed.timeBudgetSeconds = options.timeBudgetSeconds;
+      else if (flag == "--jobs")
+        resumed.jobs = options.jobs;
+      else if (flag != "--resume") {
+        std::cerr << "attnc search: error: " << flag
+                  << " cannot change when resuming (the search's options "
+                     "are in "
+                  << savedPath
+                  << "); only --generations, --time-budget and --jobs can\n";
+        return 2;
+      }
+    }
+    if (!options.file.empty() && options.file != resumed.file) {
+      std::cerr << "attnc search: error: " << options.out << " searches "
+                << resumed.file << ", not " << options.file << "\n";
+      return 2;
+    }
+    resumed.out = options.out;
+    resumed.resume = true;
+    options = resumed;
+  }
+  Search search(options, selfDir(argv0));
+  return search.run();
 }

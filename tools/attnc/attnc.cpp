@@ -29,6 +29,7 @@
 #include "tools/attnc/Tune.h"
 #include "runtime/TuningDb.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -50,7 +51,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Ast, Mlir, Kernels, HalideCpp, Obj, So };
+enum class Emit { Ast, Mlir, Kernels, HalideCpp, Manifest, Obj, So };
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .attn|.mlir>"),
                                cl::Required);
@@ -65,6 +66,9 @@ cl::opt<Emit> emit(
                           "formation"),
                clEnumValN(Emit::HalideCpp, "halide-cpp",
                           "each kernel's Halide algorithm and schedule"),
+               clEnumValN(Emit::Manifest, "manifest",
+                          "the library's manifest (kernels, schedules, "
+                          "tuning keys, architectures) without compiling"),
                clEnumValN(Emit::Obj, "obj", "one object file"),
                clEnumValN(Emit::So, "so",
                           "a shared library and its manifest (default)")));
@@ -95,6 +99,11 @@ cl::opt<bool> noTuningDb("no-tuning-db",
                          cl::desc("Compile with the default heuristic even "
                                   "when the tuning database has an entry"),
                          cl::init(false));
+cl::opt<std::string> kernelCache(
+    "kernel-cache",
+    cl::desc("Compile each kernel to its own object in DIR, reusing the "
+             "objects of earlier compiles (docs/Search.md)"),
+    cl::value_desc("DIR"), cl::init(""));
 cl::opt<std::string> scheduleOpt(
     "schedule",
     cl::desc("Schedule every kernel with one of Halide's autoschedulers "
@@ -399,6 +408,29 @@ bool parseAutoSchedule(std::string &name,
   return true;
 }
 
+/// The tuning key of every kernel in the order of a LibraryRequest:
+/// attention kernels (`descs`), then block kernels (`blocks`).
+std::vector<std::string>
+kernelTuningKeys(ModuleOp module,
+                 const std::vector<::attn::AttentionKernelDesc> &descs,
+                 const std::vector<::attn::BlockKernelDesc> &blocks,
+                 const std::string &target) {
+  std::map<std::string, std::string> keys;
+  module.walk([&](mlir::attn::KernelOp k) {
+    keys[k.getName().str()] = ::attn::driver::tuningKey(k, target);
+  });
+  module.walk([&](func::FuncOp f) {
+    if (f->hasAttr("attn.block_kernel"))
+      keys[f.getSymName().str()] = ::attn::driver::blockTuningKey(f, target);
+  });
+  std::vector<std::string> out;
+  for (const auto &d : descs)
+    out.push_back(keys[d.name]);
+  for (const auto &b : blocks)
+    out.push_back(keys[b.name]);
+  return out;
+}
+
 int compileModule(ModuleOp module, llvm::StringRef sourceText,
                   const char *argv0, bool fromMlir) {
   std::string autoscheduler;
@@ -536,6 +568,31 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     return writeOutput(all, outputFile) ? 0 : 1;
   }
 
+  if (emit == Emit::Manifest) {
+    ::attn::driver::LibraryRequest request;
+    request.kernels = *descs;
+    request.blocks = *blocks;
+    request.archs = *archs;
+    request.target = targetInfo;
+    request.sourcePath = inputFile;
+    request.sourceText = sourceText.str();
+    request.scheduleSource = sources;
+    request.tuningKeys = kernelTuningKeys(module, *descs, *blocks,
+                                          targetInfo.halideTarget);
+    ::attn::ManifestInfo info;
+    std::string library = llvm::sys::path::stem(inputFile).str() + ".so";
+    if (std::string err =
+            ::attn::driver::manifestInfo(request, library, {}, info);
+        !err.empty()) {
+      llvm::errs() << "attnc: error: " << err << "\n";
+      return 1;
+    }
+    return writeOutput(::attn::renderManifest(*descs, *blocks, *archs, info),
+                       outputFile)
+               ? 0
+               : 1;
+  }
+
   // Objects and libraries need a path.
   std::string out = outputFile;
   if (out.empty()) {
@@ -576,6 +633,13 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   request.autoscheduler = autoscheduler;
   request.estimates = autoEstimates;
   request.reports = &reports;
+  std::string cacheStats;
+  if (!kernelCache.empty()) {
+    request.kernelCacheDir = kernelCache;
+    request.tuningKeys = kernelTuningKeys(module, *descs, *blocks,
+                                          targetInfo.halideTarget);
+    request.cacheStats = &cacheStats;
+  }
   std::string note;
   std::string buildErr = ::attn::driver::buildLibrary(request, out, note);
   sayReports();
@@ -588,6 +652,8 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
       llvm::errs() << "attnc: error: " << err << "\n";
     return 1;
   }
+  if (!cacheStats.empty())
+    say("kernel cache " + kernelCache + ": " + cacheStats);
   if (!note.empty())
     llvm::errs() << "attnc: note: " << note << "\n";
   else
