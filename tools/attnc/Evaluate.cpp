@@ -255,9 +255,11 @@ void evaluate(const EvaluateOptions &o, const std::string &dir,
 
   // The plan: kernels, keys, schedules, cost figures (also validates).
   CandidatePlan plan;
-  if (std::string err = planCandidate(attnc, common, o.arch, o.timeout, plan);
+  bool timedOut = false;
+  if (std::string err =
+          planCandidate(attnc, common, o.arch, o.timeout, plan, &timedOut);
       !err.empty())
-    return fail("invalid", err);
+    return fail(timedOut ? "timeout" : "invalid", err);
   record.params = plan.params;
   record.flops = plan.flops;
   record.memoryBytes = plan.memoryBytes;
@@ -281,9 +283,9 @@ void evaluate(const EvaluateOptions &o, const std::string &dir,
                       lastLines(tuned.output, 3) + "\n";
     // Tuned schedules change the kernels' schedules: plan again.
     if (std::string err =
-            planCandidate(attnc, common, o.arch, o.timeout, plan);
+            planCandidate(attnc, common, o.arch, o.timeout, plan, &timedOut);
         !err.empty())
-      return fail("invalid", err);
+      return fail(timedOut ? "timeout" : "invalid", err);
   }
 
   llvm::sys::fs::create_directories(o.work);

@@ -173,7 +173,8 @@ std::string attn::driver::planFromManifest(const std::string &manifestText,
 
 std::string attn::driver::planCandidate(
     const std::string &attnc, const std::vector<std::string> &compileArgs,
-    const std::string &arch, double timeoutSeconds, CandidatePlan &plan) {
+    const std::string &arch, double timeoutSeconds, CandidatePlan &plan,
+    bool *timedOut) {
   llvm::SmallString<128> tmp;
   if (auto ec = llvm::sys::fs::createTemporaryFile("attnc-plan", "json", tmp))
     return "cannot create a temporary file: " + ec.message();
@@ -182,6 +183,8 @@ std::string attn::driver::planCandidate(
   argv.insert(argv.end(), compileArgs.begin(), compileArgs.end());
   argv.insert(argv.end(), {"-emit=manifest", "-o", path});
   ProcessResult run = runWithTimeout(argv, timeoutSeconds);
+  if (timedOut)
+    *timedOut = run.timedOut;
   auto text = llvm::MemoryBuffer::getFile(path);
   llvm::sys::fs::remove(path);
   if (!run.succeeded())

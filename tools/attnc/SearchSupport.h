@@ -77,11 +77,12 @@ std::string planFromManifest(const std::string &manifestText,
 
 /// Runs `attnc FILE -emit=manifest` with `compileArgs` (config, target,
 /// dims, database) and parses the result.  "" or an error (the frontend's
-/// message when the point is invalid).
+/// message when the point is invalid); `timedOut` says whether attnc ran
+/// past `timeoutSeconds`.
 std::string planCandidate(const std::string &attnc,
                           const std::vector<std::string> &compileArgs,
                           const std::string &arch, double timeoutSeconds,
-                          CandidatePlan &plan);
+                          CandidatePlan &plan, bool *timedOut = nullptr);
 
 /// The last `maxLines` non-empty lines of `text` (error details).
 std::string lastLines(const std::string &text, int maxLines);
