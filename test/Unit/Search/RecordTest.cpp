@@ -20,6 +20,19 @@ using namespace attn::search::test;
 
 namespace {
 
+KernelTime kernel(const std::string &name, const std::string &key,
+                  int64_t calls, double ms, double flops,
+                  const std::string &form) {
+  KernelTime k;
+  k.kernel = name;
+  k.key = key;
+  k.calls = calls;
+  k.ms = ms;
+  k.flops = flops;
+  k.form = form;
+  return k;
+}
+
 EvalRecord fullRecord() {
   EvalRecord r;
   r.id = 7;
@@ -37,8 +50,8 @@ EvalRecord fullRecord() {
   r.score = 0.8125;
   r.scoreStatus = "ok";
   r.scoreDetail = "accuracy 81.25%";
-  r.kernels = {{"hybrid_vit_blk0", "ab12", 3, 0.25, 1e8, "block"},
-               {"hybrid_vit_attn1", "cd34", 6, 0.125, 2e8, "softmax"}};
+  r.kernels = {kernel("hybrid_vit_blk0", "ab12", 3, 0.25, 1e8, "block"),
+               kernel("hybrid_vit_attn1", "cd34", 6, 0.125, 2e8, "softmax")};
   r.calls = 9;
   r.seconds = 12.5;
   r.createdAt = "2026-11-24T13:55:01Z";
