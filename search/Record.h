@@ -8,8 +8,9 @@
 //
 // JSON fields: id, generation, config, status, detail, latency_ms,
 // spread_ms, runs, predicted_ms, params, flops, memory_bytes, score,
-// score_status, score_detail, kernels (objects with name, key, schedule, calls, ms,
-// flops, form), calls, seconds, created_at.  Missing optionals are null.
+// score_status, score_detail, kernels (objects with name, key, schedule,
+// calls, ms, flops, form), calls, seconds, created_at.  Missing optionals
+// are null.
 //
 // Nothing here throws: errors come back as `false` and a message.
 //

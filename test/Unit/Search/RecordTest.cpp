@@ -26,6 +26,7 @@ KernelTime kernel(const std::string &name, const std::string &key,
   KernelTime k;
   k.kernel = name;
   k.key = key;
+  k.schedule = "{\"tile\":[" + std::to_string(calls) + ",64]}";
   k.calls = calls;
   k.ms = ms;
   k.flops = flops;
@@ -78,6 +79,7 @@ void expectSame(const EvalRecord &a, const EvalRecord &b) {
   for (size_t i = 0; i < a.kernels.size(); ++i) {
     EXPECT_EQ(a.kernels[i].kernel, b.kernels[i].kernel);
     EXPECT_EQ(a.kernels[i].key, b.kernels[i].key);
+    EXPECT_EQ(a.kernels[i].schedule, b.kernels[i].schedule);
     EXPECT_EQ(a.kernels[i].calls, b.kernels[i].calls);
     EXPECT_EQ(a.kernels[i].ms, b.kernels[i].ms);
     EXPECT_EQ(a.kernels[i].flops, b.kernels[i].flops);
@@ -130,6 +132,7 @@ TEST(RecordTest, RoundTripsEveryField) {
   EXPECT_EQ(j["latency_ms"], 1.25);
   EXPECT_EQ(j["memory_bytes"], 8.0e6);
   EXPECT_EQ(j["kernels"][1]["name"], "hybrid_vit_attn1");
+  EXPECT_EQ(j["kernels"][1]["schedule"], "{\"tile\":[6,64]}");
   EXPECT_EQ(j["created_at"], "2026-11-24T13:55:01Z");
 }
 
