@@ -119,9 +119,9 @@ void LocalProcessPool::work(size_t worker) {
     auto start = std::chrono::steady_clock::now();
     attn::driver::ProcessResult result =
         attn::driver::runWithTimeout(job.argv, job.timeoutSeconds, env);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     {
       std::lock_guard<std::mutex> lock(mutex);
       --running;
@@ -143,8 +143,8 @@ void LocalProcessPool::killRunning() {
   for (long tid : tids) {
     if (tid <= 0)
       continue;
-    std::istringstream children(readProcFile(
-        "/proc/self/task/" + std::to_string(tid) + "/children"));
+    std::istringstream children(
+        readProcFile("/proc/self/task/" + std::to_string(tid) + "/children"));
     long pid;
     while (children >> pid)
       killProcessAndGroup(pid_t(pid));

@@ -36,8 +36,8 @@ double attn::search::kendallTau(const std::vector<double> &x,
         ++discordant;
     }
   double pairs = double(n) * double(n - 1) / 2;
-  double denominator = std::sqrt((pairs - double(tiesX)) *
-                                 (pairs - double(tiesY)));
+  double denominator =
+      std::sqrt((pairs - double(tiesX)) * (pairs - double(tiesY)));
   if (!(denominator > 0))
     return NAN;
   return double(concordant - discordant) / denominator;

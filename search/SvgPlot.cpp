@@ -262,8 +262,8 @@ std::string attn::search::renderFrontSvg(const PlotData &data) {
   std::ostringstream s;
   s << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
-    << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << ' '
-    << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << ' ' << height
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<title>" << xmlEscape(data.title) << "</title>\n"
     << "<rect x=\"0\" y=\"0\" width=\"" << width << "\" height=\"" << height
     << "\" fill=\"white\"/>\n"
@@ -281,8 +281,7 @@ std::string attn::search::renderFrontSvg(const PlotData &data) {
   s << "</g>\n<g fill=\"#333\">\n";
   for (double t : ax.ticks)
     s << "<text x=\"" << px(X(t)) << "\" y=\"" << px(top + plotH + 18)
-      << "\" text-anchor=\"middle\">" << xmlEscape(label(ax, t))
-      << "</text>\n";
+      << "\" text-anchor=\"middle\">" << xmlEscape(label(ax, t)) << "</text>\n";
   for (double t : ay.ticks)
     s << "<text x=\"" << px(left - 8) << "\" y=\"" << px(Y(t) + 4)
       << "\" text-anchor=\"end\">" << xmlEscape(label(ay, t)) << "</text>\n";
@@ -296,12 +295,11 @@ std::string attn::search::renderFrontSvg(const PlotData &data) {
     << "\" text-anchor=\"middle\">" << xmlEscape(data.xLabel) << "</text>\n"
     << "<text x=\"20\" y=\"" << px(top + plotH / 2)
     << "\" text-anchor=\"middle\" transform=\"rotate(-90 20 "
-    << px(top + plotH / 2) << ")\">" << xmlEscape(data.yLabel)
-    << "</text>\n";
+    << px(top + plotH / 2) << ")\">" << xmlEscape(data.yLabel) << "</text>\n";
 
   if (budget)
-    s << "<line x1=\"" << px(X(*budget)) << "\" y1=\"" << px(top)
-      << "\" x2=\"" << px(X(*budget)) << "\" y2=\"" << px(top + plotH)
+    s << "<line x1=\"" << px(X(*budget)) << "\" y1=\"" << px(top) << "\" x2=\""
+      << px(X(*budget)) << "\" y2=\"" << px(top + plotH)
       << "\" stroke=\"#2b6cd6\" stroke-width=\"1.5\" "
       << "stroke-dasharray=\"6,4\"/>\n"
       << "<text x=\"" << px(X(*budget) + 4) << "\" y=\"" << px(top + 14)
@@ -325,9 +323,9 @@ std::string attn::search::renderFrontSvg(const PlotData &data) {
       continue;
     s << "<circle cx=\"" << px(X(p->x)) << "\" cy=\"" << px(Y(p->y))
       << "\" r=\"3\" "
-      << (p->feasible ? std::string("fill=\"") + pointColour + "\""
-                      : std::string("fill=\"none\" stroke=\"") + pointColour +
-                            "\"")
+      << (p->feasible
+              ? std::string("fill=\"") + pointColour + "\""
+              : std::string("fill=\"none\" stroke=\"") + pointColour + "\"")
       << ">" << tooltip(*p) << "</circle>\n";
   }
 

@@ -12,8 +12,8 @@
 #include "SearchTestUtil.h"
 
 #include <chrono>
-#include <filesystem>
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -53,8 +53,8 @@ bool processGone(pid_t pid) {
 
 /// Waits (up to `seconds`) until `path` holds a pid; 0 when it never does.
 pid_t waitForPid(const std::string &path, double seconds = 30) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration<double>(seconds);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = readFile(path);
     if (!text.empty() && text.back() == '\n')
@@ -65,8 +65,8 @@ pid_t waitForPid(const std::string &path, double seconds = 30) {
 }
 
 bool waitUntilGone(pid_t pid, double seconds = 30) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration<double>(seconds);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (processGone(pid))
       return true;
@@ -107,9 +107,8 @@ TEST(ExecutorTest, TimeoutIsKilledAndThePoolGoesOn) {
   TempDir dir;
   LocalProcessPool pool(1);
   // The job's child would write the file after 3 s unless killed with it.
-  pool.submit(shell(1, "(sleep 3; echo late > " + dir.file("late") +
-                           ") & sleep 30",
-                    1));
+  pool.submit(shell(
+      1, "(sleep 3; echo late > " + dir.file("late") + ") & sleep 30", 1));
   pool.submit(shell(2, "echo after"));
   std::map<int64_t, JobOutcome> out = drain(pool);
   ASSERT_EQ(out.size(), 2u);
@@ -225,12 +224,11 @@ TEST(ExecutorTest, DestructionKillsRunningAndDropsQueuedJobs) {
   {
     LocalProcessPool pool(2);
     for (int i = 0; i < 4; ++i)
-      pool.submit(shell(i,
-                        "sleep 100 & echo $! > " + dir.file("bg." +
-                                                             std::to_string(i)) +
-                            "; echo $$ > " +
-                            dir.file("pid." + std::to_string(i)) + "; wait",
-                        200));
+      pool.submit(shell(
+          i,
+          "sleep 100 & echo $! > " + dir.file("bg." + std::to_string(i)) +
+              "; echo $$ > " + dir.file("pid." + std::to_string(i)) + "; wait",
+          200));
     // The two running jobs (each a shell and its background sleep).
     for (int i : {0, 1}) {
       pid_t pid = waitForPid(dir.file("pid." + std::to_string(i)));
@@ -242,9 +240,9 @@ TEST(ExecutorTest, DestructionKillsRunningAndDropsQueuedJobs) {
     }
     EXPECT_EQ(pool.pending(), 4u);
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   EXPECT_LT(seconds, 60) << "destruction waited for the jobs to end";
   for (pid_t pid : pids)
     EXPECT_TRUE(waitUntilGone(pid)) << "process " << pid << " survived";
@@ -271,9 +269,9 @@ TEST(ExecutorTest, DestructionFindsProcessesThatLeftTheJobsGroup) {
     ASSERT_NE(escaped, 0);
     EXPECT_NE(getpgid(escaped), -1);
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   EXPECT_LT(seconds, 60) << "destruction waited for the escaped process";
   EXPECT_TRUE(waitUntilGone(escaped)) << "process " << escaped << " survived";
 }
@@ -281,10 +279,9 @@ TEST(ExecutorTest, DestructionFindsProcessesThatLeftTheJobsGroup) {
 TEST(ExecutorTest, WorksThroughTheInterface) {
   std::unique_ptr<Executor> executor = std::make_unique<LocalProcessPool>(0);
   EXPECT_EQ(static_cast<LocalProcessPool &>(*executor).workers(), 1);
-  executor->submit(shell(5, "echo $" +
-                                static_cast<LocalProcessPool &>(*executor)
-                                    .marker()
-                                    .substr(0, 18)));
+  executor->submit(shell(
+      5, "echo $" + static_cast<LocalProcessPool &>(*executor).marker().substr(
+                        0, 18)));
   std::optional<JobOutcome> o = executor->next();
   ASSERT_TRUE(o.has_value());
   EXPECT_EQ(o->id, 5);

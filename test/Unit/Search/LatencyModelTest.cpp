@@ -70,8 +70,8 @@ Database makeDatabase(int count, uint64_t seed) {
       if (calls == 0)
         continue;
       c.kernels.push_back({k.key, k.form, k.flops, calls});
-      times.push_back({k.key, k.form, k.flops,
-                       k.ms * (1 + rng.uniform(-noise, noise))});
+      times.push_back(
+          {k.key, k.form, k.flops, k.ms * (1 + rng.uniform(-noise, noise))});
       exact += calls * (k.ms + overheadPerCallMs);
     }
     if (c.kernels.empty()) {
@@ -124,9 +124,9 @@ TEST(LatencyModelTest, UnknownKernelsFallBackToFormThroughput) {
   // No "linear" measured: the median of all four (100 200 300 50) = 150.
   EXPECT_NEAR(m.throughputGflops("linear"), 150, 1e-9);
 
-  Candidate c{{{"s1", "softmax", 1e8, 2},    // known: 2 x 1 ms
-               {"new", "softmax", 2e9, 1},   // 2e9 / 200e9 s = 10 ms
-               {"lin", "linear", 3e9, 2}}};  // 2 x 3e9 / 150e9 s = 40 ms
+  Candidate c{{{"s1", "softmax", 1e8, 2},   // known: 2 x 1 ms
+               {"new", "softmax", 2e9, 1},  // 2e9 / 200e9 s = 10 ms
+               {"lin", "linear", 3e9, 2}}}; // 2 x 3e9 / 150e9 s = 40 ms
   EXPECT_NEAR(m.raw(c, &unknown), 2 + 10 + 40, 1e-9);
   EXPECT_EQ(unknown, 2);
 }
@@ -187,8 +187,7 @@ TEST(LatencyModelTest, CalibrationFallbacks) {
   EXPECT_EQ(m.calibration().c, 0);
 
   // Failed points (NaN, 0) are left out of the fit.
-  m.calibrate({cand(1, 0), cand(2, 0), cand(3, 0), cand(4, 0)},
-              {NAN, 0, 3, 4});
+  m.calibrate({cand(1, 0), cand(2, 0), cand(3, 0), cand(4, 0)}, {NAN, 0, 3, 4});
   EXPECT_EQ(m.calibration().method, "identity");
   EXPECT_EQ(m.calibration().points, 2);
 }
@@ -255,8 +254,8 @@ TEST(LatencyModelTest, CrossValidationEdgeCases) {
   EXPECT_EQ(q.points, 4);
   EXPECT_EQ(q.folds, 4);
   // One point: nothing to validate.
-  q = crossValidate({db.candidates[0]}, {db.kernelTimes[0]},
-                    {db.measuredMs[0]}, {}, 5);
+  q = crossValidate({db.candidates[0]}, {db.kernelTimes[0]}, {db.measuredMs[0]},
+                    {}, 5);
   EXPECT_EQ(q.points, 0);
   EXPECT_TRUE(std::isnan(q.kendallTau));
   EXPECT_TRUE(std::isnan(q.mape));

@@ -18,12 +18,12 @@ const std::vector<Objective> minMax = {{"latency", false}, {"score", true}};
 
 TEST(ParetoTest, TwoObjectivesMinimized) {
   std::vector<std::vector<double>> pts = {
-      {3, 3}, // 0: dominated by 4
-      {1, 9}, // 1: front
-      {5, 1}, // 2: front
+      {3, 3},   // 0: dominated by 4
+      {1, 9},   // 1: front
+      {5, 1},   // 2: front
       {1.5, 8}, // 3: front
-      {2, 2}, // 4: front
-      {6, 1}, // 5: dominated by 2 (equal params, slower)
+      {2, 2},   // 4: front
+      {6, 1},   // 5: dominated by 2 (equal params, slower)
   };
   EXPECT_EQ(paretoFront(pts, minMin), (std::vector<size_t>{1, 3, 4, 2}));
 }
@@ -150,8 +150,8 @@ TEST(ParetoTest, FrontAndRanksAgreeWithTheDefinition) {
 }
 
 TEST(ParetoTest, RanksOfLayeredFronts) {
-  std::vector<std::vector<double>> pts = {
-      {3, 3}, {1, 1}, {2, 2}, {1, 3}, {3, 1}, {NAN, 0}, {1, 1}};
+  std::vector<std::vector<double>> pts = {{3, 3}, {1, 1},   {2, 2}, {1, 3},
+                                          {3, 1}, {NAN, 0}, {1, 1}};
   std::vector<size_t> rank = nonDominatedSortRanks(pts, minMin);
   EXPECT_EQ(rank, (std::vector<size_t>{3, 0, 2, 2, 2, 4, 1}));
 }

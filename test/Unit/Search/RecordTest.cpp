@@ -185,8 +185,7 @@ TEST(RecordTest, MinimalLineDefaultsAndIgnoresUnknownFields) {
   EvalRecord r;
   std::string error;
   ASSERT_TRUE(fromJsonLine(
-      R"({"id":3,"config":"x=1","status":"timeout","future":[1,2]})", r,
-      error))
+      R"({"id":3,"config":"x=1","status":"timeout","future":[1,2]})", r, error))
       << error;
   EXPECT_EQ(r.id, 3);
   EXPECT_EQ(r.status, "timeout");

@@ -1,4 +1,4 @@
-//===- SearchTestUtil.h - Helpers shared by the search unit tests -*- C++ -*-===//
+//===- SearchTestUtil.h - Helpers of the search unit tests --*- C++ -*-===//
 
 #ifndef ATTN_TEST_UNIT_SEARCH_SEARCHTESTUTIL_H
 #define ATTN_TEST_UNIT_SEARCH_SEARCHTESTUTIL_H

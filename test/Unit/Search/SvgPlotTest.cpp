@@ -49,8 +49,8 @@ struct Element {
   int roots = 0;
   while (i < doc.size()) {
     size_t lt = doc.find('<', i);
-    std::string text = doc.substr(i, lt == std::string::npos ? doc.npos
-                                                             : lt - i);
+    std::string text =
+        doc.substr(i, lt == std::string::npos ? doc.npos : lt - i);
     if (auto r = checkText(text); !r)
       return r;
     if (open.empty() && text.find_first_not_of(" \n\r\t") != std::string::npos)
@@ -213,7 +213,11 @@ TEST(SvgPlotTest, EscapesEveryText) {
 TEST(SvgPlotTest, XmlEscape) {
   EXPECT_EQ(xmlEscape("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
   EXPECT_EQ(xmlEscape("tab\tline\nok"), "tab\tline\nok");
-  EXPECT_EQ(xmlEscape(std::string("a\x00" "b\x1f" "c", 5)), "abc");
+  EXPECT_EQ(xmlEscape(std::string("a\x00"
+                                  "b\x1f"
+                                  "c",
+                                  5)),
+            "abc");
   EXPECT_EQ(xmlEscape("\xc3\xa9t\xc3\xa9 \xe2\x89\xa4 5"),
             "\xc3\xa9t\xc3\xa9 \xe2\x89\xa4 5"); // été ≤ 5
   EXPECT_EQ(xmlEscape("bad \xff\xc3 end"), "bad ?? end");
@@ -233,7 +237,8 @@ TEST(SvgPlotTest, NoPointsOnePointAndEqualRanges) {
   EXPECT_EQ(named(elements, "circle").size(), 1u);
   EXPECT_TRUE(named(elements, "path").empty());
 
-  d.points = {{3, 1, true, true, "a"}, {3, 2, true, false, "b"},
+  d.points = {{3, 1, true, true, "a"},
+              {3, 2, true, false, "b"},
               {3, 5, false, false, "c"}};
   d.xBudget = 3;
   elements = checkSvg(renderFrontSvg(d));
