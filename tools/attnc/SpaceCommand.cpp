@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 
 using namespace attn::frontend;
@@ -156,9 +157,12 @@ void printText(const ArchSpace &space, const std::string &file) {
   }
   if (anyPerLayer) {
     auto perLayerText = [&](const SpacePoint &p) {
+      std::map<std::string, int64_t> layers = space.layers(p);
       std::string text;
-      for (auto &[name, n] : space.layers(p))
-        text += (text.empty() ? "" : ", ") + name + " " + std::to_string(n);
+      for (const SpaceChoice &c : space.choices())
+        if (c.perLayer)
+          text += (text.empty() ? "" : ", ") + c.name + " " +
+                  std::to_string(layers[c.name]);
       return text;
     };
     std::vector<std::string> relevant = space.countChoices();
@@ -211,8 +215,10 @@ void printJson(const ArchSpace &space) {
                 j.attribute(c.name, c.labels[it->second.front()]);
           });
           j.attributeObject("layers", [&] {
-            for (auto &[name, n] : space.layers(p))
-              j.attribute(name, n);
+            std::map<std::string, int64_t> layers = space.layers(p);
+            for (const SpaceChoice &c : space.choices())
+              if (c.perLayer)
+                j.attribute(c.name, layers[c.name]);
           });
         });
     });
