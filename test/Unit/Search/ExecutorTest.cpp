@@ -201,7 +201,7 @@ TEST(ExecutorTest, JobsDoNotInheritEachOthersPipes) {
   LocalProcessPool pool(4);
   pool.submit(shell(0, "sleep 2"));
   for (int i = 1; i <= 12; ++i)
-    pool.submit(shell(i, "for f in /proc/$$/fd/*; do readlink $f; done"));
+    pool.submit(shell(i, "for f in /proc/$$/fd/*; do readlink $f; done; true"));
   std::map<int64_t, JobOutcome> out = drain(pool);
   ASSERT_EQ(out.size(), 13u);
   EXPECT_TRUE(out[0].result.succeeded()) << out[0].result.describe();
