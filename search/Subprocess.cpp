@@ -31,7 +31,10 @@ ProcessResult attn::driver::runWithTimeout(const std::vector<std::string> &argv,
                                            const std::vector<std::string> &env) {
   ProcessResult result;
   int fds[2];
-  if (pipe(fds) != 0) {
+  // Close-on-exec: a job started while this one runs (the executor runs
+  // several) must not inherit this job's pipe, or its output stays open
+  // until that other job exits.  dup2 onto 1 and 2 clears the flag.
+  if (pipe2(fds, O_CLOEXEC) != 0) {
     result.startError = std::strerror(errno);
     return result;
   }
@@ -46,6 +49,9 @@ ProcessResult attn::driver::runWithTimeout(const std::vector<std::string> &argv,
   for (const std::string &e : envStrings)
     cenv.push_back(const_cast<char *>(e.c_str()));
   cenv.push_back(nullptr);
+  // Built before fork: the child of a multi-threaded process must not
+  // allocate.
+  std::string execFailed = std::string("exec ") + cargv[0] + ": ";
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -57,16 +63,19 @@ ProcessResult attn::driver::runWithTimeout(const std::vector<std::string> &argv,
   if (pid == 0) {
     setpgid(0, 0); // own process group, so a timeout kills its children too
     int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0)
+    if (devnull >= 0) {
       dup2(devnull, 0);
+      if (devnull != 0)
+        close(devnull);
+    }
     dup2(fds[1], 1);
     dup2(fds[1], 2);
     close(fds[0]);
     close(fds[1]);
     execve(cargv[0], cargv.data(), cenv.data());
-    std::string msg = std::string("exec ") + cargv[0] + ": " +
-                      std::strerror(errno) + "\n";
-    if (write(2, msg.data(), msg.size()) < 0) {
+    const char *why = std::strerror(errno);
+    if (write(2, execFailed.data(), execFailed.size()) < 0 ||
+        write(2, why, std::strlen(why)) < 0 || write(2, "\n", 1) < 0) {
     }
     _exit(127);
   }
