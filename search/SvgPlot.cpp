@@ -302,9 +302,10 @@ std::string attn::search::renderFrontSvg(const PlotData &data) {
       << px(X(*budget)) << "\" y2=\"" << px(top + plotH)
       << "\" stroke=\"#2b6cd6\" stroke-width=\"1.5\" "
       << "stroke-dasharray=\"6,4\"/>\n"
-      << "<text x=\"" << px(X(*budget) + 4) << "\" y=\"" << px(top + 14)
-      << "\" fill=\"#2b6cd6\">budget " << xmlEscape(value(*budget))
-      << "</text>\n";
+      // Left of the line: the budget is often the right end of the axis.
+      << "<text x=\"" << px(X(*budget) - 4) << "\" y=\"" << px(top + 14)
+      << "\" text-anchor=\"end\" fill=\"#2b6cd6\">budget "
+      << xmlEscape(value(*budget)) << "</text>\n";
 
   auto tooltip = [&](const PlotPoint &p) {
     std::string t = p.label.empty() ? "" : p.label + "\n";

@@ -349,8 +349,13 @@ int attn::driver::runEvaluateCommand(const std::vector<std::string> &args,
   record.predictedMs = o.predictedMs;
   record.createdAt = search::timestampNow();
   evaluate(o, selfDir(argv0), record);
-  if (!o.scoreCmd.empty() && record.status != "invalid")
+  if (!o.scoreCmd.empty() && record.status != "invalid") {
+    // The score command uses the machine too: no timing may overlap it.
+    std::optional<FileLock> shared;
+    if (!o.lock.empty())
+      shared.emplace(o.lock, /*exclusive=*/false);
     runScore(o, record);
+  }
   record.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

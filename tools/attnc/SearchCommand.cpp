@@ -106,6 +106,9 @@ private:
   search::LatencyModel buildModel() const;
   void addDbTimes(const std::vector<search::KernelTime> &kernels);
   void addDbTimes(const CandidatePlan &plan);
+  /// Plans `p` (no compile) and predicts its latency; nullopt when the plan
+  /// fails.
+  std::optional<double> predict(const SpacePoint &p, CandidatePlan &plan);
   std::vector<SpacePoint> propose(std::mt19937_64 &rng,
                                   std::map<std::string, double> &predicted);
   std::vector<SpacePoint> randomPoints(std::mt19937_64 &rng, size_t count,
@@ -360,19 +363,31 @@ std::vector<size_t> Search::parents() const {
   return out;
 }
 
+std::optional<double> Search::predict(const SpacePoint &p,
+                                      CandidatePlan &plan) {
+  if (!planCandidate(dir + "/attnc", compileArgs(space->toConfig(p)), o.arch,
+                     o.candidateTimeout, plan)
+           .empty())
+    return std::nullopt;
+  addDbTimes(plan);
+  return buildModel().predict(plan.candidate());
+}
+
 std::vector<SpacePoint>
 Search::propose(std::mt19937_64 &rng,
                 std::map<std::string, double> &predicted) {
   size_t want = size_t(o.population);
-  search::LatencyModel model = buildModel();
-  bool useModel = model.calibration().points >= 4;
+  bool useModel = buildModel().calibration().points >= 4;
   std::vector<SpacePoint> children;
   std::vector<size_t> chosen =
       o.strategy == "evolutionary" && generation > 0 ? parents()
                                                      : std::vector<size_t>{};
   if (chosen.size() < 2) {
     // The first generation, random search, or too few measured parents.
-    children = randomPoints(rng, useModel ? 2 * want : want, evaluated);
+    // Random search measures what it draws; the first generation of an
+    // evolutionary one draws 2P for the model to rank when it can.
+    bool rank = useModel && o.strategy == "evolutionary";
+    children = randomPoints(rng, rank ? 2 * want : want, evaluated);
   } else {
     std::vector<SpacePoint> pool;
     for (size_t i : chosen) {
@@ -413,6 +428,15 @@ Search::propose(std::mt19937_64 &rng,
       children.resize(want);
     return children;
   }
+  if (o.strategy == "random") {
+    // Predicted (for the model's online quality), not ranked.
+    for (const SpacePoint &p : children) {
+      CandidatePlan plan;
+      if (std::optional<double> ms = predict(p, plan))
+        predicted[space->toConfig(p)] = *ms;
+    }
+    return children;
+  }
   // Rank the children by the model; measure those predicted within the
   // budget (20% margin), best first, and one exploratory child.
   struct Ranked {
@@ -423,15 +447,11 @@ Search::propose(std::mt19937_64 &rng,
   std::vector<Ranked> ranked;
   for (const SpacePoint &p : children) {
     CandidatePlan plan;
-    std::string config = space->toConfig(p);
-    if (!planCandidate(dir + "/attnc", compileArgs(config), o.arch,
-                       o.candidateTimeout, plan)
-             .empty())
+    std::optional<double> prediction = predict(p, plan);
+    if (!prediction)
       continue;
-    addDbTimes(plan);
-    model = buildModel();
-    double ms = model.predict(plan.candidate());
-    predicted[config] = ms;
+    double ms = *prediction;
+    predicted[space->toConfig(p)] = ms;
     double cost = o.objective == "flops"    ? plan.flops
                   : o.objective == "memory" ? plan.memoryBytes
                                             : plan.params;

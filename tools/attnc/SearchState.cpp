@@ -348,6 +348,10 @@ attn::driver::writeResults(const SearchOptions &o,
 
   search::PlotData plot;
   plot.title = "attnc search: " + o.file + " on " + o.target;
+  for (size_t i = 0; i < o.dims.size(); ++i)
+    plot.title += (i ? ", " : " (") + o.dims[i] + (i + 1 == o.dims.size()
+                                                        ? ")"
+                                                        : "");
   plot.xLabel = "latency (ms, median)";
   plot.yLabel = objectives[1].name == "score"    ? "score (higher is better)"
                 : objectives[1].name == "memory" ? "memory (bytes)"
