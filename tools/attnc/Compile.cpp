@@ -186,17 +186,31 @@ std::string attn::driver::buildLibrary(const LibraryRequest &request,
   return "";
 }
 
+/// Clears what does not change what `kernel` computes: its name and its
+/// schedule attributes.
+static void clearScheduleAndName(mlir::attn::KernelOp kernel) {
+  mlir::Builder b(kernel.getContext());
+  kernel.setName("kernel");
+  kernel.setScheduleAttr(b.getDictionaryAttr({}));
+  kernel->removeAttr("attn.schedule_space");
+  kernel->removeAttr("attn.schedule_constraints");
+  kernel->removeAttr("attn.schedule_source");
+}
+
 std::string attn::driver::tuningKey(mlir::attn::KernelOp kernel,
                                     const std::string &target) {
-  // Print a copy without the parts that do not change what is computed.
-  mlir::OpBuilder b(kernel);
-  auto copy = llvm::cast<mlir::attn::KernelOp>(b.clone(*kernel));
-  auto erase = llvm::make_scope_exit([&] { copy->erase(); });
-  copy.setName("kernel");
-  copy.setScheduleAttr(b.getDictionaryAttr({}));
-  copy->removeAttr("attn.schedule_space");
-  copy->removeAttr("attn.schedule_constraints");
-  copy->removeAttr("attn.schedule_source");
+  // Print a detached copy of the function that holds the kernel (its only
+  // content besides the return), renamed and without schedules.  Printing
+  // the kernel op alone would number its operands within the whole module,
+  // so one kernel would get other keys in other modules (another point of
+  // an architecture); the detached function is numbered on its own, and
+  // its arguments keep the kernel's operand order in the text.
+  mlir::Operation *scope = kernel->getParentOfType<mlir::func::FuncOp>();
+  mlir::Operation *copy = scope ? scope->clone() : kernel->clone();
+  auto erase = llvm::make_scope_exit([&] { copy->destroy(); });
+  if (auto fn = llvm::dyn_cast<mlir::func::FuncOp>(copy))
+    fn.setSymName("kernel");
+  copy->walk([](mlir::attn::KernelOp k) { clearScheduleAndName(k); });
   std::string text;
   llvm::raw_string_ostream os(text);
   copy->print(os, mlir::OpPrintingFlags().printGenericOpForm());
