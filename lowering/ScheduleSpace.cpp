@@ -185,28 +185,25 @@ ScheduleSpace ScheduleSpace::linearForm(const std::string &form,
   return s;
 }
 
-namespace {
-
-/// The block kernel knobs, as lowering/halide/BlockPipeline.cpp's
-/// blockKnobs() declares them (names, ranges), without candidates.
-const std::vector<KnobSpec> &blockKnobList() {
+const std::vector<KnobSpec> &ScheduleSpace::blockKnobSpecs() {
   static const std::vector<KnobSpec> knobs = {
       {"vector_width", 1, 64, {}, "float lanes per vector"},
       {"gemm_col_vectors", 1, 8, {},
-       "vectors per row of a GEMM register block"},
+       "vectors per row of a GEMM register block (a column panel is "
+       "gemm_col_vectors * vector_width output columns)"},
       {"gemm_rows", 1, 32, {},
        "rows per GEMM register block (also of a materialized map's scores)"},
       {"gemm_min_tasks", 1, 1024, {},
-       "parallel tasks per GEMM stage (rows are split when the column "
-       "panels are fewer)"},
+       "parallel tasks per GEMM stage: rows are split into several tasks "
+       "when the column panels are fewer"},
       {"parallel", 0, 1, {}, "run the outer loops of every stage on threads"},
       {"map_rows", 1, 1024, {},
-       "query rows per tile of a materialized-map stage"},
+       "query rows per tile of a materialized-map stage (scores, map_conv, "
+       "softmax, attend): the maps of every head for the tile (plus the "
+       "convolution's halo) are computed per tile"},
   };
   return knobs;
 }
-
-} // namespace
 
 ScheduleSpace ScheduleSpace::blockKernel(int vectorLanes, int vectorRegisters,
                                          const SchedulePoint &heuristic,
@@ -227,7 +224,7 @@ ScheduleSpace ScheduleSpace::blockKernel(int vectorLanes, int vectorRegisters,
       {"map_rows", hasMaps ? std::vector<int64_t>{4, 8, 16, 32, 64}
                            : std::vector<int64_t>{}},
   };
-  for (KnobSpec k : blockKnobList()) {
+  for (KnobSpec k : blockKnobSpecs()) {
     k.candidates = tried.at(k.name);
     // The default is always a candidate, so mutations start from it; a
     // knob the kernel does not read keeps it as its only value.
@@ -248,11 +245,11 @@ ScheduleSpace ScheduleSpace::blockKernel(int vectorLanes, int vectorRegisters,
 
 std::string ScheduleSpace::checkBlockKnobs(const SchedulePoint &overrides) {
   for (const auto &[name, value] : overrides) {
-    auto it = std::find_if(blockKnobList().begin(), blockKnobList().end(),
+    auto it = std::find_if(blockKnobSpecs().begin(), blockKnobSpecs().end(),
                            [&](const KnobSpec &k) { return k.name == name; });
-    if (it == blockKnobList().end()) {
+    if (it == blockKnobSpecs().end()) {
       std::string known;
-      for (const KnobSpec &k : blockKnobList())
+      for (const KnobSpec &k : blockKnobSpecs())
         known += (known.empty() ? "" : ", ") + k.name;
       return "unknown schedule knob '" + name +
              "' for a block kernel (known: " + known + ")";
@@ -265,17 +262,21 @@ std::string ScheduleSpace::checkBlockKnobs(const SchedulePoint &overrides) {
   return "";
 }
 
-std::string ScheduleSpace::validateBlock(const SchedulePoint &p) const {
-  // resolveBlockKnobs' register budget: the accumulators, a row of weights
-  // and a broadcast.
-  int64_t c = p.at("gemm_col_vectors"), r = p.at("gemm_rows");
-  if (c * r + c + 1 > registers)
+std::string ScheduleSpace::checkBlockRegisters(int64_t colVectors,
+                                               int64_t rows,
+                                               int64_t registers) {
+  int64_t used = colVectors * rows + colVectors + 1;
+  if (used > registers)
     return "gemm_col_vectors * gemm_rows + gemm_col_vectors + 1 = " +
-           std::to_string(c * r + c + 1) + " exceeds the " +
-           std::to_string(registers) +
+           std::to_string(used) + " exceeds the " + std::to_string(registers) +
            " vector registers of the target (accumulators, a row of "
            "weights and a broadcast)";
   return "";
+}
+
+std::string ScheduleSpace::validateBlock(const SchedulePoint &p) const {
+  return checkBlockRegisters(p.at("gemm_col_vectors"), p.at("gemm_rows"),
+                             registers);
 }
 
 std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {

@@ -50,8 +50,7 @@ public:
                                int vectorRegisters, int64_t valueHeadDim);
 
   /// The space of a block kernel (docs/Tuning.md, "Block kernels"): the
-  /// knobs of lowering/halide/BlockPipeline.cpp's blockKnobs(), with the
-  /// same names and ranges.  `heuristic` is the kernel's default point
+  /// knobs of blockKnobSpecs().  `heuristic` is the kernel's default point
   /// (halide::resolveSchedule of the kernel without a schedule); it is the
   /// space's heuristic() and the only candidate of the knobs the kernel
   /// does not read: the GEMM knobs without a `linear` (gemm_rows also
@@ -60,10 +59,20 @@ public:
                                    const SchedulePoint &heuristic,
                                    bool hasGemm, bool hasMaps);
 
+  /// The knobs of block kernels (names, ranges, meaning; no candidates):
+  /// what lowering/halide/BlockPipeline.cpp's resolveBlockKnobs reads.
+  static const std::vector<KnobSpec> &blockKnobSpecs();
+
   /// "" when every knob of `overrides` is a block kernel knob within its
   /// range; else a message for the user.  Target-independent (the register
   /// budget is checked when the kernel is compiled).
   static std::string checkBlockKnobs(const SchedulePoint &overrides);
+
+  /// "" when a GEMM register block of `colVectors` x `rows` accumulators,
+  /// a row of weights and a broadcast fit in `registers` vector registers;
+  /// else a message for the user.
+  static std::string checkBlockRegisters(int64_t colVectors, int64_t rows,
+                                         int64_t registers);
 
   /// The form this space schedules.
   const std::string &formName() const { return form; }

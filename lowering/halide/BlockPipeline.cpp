@@ -55,25 +55,6 @@ bool isEpilogue(const std::string &op) {
 // Knobs
 //===----------------------------------------------------------------------===//
 
-const std::vector<BlockKnob> &attn::halide::blockKnobs() {
-  static const std::vector<BlockKnob> knobs = {
-      {"vector_width", 1, 64, "float lanes per vector"},
-      {"gemm_col_vectors", 1, 8,
-       "vectors per row of a GEMM register block (a column panel is "
-       "gemm_col_vectors * vector_width output columns)"},
-      {"gemm_rows", 1, 32, "rows per GEMM register block"},
-      {"gemm_min_tasks", 1, 1024,
-       "parallel tasks per GEMM stage: rows are split into several tasks "
-       "when the column panels are fewer"},
-      {"parallel", 0, 1, "run the outer loops of every stage on threads"},
-      {"map_rows", 1, 1024,
-       "query rows per tile of a materialized-map stage (scores, map_conv, "
-       "softmax, attend): the maps of every head for the tile (plus the "
-       "convolution's halo) are computed per tile"},
-  };
-  return knobs;
-}
-
 std::string attn::halide::resolveBlockKnobs(
     const BlockKernelDesc &desc, const TargetInfo &target,
     std::map<std::string, int64_t> &knobs) {
@@ -98,36 +79,23 @@ std::string attn::halide::resolveBlockKnobs(
     }
   cv = std::min(cv, budget);
   int64_t rows = std::clamp<int64_t>(budget / cv, 1, 32);
+  // The register rule (checkBlockRegisters: accumulators, a row of weights
+  // and a broadcast fit): cv * rows + cv + 1 <= registers.  With 16 registers (AVX2) and 4-vector
+  // panels, three quarters would be one too many.
+  rows = std::max<int64_t>(1, std::min(rows, (regs - cv - 1) / cv));
   knobs = {{"vector_width", vw},
            {"gemm_col_vectors", cv},
            {"gemm_rows", rows},
            {"gemm_min_tasks", 4},
            {"parallel", 1},
            {"map_rows", 16}};
-  for (const auto &[name, value] : desc.schedule) {
-    auto it = std::find_if(blockKnobs().begin(), blockKnobs().end(),
-                           [&](const BlockKnob &k) { return k.name == name; });
-    if (it == blockKnobs().end()) {
-      std::string known;
-      for (const BlockKnob &k : blockKnobs())
-        known += (known.empty() ? "" : ", ") + k.name;
-      return "unknown schedule knob '" + name +
-             "' for a block kernel (known: " + known + ")";
-    }
-    if (value < it->minValue || value > it->maxValue)
-      return "schedule knob '" + name + "' = " + std::to_string(value) +
-             " is outside [" + std::to_string(it->minValue) + ", " +
-             std::to_string(it->maxValue) + "]";
+  if (std::string err = ScheduleSpace::checkBlockKnobs(desc.schedule);
+      !err.empty())
+    return err;
+  for (const auto &[name, value] : desc.schedule)
     knobs[name] = value;
-  }
-  int64_t c = knobs["gemm_col_vectors"], r = knobs["gemm_rows"];
-  if (c * r + c + 1 > regs)
-    return "gemm_col_vectors * gemm_rows + gemm_col_vectors + 1 = " +
-           std::to_string(c * r + c + 1) + " exceeds the " +
-           std::to_string(regs) +
-           " vector registers of the target (accumulators, a row of "
-           "weights and a broadcast)";
-  return "";
+  return ScheduleSpace::checkBlockRegisters(knobs["gemm_col_vectors"],
+                                            knobs["gemm_rows"], regs);
 }
 
 //===----------------------------------------------------------------------===//

@@ -49,16 +49,8 @@ namespace attn::halide {
 /// about 1.1e-7 (the gelu op's erf form).
 Halide::Expr accurateErf(Halide::Expr x);
 
-/// The knobs of block kernels (name, valid range, meaning).
-struct BlockKnob {
-  std::string name;
-  int64_t minValue, maxValue;
-  std::string help;
-};
-const std::vector<BlockKnob> &blockKnobs();
-
 /// The default knobs for `desc` on `target`, overlaid by desc.schedule and
-/// validated.  Returns "" or why not.
+/// validated (ScheduleSpace::blockKnobSpecs() declares them).  Returns "" or why not.
 std::string resolveBlockKnobs(const BlockKernelDesc &desc,
                               const TargetInfo &target,
                               std::map<std::string, int64_t> &knobs);

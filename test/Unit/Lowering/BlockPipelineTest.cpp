@@ -1098,7 +1098,7 @@ TEST(BlockPipeline, PrintHalide) {
   EXPECT_NE(text.find("register block"), std::string::npos);
   std::map<std::string, int64_t> knobs;
   ASSERT_EQ(resolveSchedule(lnQkv(1, 197, 6, 64), host(), knobs), "");
-  EXPECT_EQ(knobs.size(), blockKnobs().size());
+  EXPECT_EQ(knobs.size(), ScheduleSpace::blockKnobSpecs().size());
 }
 
 //===----------------------------------------------------------------------===//
