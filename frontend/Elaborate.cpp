@@ -59,9 +59,11 @@ static std::vector<std::string> splitTopLevel(llvm::StringRef text) {
   return parts;
 }
 
-/// Parses the configuration; the error names the malformed entry.
-static std::optional<std::string>
-parseConfig(llvm::StringRef text, std::map<std::string, ConfigEntry> &out) {
+} // namespace
+
+std::optional<std::string>
+attn::frontend::parseConfig(llvm::StringRef text,
+                            std::map<std::string, ConfigEntry> &out) {
   for (const std::string &raw : splitTopLevel(squeeze(text))) {
     llvm::StringRef entry(raw);
     size_t eq = entry.find('=');
@@ -93,7 +95,6 @@ parseConfig(llvm::StringRef text, std::map<std::string, ConfigEntry> &out) {
   return std::nullopt;
 }
 
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // Expression copies

@@ -18,8 +18,10 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,23 @@ struct ChoiceSite {
   bool perLayer = false;
   Location loc;
 };
+
+/// One `name=value`, `name=[v0,v1,...]` or `name.LAYER=value` entry of
+/// `--config` (docs/Architectures.md §1), by choice name.
+struct ConfigEntry {
+  std::vector<std::string> values;
+  bool isList = false;
+  /// `name.3=value` entries: layer -> value.
+  std::map<int64_t, std::string> layers;
+  /// Set by the elaborator when an architecture has the choice.
+  bool used = false;
+};
+
+/// Parses a `--config` text (whitespace ignored; commas inside brackets
+/// and parentheses belong to the value).  Returns std::nullopt, or the
+/// error naming the malformed entry.
+std::optional<std::string>
+parseConfig(llvm::StringRef text, std::map<std::string, ConfigEntry> &out);
 
 /// The result of elaborating a module's architectures.
 struct Elaboration {

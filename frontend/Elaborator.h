@@ -28,16 +28,6 @@
 
 namespace attn::frontend::elab {
 
-/// One `name=value` or `name=[v0,v1,...]` entry of `--config`.
-struct ConfigEntry {
-  std::vector<std::string> values;
-  bool isList = false;
-  /// `name.3=value` entries: layer -> value.
-  std::map<int64_t, std::string> layers;
-  bool used = false;
-};
-
-
 /// What an architecture name or expression denotes.
 struct Value {
   enum class Kind { Tensor, Int, Float, Bool, Ref };

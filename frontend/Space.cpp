@@ -12,6 +12,7 @@
 
 #include "frontend/Space.h"
 
+#include "frontend/Elaborate.h"
 #include "frontend/Lexer.h"
 
 #include "dialect/AttnOps.h"
@@ -110,37 +111,6 @@ size_t uniformIndex(std::mt19937_64 &rng, size_t n) {
 /// A uniform double in [0, 1).
 double uniformReal(std::mt19937_64 &rng) {
   return static_cast<double>(rng() >> 11) * 0x1.0p-53;
-}
-
-/// Removes whitespace.
-std::string squeeze(llvm::StringRef text) {
-  std::string out;
-  for (char c : text)
-    if (!llvm::isSpace(c))
-      out.push_back(c);
-  return out;
-}
-
-/// Splits `text` at commas outside brackets and parentheses.
-std::vector<std::string> splitTopLevel(llvm::StringRef text) {
-  std::vector<std::string> parts;
-  int depth = 0;
-  std::string cur;
-  for (char c : text) {
-    if (c == '(' || c == '[')
-      ++depth;
-    if (c == ')' || c == ']')
-      --depth;
-    if (c == ',' && depth == 0) {
-      parts.push_back(cur);
-      cur.clear();
-      continue;
-    }
-    cur.push_back(c);
-  }
-  if (!cur.empty())
-    parts.push_back(cur);
-  return parts;
 }
 
 std::string siteText(const Location &loc) {
@@ -455,13 +425,6 @@ int findLabel(const std::vector<std::string> &labels,
   return match;
 }
 
-/// One entry of a configuration text.
-struct ConfigText {
-  std::vector<std::string> values;
-  bool isList = false;
-  std::map<int64_t, std::string> layers;
-};
-
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -700,55 +663,23 @@ std::string ArchSpace::toConfig(const SpacePoint &p) const {
 
 mlir::FailureOr<SpacePoint>
 ArchSpace::fromConfig(const std::string &text, std::string &error) const {
-  // The syntax of the frontend's --config (Elaborate.cpp).
-  std::map<std::string, ConfigText> config;
-  for (const std::string &raw : splitTopLevel(squeeze(text))) {
-    llvm::StringRef entry(raw);
-    size_t eq = entry.find('=');
-    if (eq == llvm::StringRef::npos || eq == 0 || eq + 1 == entry.size()) {
-      error = "malformed configuration entry '" + raw +
-              "': expected name=value or name=[v0,v1,...]";
-      return mlir::failure();
-    }
-    llvm::StringRef name = entry.take_front(eq),
-                    value = entry.drop_front(eq + 1);
-    auto [base, layerText] = name.split('.');
-    if (findChoice(base.str()) < 0) {
+  // The syntax of the frontend's --config (Elaborate.h).
+  std::map<std::string, ConfigEntry> config;
+  if (std::optional<std::string> err = parseConfig(text, config)) {
+    error = *err;
+    return mlir::failure();
+  }
+  for (const auto &[name, entry] : config)
+    if (findChoice(name) < 0) {
       std::string known;
       for (const SpaceChoice &c : choiceList)
         known += (known.empty() ? "" : ", ") + c.name;
-      error = "configuration names '" + base.str() +
+      error = "configuration names '" + name +
               "', which is not a choice of architecture '" + archName + "'" +
               (known.empty() ? std::string(" (there are no choices)")
                              : " (choices: " + known + ")");
       return mlir::failure();
     }
-    ConfigText &e = config[base.str()];
-    if (!layerText.empty()) {
-      int64_t layer;
-      if (layerText.getAsInteger(10, layer) || layer < 0) {
-        error = "malformed configuration entry '" + raw +
-                "': the layer after '.' must be a non-negative integer";
-        return mlir::failure();
-      }
-      e.layers[layer] = value.str();
-      continue;
-    }
-    if (!e.values.empty()) {
-      error = "configuration names '" + base.str() + "' twice";
-      return mlir::failure();
-    }
-    if (value.starts_with("[") && value.ends_with("]")) {
-      e.isList = true;
-      e.values = splitTopLevel(value.drop_front().drop_back());
-      if (e.values.empty()) {
-        error = "configuration entry '" + raw + "' has an empty list";
-        return mlir::failure();
-      }
-    } else {
-      e.values.push_back(value.str());
-    }
-  }
 
   auto lookup = [&](const SpaceChoice &c, const std::string &label,
                     int &out) -> bool {
@@ -766,7 +697,7 @@ ArchSpace::fromConfig(const std::string &text, std::string &error) const {
       continue;
     int v = 0;
     if (auto it = config.find(c.name); it != config.end()) {
-      const ConfigText &e = it->second;
+      const ConfigEntry &e = it->second;
       if (!e.layers.empty()) {
         error = "choice '" + c.name + "' is not per layer ('" + c.name +
                 ".N=' applies only inside 'repeat')";
@@ -792,7 +723,7 @@ ArchSpace::fromConfig(const std::string &text, std::string &error) const {
     for (int64_t layer : indices[c.name]) {
       int v = 0;
       if (it != config.end()) {
-        const ConfigText &e = it->second;
+        const ConfigEntry &e = it->second;
         std::optional<std::string> label;
         if (e.layers.count(layer))
           label = e.layers.at(layer);

@@ -176,37 +176,41 @@ Halide::Target withoutRuntime(const TargetInfo &target) {
 
 } // namespace
 
+/// Resolves `desc`'s schedule and writes the module `build(knobs)` returns
+/// as an object without the runtime.
+template <typename Desc, typename Build>
+static std::string compileOneKernel(const Desc &desc, const TargetInfo &target,
+                                    const std::string &objectPath,
+                                    Build build) {
+  std::map<std::string, int64_t> knobs;
+  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
+    return "kernel '" + desc.name + "': " + err;
+  std::string err =
+      guarded([&] { writeObjectWithoutRuntime(build(knobs), objectPath); });
+  return err.empty() ? err : "kernel '" + desc.name + "': " + err;
+}
+
 std::string attn::halide::compileKernelObject(const AttentionKernelDesc &desc,
                                               const TargetInfo &target,
                                               const std::string &entry,
                                               const std::string &objectPath) {
-  std::map<std::string, int64_t> knobs;
-  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
-    return "kernel '" + desc.name + "': " + err;
-  std::string err = guarded([&] {
+  return compileOneKernel(desc, target, objectPath, [&](const auto &knobs) {
     BuiltPipeline p = buildPipeline(desc, target, knobs);
-    writeObjectWithoutRuntime(p.pipeline.compile_to_module(
-                                  p.arguments, entry, withoutRuntime(target)),
-                              objectPath);
+    return p.pipeline.compile_to_module(p.arguments, entry,
+                                        withoutRuntime(target));
   });
-  return err.empty() ? err : "kernel '" + desc.name + "': " + err;
 }
 
 std::string attn::halide::compileKernelObject(const BlockKernelDesc &desc,
                                               const TargetInfo &target,
                                               const std::string &entry,
                                               const std::string &objectPath) {
-  std::map<std::string, int64_t> knobs;
-  if (std::string err = resolveSchedule(desc, target, knobs); !err.empty())
-    return "kernel '" + desc.name + "': " + err;
-  std::string err = guarded([&] {
+  return compileOneKernel(desc, target, objectPath, [&](const auto &knobs) {
     BlockPipeline p(desc, target, knobs);
     p.build();
-    writeObjectWithoutRuntime(p.pipeline().compile_to_module(
-                                  p.arguments(), entry, withoutRuntime(target)),
-                              objectPath);
+    return p.pipeline().compile_to_module(p.arguments(), entry,
+                                          withoutRuntime(target));
   });
-  return err.empty() ? err : "kernel '" + desc.name + "': " + err;
 }
 
 std::string attn::halide::compileRuntimeObject(const TargetInfo &target,

@@ -568,15 +568,15 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     return writeOutput(all, outputFile) ? 0 : 1;
   }
 
+  ::attn::driver::LibraryRequest request;
+  request.kernels = *descs;
+  request.blocks = *blocks;
+  request.archs = *archs;
+  request.target = targetInfo;
+  request.sourcePath = inputFile;
+  request.sourceText = sourceText.str();
+  request.scheduleSource = sources;
   if (emit == Emit::Manifest) {
-    ::attn::driver::LibraryRequest request;
-    request.kernels = *descs;
-    request.blocks = *blocks;
-    request.archs = *archs;
-    request.target = targetInfo;
-    request.sourcePath = inputFile;
-    request.sourceText = sourceText.str();
-    request.scheduleSource = sources;
     request.tuningKeys = kernelTuningKeys(module, *descs, *blocks,
                                           targetInfo.halideTarget);
     ::attn::ManifestInfo info;
@@ -622,14 +622,6 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     }
     return 0;
   }
-  ::attn::driver::LibraryRequest request;
-  request.kernels = *descs;
-  request.blocks = *blocks;
-  request.archs = *archs;
-  request.target = targetInfo;
-  request.sourcePath = inputFile;
-  request.sourceText = sourceText.str();
-  request.scheduleSource = sources;
   request.autoscheduler = autoscheduler;
   request.estimates = autoEstimates;
   request.reports = &reports;

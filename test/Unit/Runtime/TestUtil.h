@@ -5,6 +5,8 @@
 
 #include "runtime/Tensor.h"
 
+#include "../Common/TempFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -15,42 +17,9 @@
 
 namespace attn::rt::test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed when destroyed.
-class TempDir {
-public:
-  TempDir() {
-    const char *base = std::getenv("TMPDIR");
-    std::string templ =
-        std::string(base && *base ? base : "/tmp") + "/attnrt-XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    char *made = mkdtemp(buf.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed";
-    dirPath = made ? made : "/tmp";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dirPath, ec);
-  }
-  const std::string &path() const { return dirPath; }
-  std::string file(const std::string &name) const {
-    return dirPath + "/" + name;
-  }
-
-private:
-  std::string dirPath;
-};
-
-inline void writeFile(const std::string &path, const std::string &content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), std::streamsize(content.size()));
-}
-
-inline std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-}
+using unittest::readFile;
+using unittest::TempDir;
+using unittest::writeFile;
 
 /// Builds a tensor with the given values (C order).
 inline Tensor makeTensor(DType dtype, std::vector<int64_t> shape,

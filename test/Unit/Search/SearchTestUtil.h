@@ -3,52 +3,13 @@
 #ifndef ATTN_TEST_UNIT_SEARCH_SEARCHTESTUTIL_H
 #define ATTN_TEST_UNIT_SEARCH_SEARCHTESTUTIL_H
 
-#include <gtest/gtest.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <string>
-#include <vector>
+#include "../Common/TempFiles.h"
 
 namespace attn::search::test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed when destroyed.
-class TempDir {
-public:
-  TempDir() {
-    const char *base = std::getenv("TMPDIR");
-    std::string templ =
-        std::string(base && *base ? base : "/tmp") + "/attnsearch-XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    char *made = mkdtemp(buf.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp failed";
-    dirPath = made ? made : "/tmp";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dirPath, ec);
-  }
-  const std::string &path() const { return dirPath; }
-  std::string file(const std::string &name) const {
-    return dirPath + "/" + name;
-  }
-
-private:
-  std::string dirPath;
-};
-
-inline void writeFile(const std::string &path, const std::string &content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), std::streamsize(content.size()));
-}
-
-inline std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-}
+using unittest::readFile;
+using unittest::TempDir;
+using unittest::writeFile;
 
 } // namespace attn::search::test
 
