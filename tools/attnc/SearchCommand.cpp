@@ -15,6 +15,7 @@
 #include "frontend/Frontend.h"
 #include "frontend/Space.h"
 #include "lowering/Manifest.h"
+#include "lowering/halide/HalideBackend.h"
 #include "runtime/TuningDb.h"
 #include "search/Executor.h"
 #include "search/Metrics.h"
@@ -90,6 +91,20 @@ SearchDriver::compileArgs(const std::string &config) const {
 }
 
 int SearchDriver::setUp() {
+  // Candidates are measured here: the target must run on this machine.
+  halide::TargetInfo target;
+  if (std::string err = halide::resolveTarget(o.target, target);
+      !err.empty()) {
+    std::cerr << "attnc search: error: " << err << "\n";
+    return 2;
+  }
+  if (!target.isNative) {
+    std::cerr << "attnc search: error: target " << o.target << " ("
+              << target.halideTarget
+              << ") is not this machine's: the search measures every "
+                 "candidate, so it runs on the machine of the target\n";
+    return 2;
+  }
   std::string saved = o.out + "/search.json";
   if (!o.resume && llvm::sys::fs::exists(saved)) {
     std::cerr << "attnc search: error: " << o.out
