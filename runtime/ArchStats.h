@@ -1,4 +1,4 @@
-//===- ArchStats.h - what an architecture costs, without running it -*- C++ -*-===//
+//===- ArchStats.h - what an architecture costs, unrun ------*- C++ -*-===//
 //
 // The cost figures of an architecture that follow from its manifest alone
 // (docs/Search.md §5): parameters, FLOPs per call and in total, and memory.

@@ -171,7 +171,8 @@ std::string readMeasurement(const std::string &jsonText,
   if (!parsed)
     return "attn-run --json: " + llvm::toString(parsed.takeError());
   const llvm::json::Object *root = parsed->getAsObject();
-  const llvm::json::Object *e2e = root ? root->getObject("end_to_end") : nullptr;
+  const llvm::json::Object *e2e =
+      root ? root->getObject("end_to_end") : nullptr;
   if (!e2e)
     return "attn-run --json: no end_to_end timing";
   record.latencyMs = e2e->getNumber("median_ms");
@@ -228,8 +229,8 @@ void runScore(const EvaluateOptions &o, search::EvalRecord &record) {
     }
   }
   record.scoreStatus = "unparsable";
-  record.scoreDetail = "no line of its output is a number: " +
-                       lastLines(r.output, 3);
+  record.scoreDetail =
+      "no line of its output is a number: " + lastLines(r.output, 3);
 }
 
 /// The steps of one evaluation; fills `record`.
@@ -268,8 +269,8 @@ void evaluate(const EvaluateOptions &o, const std::string &dir,
   if (o.tuneTrials > 0) {
     std::vector<std::string> argv{attnc, "tune"};
     argv.insert(argv.end(), common.begin(), common.end());
-    argv.insert(argv.end(), {"--skip-tuned", "--trials",
-                             std::to_string(o.tuneTrials)});
+    argv.insert(argv.end(),
+                {"--skip-tuned", "--trials", std::to_string(o.tuneTrials)});
     // The tuner times candidates: nothing else of the search may run.
     shared.reset();
     std::optional<FileLock> exclusive;
@@ -356,9 +357,9 @@ int attn::driver::runEvaluateCommand(const std::vector<std::string> &args,
       shared.emplace(o.lock, /*exclusive=*/false);
     runScore(o, record);
   }
-  record.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  record.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::ofstream out(o.out);
   out << search::toJsonLine(record) << "\n";
   out.close();

@@ -71,10 +71,9 @@ std::string KernelCache::object(
 
 std::string KernelCache::runtime(const halide::TargetInfo &target,
                                  std::string &path) {
-  std::string key =
-      sha256Hex("runtime\ntarget=" + target.halideTarget + "\ncompiler=" +
-                compilerVersion())
-          .substr(0, 24);
+  std::string key = sha256Hex("runtime\ntarget=" + target.halideTarget +
+                              "\ncompiler=" + compilerVersion())
+                        .substr(0, 24);
   bool hit = false;
   // The runtime is not a kernel: leave the counters alone.
   int compiledBefore = compiled, reusedBefore = reused;

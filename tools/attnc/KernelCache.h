@@ -1,4 +1,4 @@
-//===- KernelCache.h - one object per kernel, shared by libraries -*- C++ -*-===//
+//===- KernelCache.h - one object per kernel, shared ---------*- C++ -*-===//
 //
 // Private to attnc: `attnc compile --kernel-cache DIR` compiles each kernel
 // to its own object, keyed by what determines its code (the kernel's
@@ -40,10 +40,10 @@ public:
   /// Sets `path` to the cached object of `key`, calling `compile(tmpPath)`
   /// to build it when it is not cached.  `hit` says which.  Returns "" or
   /// an error.
-  std::string object(const std::string &key,
-                     const std::function<std::string(const std::string &)>
-                         &compile,
-                     std::string &path, bool &hit);
+  std::string
+  object(const std::string &key,
+         const std::function<std::string(const std::string &)> &compile,
+         std::string &path, bool &hit);
 
   /// The standalone Halide runtime object for `target`.
   std::string runtime(const halide::TargetInfo &target, std::string &path);

@@ -93,8 +93,7 @@ SearchDriver::compileArgs(const std::string &config) const {
 int SearchDriver::setUp() {
   // Candidates are measured here: the target must run on this machine.
   halide::TargetInfo target;
-  if (std::string err = halide::resolveTarget(o.target, target);
-      !err.empty()) {
+  if (std::string err = halide::resolveTarget(o.target, target); !err.empty()) {
     std::cerr << "attnc search: error: " << err << "\n";
     return 2;
   }
@@ -162,8 +161,7 @@ int SearchDriver::setUp() {
   // Resume in the last generation whose proposals were saved.
   while (llvm::sys::fs::exists(generationPath(generation + 1)))
     ++generation;
-  std::string path =
-      o.db.empty() ? rt::defaultTuningDbPath() : o.db;
+  std::string path = o.db.empty() ? rt::defaultTuningDbPath() : o.db;
   if (!path.empty() && llvm::sys::fs::exists(path)) {
     std::string warning;
     auto opened =
@@ -171,22 +169,22 @@ int SearchDriver::setUp() {
     if (opened)
       db = opened.take();
   }
-  std::cerr << "attnc search: " << o.file << ", architecture "
-            << space->arch() << ": " << space->choices().size()
-            << " choices, " << space->sizeText() << " points; target "
-            << o.target << "; objective "
-            << (o.objective == "latency" ? "latency" : "latency vs " +
-                                                           o.objective)
-            << (o.budgetMs ? "; budget " + formatMs(*o.budgetMs) : "")
-            << "\n";
+  std::cerr << "attnc search: " << o.file << ", architecture " << space->arch()
+            << ": " << space->choices().size() << " choices, "
+            << space->sizeText() << " points; target " << o.target
+            << "; objective "
+            << (o.objective == "latency" ? "latency"
+                                         : "latency vs " + o.objective)
+            << (o.budgetMs ? "; budget " + formatMs(*o.budgetMs) : "") << "\n";
   if (!records.empty())
     std::cerr << "attnc search: resuming " << o.out << ": " << records.size()
               << " points already evaluated (not measured again)\n";
   return 0;
 }
 
-bool SearchDriver::loadGeneration(std::vector<std::string> &configs,
-                            std::map<std::string, double> &predicted) const {
+bool SearchDriver::loadGeneration(
+    std::vector<std::string> &configs,
+    std::map<std::string, double> &predicted) const {
   auto text = llvm::MemoryBuffer::getFile(generationPath(generation));
   if (!text)
     return false;
@@ -202,9 +200,9 @@ bool SearchDriver::loadGeneration(std::vector<std::string> &configs,
   return true;
 }
 
-std::string
-SearchDriver::saveGeneration(const std::vector<std::string> &configs,
-                       const std::map<std::string, double> &predicted) const {
+std::string SearchDriver::saveGeneration(
+    const std::vector<std::string> &configs,
+    const std::map<std::string, double> &predicted) const {
   llvm::sys::fs::create_directories(o.out + "/generations");
   std::string path = generationPath(generation), tmp = path + ".tmp";
   {
@@ -225,13 +223,13 @@ SearchDriver::saveGeneration(const std::vector<std::string> &configs,
 }
 
 EvalRecord SearchDriver::collect(const search::JobOutcome &outcome,
-                           const std::string &config, int64_t id) {
+                                 const std::string &config, int64_t id) {
   std::string recordPath = o.out + "/jobs/" + std::to_string(id) + ".json";
   EvalRecord r;
   std::string error;
   auto text = llvm::MemoryBuffer::getFile(recordPath);
-  if (text && search::fromJsonLine((*text)->getBuffer().trim().str(), r,
-                                   error)) {
+  if (text &&
+      search::fromJsonLine((*text)->getBuffer().trim().str(), r, error)) {
     r.id = id;
     r.generation = generation;
   } else {
@@ -254,7 +252,7 @@ EvalRecord SearchDriver::collect(const search::JobOutcome &outcome,
 }
 
 bool SearchDriver::evaluate(const std::vector<std::string> &points,
-                      const std::map<std::string, double> &predicted) {
+                            const std::map<std::string, double> &predicted) {
   llvm::sys::fs::create_directories(o.out + "/jobs");
   search::LocalProcessPool pool(int(o.jobs));
   std::map<int64_t, std::string> configs;
@@ -265,17 +263,27 @@ bool SearchDriver::evaluate(const std::vector<std::string> &points,
   auto submit = [&] {
     const std::string &config = points[next++];
     int64_t id = nextId++;
-    std::vector<std::string> argv{dir + "/attnc", "evaluate", o.file,
-                                  "--config", config, "--target", o.target,
+    std::vector<std::string> argv{dir + "/attnc",
+                                  "evaluate",
+                                  o.file,
+                                  "--config",
+                                  config,
+                                  "--target",
+                                  o.target,
                                   "--out",
                                   o.out + "/jobs/" + std::to_string(id) +
                                       ".json",
                                   "--work",
                                   o.out + "/work/" + std::to_string(id),
-                                  "--cache", o.out + "/cache", "--lock",
-                                  o.out + "/measure.lock", "--id",
-                                  std::to_string(id), "--generation",
-                                  std::to_string(generation), "--timeout",
+                                  "--cache",
+                                  o.out + "/cache",
+                                  "--lock",
+                                  o.out + "/measure.lock",
+                                  "--id",
+                                  std::to_string(id),
+                                  "--generation",
+                                  std::to_string(generation),
+                                  "--timeout",
                                   std::to_string(o.candidateTimeout)};
     for (const std::string &d : o.dims)
       argv.insert(argv.end(), {"--dim", d});
@@ -290,8 +298,7 @@ bool SearchDriver::evaluate(const std::vector<std::string> &points,
     if (!o.check)
       argv.push_back("--no-check");
     else
-      argv.insert(argv.end(),
-                  {"--check-rows", std::to_string(o.checkRows)});
+      argv.insert(argv.end(), {"--check-rows", std::to_string(o.checkRows)});
     if (!o.scoreCmd.empty())
       argv.insert(argv.end(), {"--score-cmd", o.scoreCmd, "--score-timeout",
                                std::to_string(o.scoreTimeout)});
@@ -301,8 +308,8 @@ bool SearchDriver::evaluate(const std::vector<std::string> &points,
     job.id = id;
     job.argv = argv;
     // The steps have their own limits; this bounds the whole job.
-    job.timeoutSeconds = 5 * o.candidateTimeout +
-                         (o.scoreCmd.empty() ? 0 : o.scoreTimeout);
+    job.timeoutSeconds =
+        5 * o.candidateTimeout + (o.scoreCmd.empty() ? 0 : o.scoreTimeout);
     configs[id] = config;
     pool.submit(std::move(job));
   };
@@ -333,9 +340,7 @@ bool SearchDriver::evaluate(const std::vector<std::string> &points,
 void SearchDriver::progress(const EvalRecord &r) const {
   char line[512];
   std::string result =
-      r.status == "ok" && r.latencyMs
-          ? formatMs(*r.latencyMs)
-          : r.status;
+      r.status == "ok" && r.latencyMs ? formatMs(*r.latencyMs) : r.status;
   if (r.predictedMs && r.status == "ok")
     result += " (predicted " + formatMs(*r.predictedMs) + ")";
   if (!r.scoreStatus.empty())
@@ -348,15 +353,15 @@ void SearchDriver::progress(const EvalRecord &r) const {
     if (isFeasible(o, x) && (!best || *x.latencyMs < *best->latencyMs))
       best = &x;
   }
-  std::snprintf(line, sizeof(line),
-                "[gen %lld/%lld] #%lld %s | evaluated %zu (%zu failed) | best "
-                "feasible %s",
-                (long long)generation + 1, (long long)o.generations,
-                (long long)r.id, result.c_str(), records.size(), failed,
-                best ? (formatMs(*best->latencyMs) + " #" +
-                        std::to_string(best->id))
-                           .c_str()
-                     : "none yet");
+  std::snprintf(
+      line, sizeof(line),
+      "[gen %lld/%lld] #%lld %s | evaluated %zu (%zu failed) | best "
+      "feasible %s",
+      (long long)generation + 1, (long long)o.generations, (long long)r.id,
+      result.c_str(), records.size(), failed,
+      best ? (formatMs(*best->latencyMs) + " #" + std::to_string(best->id))
+                 .c_str()
+           : "none yet");
   std::cerr << line;
   if (o.timeBudgetSeconds > 0)
     std::cerr << " | "
@@ -394,7 +399,8 @@ ModelReport SearchDriver::modelReport() const {
   report.crossValidation =
       search::crossValidate(candidates, times, measured, base, 5);
   report.online.points = int64_t(onlineMeasured.size());
-  report.online.kendallTau = search::kendallTau(onlinePredicted, onlineMeasured);
+  report.online.kendallTau =
+      search::kendallTau(onlinePredicted, onlineMeasured);
   report.online.mape =
       search::meanAbsPercentError(onlinePredicted, onlineMeasured);
   search::LatencyModel model = buildModel();
@@ -409,8 +415,7 @@ void SearchDriver::summary(const ModelReport &report) const {
   std::cout << "evaluated " << records.size() << " points in "
             << formatSeconds(elapsed()) << "; Pareto front (latency vs "
             << objectives[1].name << ", feasible points"
-            << (o.budgetMs ? " within " + formatMs(*o.budgetMs) : "")
-            << "):\n";
+            << (o.budgetMs ? " within " + formatMs(*o.budgetMs) : "") << "):\n";
   for (size_t i : front) {
     const EvalRecord &r = records[i];
     std::vector<double> v = objectiveValues(o, r);
@@ -450,8 +455,7 @@ int SearchDriver::run() {
                           uint64_t(generation) + 1);
       for (const SpacePoint &p : propose(rng, predicted))
         configs.push_back(space->toConfig(p));
-      if (std::string err = saveGeneration(configs, predicted);
-          !err.empty()) {
+      if (std::string err = saveGeneration(configs, predicted); !err.empty()) {
         std::cerr << "attnc search: error: " << err << "\n";
         return 1;
       }
@@ -484,7 +488,6 @@ int SearchDriver::run() {
   summary(report);
   return 0;
 }
-
 
 int attn::driver::runSearchCommand(const std::vector<std::string> &args,
                                    const char *argv0) {

@@ -74,21 +74,34 @@ private:
     return o.timeBudgetSeconds > 0 && elapsed() >= o.timeBudgetSeconds;
   }
 
+  /// Checks the target and --out, reads the source and the saved state;
+  /// returns 0 or the exit code.
   int setUp();
+  /// Reads FILE (refusing, on resume, a source that changed).
   std::string loadSource();
+  /// The `attnc compile` arguments of point `config`.
   std::vector<std::string> compileArgs(const std::string &config) const;
   /// The model from the database and every measured record.
   search::LatencyModel buildModel() const;
+  /// Looks up the tuning database's time of each kernel not looked up yet.
   void addDbTimes(const std::vector<search::KernelTime> &kernels);
   void addDbTimes(const CandidatePlan &plan);
   /// Plans `p` (no compile) and predicts its latency; nullopt when the plan
   /// fails.
-  std::optional<double> predict(const frontend::SpacePoint &p, CandidatePlan &plan);
-  std::vector<frontend::SpacePoint> propose(std::mt19937_64 &rng,
-                                  std::map<std::string, double> &predicted);
-  std::vector<frontend::SpacePoint> randomPoints(std::mt19937_64 &rng, size_t count,
-                                       const std::set<std::string> &taken);
+  std::optional<double> predict(const frontend::SpacePoint &p,
+                                CandidatePlan &plan);
+  /// The points of the next generation (docs/Search.md §3); `predicted`
+  /// receives the model's prediction of those it planned.
+  std::vector<frontend::SpacePoint>
+  propose(std::mt19937_64 &rng, std::map<std::string, double> &predicted);
+  /// Up to `count` distinct valid points whose configs are not in `taken`.
+  std::vector<frontend::SpacePoint>
+  randomPoints(std::mt19937_64 &rng, size_t count,
+               const std::set<std::string> &taken);
+  /// Indices of the records the next children descend from.
   std::vector<size_t> parents() const;
+  /// Runs `configs` as jobs, appending each record as it arrives; false on
+  /// an error that stops the search.
   bool evaluate(const std::vector<std::string> &configs,
                 const std::map<std::string, double> &predicted);
   std::string generationPath(int64_t g) const {
@@ -96,13 +109,17 @@ private:
   }
   bool loadGeneration(std::vector<std::string> &configs,
                       std::map<std::string, double> &predicted) const;
-  std::string saveGeneration(const std::vector<std::string> &configs,
-                             const std::map<std::string, double> &predicted)
-      const;
+  std::string
+  saveGeneration(const std::vector<std::string> &configs,
+                 const std::map<std::string, double> &predicted) const;
+  /// The record of a finished job (its own, or one made from how it died).
   search::EvalRecord collect(const search::JobOutcome &outcome,
-                     const std::string &config, int64_t id);
+                             const std::string &config, int64_t id);
+  /// Prints the progress line of a new record.
   void progress(const search::EvalRecord &r) const;
+  /// The latency model's quality (cross validated and online).
   ModelReport modelReport() const;
+  /// Prints the front and the model's quality.
   void summary(const ModelReport &report) const;
 };
 

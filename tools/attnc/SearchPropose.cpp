@@ -81,7 +81,7 @@ search::LatencyModel SearchDriver::buildModel() const {
 
 std::vector<SpacePoint>
 SearchDriver::randomPoints(std::mt19937_64 &rng, size_t count,
-                     const std::set<std::string> &taken) {
+                           const std::set<std::string> &taken) {
   std::vector<SpacePoint> out;
   std::set<std::string> seen = taken;
   for (size_t tries = 0; out.size() < count && tries < 50 * count + 100;
@@ -122,8 +122,8 @@ std::vector<size_t> SearchDriver::parents() const {
   for (size_t i = 0; i < order.size(); ++i)
     byRank[ranks[i]].push_back(i);
   for (auto &[rank, members] : byRank) {
-    std::vector<double> d = search::crowdingDistance(values, members,
-                                                     objectives);
+    std::vector<double> d =
+        search::crowdingDistance(values, members, objectives);
     for (size_t m = 0; m < members.size(); ++m)
       crowd[members[m]] = d[m];
   }
@@ -135,10 +135,10 @@ std::vector<size_t> SearchDriver::parents() const {
   std::vector<size_t> out;
   for (size_t i : order)
     out.push_back(feasible[i]);
-  std::stable_sort(infeasible.begin(), infeasible.end(), [&](size_t a,
-                                                             size_t b) {
-    return *records[a].latencyMs < *records[b].latencyMs;
-  });
+  std::stable_sort(infeasible.begin(), infeasible.end(),
+                   [&](size_t a, size_t b) {
+                     return *records[a].latencyMs < *records[b].latencyMs;
+                   });
   out.insert(out.end(), infeasible.begin(), infeasible.end());
   size_t keep = std::max<size_t>(2, size_t(o.population) / 2);
   if (out.size() > keep)
@@ -147,7 +147,7 @@ std::vector<size_t> SearchDriver::parents() const {
 }
 
 std::optional<double> SearchDriver::predict(const SpacePoint &p,
-                                      CandidatePlan &plan) {
+                                            CandidatePlan &plan) {
   if (!planCandidate(dir + "/attnc", compileArgs(space->toConfig(p)), o.arch,
                      o.candidateTimeout, plan)
            .empty())
@@ -158,13 +158,13 @@ std::optional<double> SearchDriver::predict(const SpacePoint &p,
 
 std::vector<SpacePoint>
 SearchDriver::propose(std::mt19937_64 &rng,
-                std::map<std::string, double> &predicted) {
+                      std::map<std::string, double> &predicted) {
   size_t want = size_t(o.population);
   bool useModel = buildModel().calibration().points >= 4;
   std::vector<SpacePoint> children;
-  std::vector<size_t> chosen =
-      o.strategy == "evolutionary" && generation > 0 ? parents()
-                                                     : std::vector<size_t>{};
+  std::vector<size_t> chosen = o.strategy == "evolutionary" && generation > 0
+                                   ? parents()
+                                   : std::vector<size_t>{};
   if (chosen.size() < 2) {
     // The first generation, random search, or too few measured parents.
     // Random search measures what it draws; the first generation of an
@@ -241,19 +241,18 @@ SearchDriver::propose(std::mt19937_64 &rng,
     ranked.push_back({p, ms, cost});
   }
   double limit = o.budgetMs ? *o.budgetMs * 1.2 : INFINITY;
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [&](const Ranked &a, const Ranked &b) {
-                     bool fa = a.predictedMs <= limit,
-                          fb = b.predictedMs <= limit;
-                     if (fa != fb)
-                       return fa;
-                     // Within the budget: the cost objective (smaller first)
-                     // for size objectives, else latency.
-                     if (fa && o.objective != "latency" &&
-                         o.objective != "score-cmd" && a.cost != b.cost)
-                       return a.cost < b.cost;
-                     return a.predictedMs < b.predictedMs;
-                   });
+  std::stable_sort(
+      ranked.begin(), ranked.end(), [&](const Ranked &a, const Ranked &b) {
+        bool fa = a.predictedMs <= limit, fb = b.predictedMs <= limit;
+        if (fa != fb)
+          return fa;
+        // Within the budget: the cost objective (smaller first)
+        // for size objectives, else latency.
+        if (fa && o.objective != "latency" && o.objective != "score-cmd" &&
+            a.cost != b.cost)
+          return a.cost < b.cost;
+        return a.predictedMs < b.predictedMs;
+      });
   std::vector<SpacePoint> out;
   for (size_t i = 0; i < ranked.size() && out.size() + 1 < want; ++i)
     out.push_back(ranked[i].point);

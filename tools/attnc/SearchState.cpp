@@ -60,30 +60,29 @@ llvm::json::Value optionalNumber(const std::optional<double> &v) {
 } // namespace
 
 std::string SearchOptions::toJson() const {
-  llvm::json::Object o{
-      {"format", "attnc-search"},
-      {"version", 1},
-      {"file", file},
-      {"arch", arch},
-      {"dims", llvm::json::Array(dims)},
-      {"target", target},
-      {"latency_budget_ms", optionalNumber(budgetMs)},
-      {"objective", objective},
-      {"strategy", strategy},
-      {"population", population},
-      {"generations", generations},
-      {"time_budget_seconds", timeBudgetSeconds},
-      {"seed", int64_t(seed)},
-      {"score_cmd", scoreCmd},
-      {"score_timeout_seconds", scoreTimeout},
-      {"jobs", jobs},
-      {"tune_trials", tuneTrials},
-      {"candidate_timeout_seconds", candidateTimeout},
-      {"check", check},
-      {"check_rows", checkRows},
-      {"bench_seconds", benchSeconds},
-      {"db", db},
-      {"source_hash", sourceHash}};
+  llvm::json::Object o{{"format", "attnc-search"},
+                       {"version", 1},
+                       {"file", file},
+                       {"arch", arch},
+                       {"dims", llvm::json::Array(dims)},
+                       {"target", target},
+                       {"latency_budget_ms", optionalNumber(budgetMs)},
+                       {"objective", objective},
+                       {"strategy", strategy},
+                       {"population", population},
+                       {"generations", generations},
+                       {"time_budget_seconds", timeBudgetSeconds},
+                       {"seed", int64_t(seed)},
+                       {"score_cmd", scoreCmd},
+                       {"score_timeout_seconds", scoreTimeout},
+                       {"jobs", jobs},
+                       {"tune_trials", tuneTrials},
+                       {"candidate_timeout_seconds", candidateTimeout},
+                       {"check", check},
+                       {"check_rows", checkRows},
+                       {"bench_seconds", benchSeconds},
+                       {"db", db},
+                       {"source_hash", sourceHash}};
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(o))) << "\n";
@@ -258,8 +257,7 @@ int attn::driver::parseSearchArgs(const std::vector<std::string> &args,
     o.objective = "score-cmd";
   if (o.objective == "score-cmd" && o.scoreCmd.empty())
     return usage("--objective score-cmd needs --score-cmd 'CMD {config}'");
-  if (!o.scoreCmd.empty() &&
-      o.scoreCmd.find("{config}") == std::string::npos)
+  if (!o.scoreCmd.empty() && o.scoreCmd.find("{config}") == std::string::npos)
     return usage("--score-cmd must contain {config} (where the point's "
                  "configuration goes)");
   return 0;
@@ -320,22 +318,21 @@ attn::driver::writeResults(const SearchOptions &o,
   for (size_t i : front) {
     const search::EvalRecord &r = records[i];
     std::vector<double> v = objectiveValues(o, r);
-    points.push_back(llvm::json::Object{
-        {"id", r.id},
-        {"config", r.config},
-        {"latency_ms", number(v[0])},
-        {"spread_ms", optionalNumber(r.spreadMs)},
-        {objectives[1].name, number(v[1])},
-        {"params", optionalNumber(r.params)},
-        {"flops", optionalNumber(r.flops)},
-        {"memory_bytes", optionalNumber(r.memoryBytes)},
-        {"score", optionalNumber(r.score)}});
+    points.push_back(
+        llvm::json::Object{{"id", r.id},
+                           {"config", r.config},
+                           {"latency_ms", number(v[0])},
+                           {"spread_ms", optionalNumber(r.spreadMs)},
+                           {objectives[1].name, number(v[1])},
+                           {"params", optionalNumber(r.params)},
+                           {"flops", optionalNumber(r.flops)},
+                           {"memory_bytes", optionalNumber(r.memoryBytes)},
+                           {"score", optionalNumber(r.score)}});
   }
   llvm::json::Object doc{
-      {"objectives", llvm::json::Array{objectives[0].name,
-                                       objectives[1].name}},
-      {"maximize", llvm::json::Array{objectives[0].maximize,
-                                     objectives[1].maximize}},
+      {"objectives", llvm::json::Array{objectives[0].name, objectives[1].name}},
+      {"maximize",
+       llvm::json::Array{objectives[0].maximize, objectives[1].maximize}},
       {"latency_budget_ms", optionalNumber(o.budgetMs)},
       {"target", o.target},
       {"evaluated", int64_t(records.size())},
@@ -349,9 +346,8 @@ attn::driver::writeResults(const SearchOptions &o,
   search::PlotData plot;
   plot.title = "attnc search: " + o.file + " on " + o.target;
   for (size_t i = 0; i < o.dims.size(); ++i)
-    plot.title += (i ? ", " : " (") + o.dims[i] + (i + 1 == o.dims.size()
-                                                        ? ")"
-                                                        : "");
+    plot.title +=
+        (i ? ", " : " (") + o.dims[i] + (i + 1 == o.dims.size() ? ")" : "");
   plot.xLabel = "latency (ms, median)";
   plot.yLabel = objectives[1].name == "score"    ? "score (higher is better)"
                 : objectives[1].name == "memory" ? "memory (bytes)"
@@ -364,9 +360,9 @@ attn::driver::writeResults(const SearchOptions &o,
     std::vector<double> v = objectiveValues(o, records[i]);
     if (!std::isfinite(v[0]) || !std::isfinite(v[1]))
       continue;
-    plot.points.push_back({v[0], v[1], isFeasible(o, records[i]), onFront[i],
-                           "#" + std::to_string(records[i].id) + " " +
-                               records[i].config});
+    plot.points.push_back(
+        {v[0], v[1], isFeasible(o, records[i]), onFront[i],
+         "#" + std::to_string(records[i].id) + " " + records[i].config});
   }
   if (!writeFile(o.out + "/front.svg", search::renderFrontSvg(plot), error))
     return error;
@@ -384,12 +380,11 @@ std::string attn::driver::writeModelReport(const SearchOptions &o,
   llvm::json::Object doc{
       {"cross_validation", quality(r.crossValidation)},
       {"online", quality(r.online)},
-      {"calibration",
-       llvm::json::Object{{"a", r.calibration.a},
-                          {"b", r.calibration.b},
-                          {"c", r.calibration.c},
-                          {"points", r.calibration.points},
-                          {"method", r.calibration.method}}},
+      {"calibration", llvm::json::Object{{"a", r.calibration.a},
+                                         {"b", r.calibration.b},
+                                         {"c", r.calibration.c},
+                                         {"points", r.calibration.points},
+                                         {"method", r.calibration.method}}},
       {"kernels_measured", int64_t(r.kernels)}};
   std::string text;
   llvm::raw_string_ostream os(text);

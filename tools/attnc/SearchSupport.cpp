@@ -114,14 +114,14 @@ static std::string canonicalSchedule(const llvm::json::Object *schedule) {
 std::string attn::driver::planFromManifest(const std::string &manifestText,
                                            const std::string &archName,
                                            CandidatePlan &plan) {
-  rt::Result<rt::Manifest> manifest = rt::parseManifest(manifestText, "manifest");
+  rt::Result<rt::Manifest> manifest =
+      rt::parseManifest(manifestText, "manifest");
   if (!manifest)
     return manifest.message();
   if (manifest->archs.empty())
     return "the source defines no architecture";
-  const rt::ArchSpec *arch = archName.empty()
-                                 ? &manifest->archs.front()
-                                 : manifest->findArch(archName);
+  const rt::ArchSpec *arch = archName.empty() ? &manifest->archs.front()
+                                              : manifest->findArch(archName);
   if (!arch)
     return "no architecture named '" + archName + "'";
   rt::Result<rt::ArchStats> stats = rt::archStats(*manifest, *arch);
@@ -171,10 +171,11 @@ std::string attn::driver::planFromManifest(const std::string &manifestText,
   return "";
 }
 
-std::string attn::driver::planCandidate(
-    const std::string &attnc, const std::vector<std::string> &compileArgs,
-    const std::string &arch, double timeoutSeconds, CandidatePlan &plan,
-    bool *timedOut) {
+std::string
+attn::driver::planCandidate(const std::string &attnc,
+                            const std::vector<std::string> &compileArgs,
+                            const std::string &arch, double timeoutSeconds,
+                            CandidatePlan &plan, bool *timedOut) {
   llvm::SmallString<128> tmp;
   if (auto ec = llvm::sys::fs::createTemporaryFile("attnc-plan", "json", tmp))
     return "cannot create a temporary file: " + ec.message();

@@ -1,4 +1,4 @@
-//===- SearchSupport.h - what `attnc search` and `evaluate` share -*- C++ -*-===//
+//===- SearchSupport.h - shared by `search` and `evaluate` ---*- C++ -*-===//
 //
 // Private to attnc: argument parsing helpers, the measurement lock, and the
 // *plan* of a candidate: its kernels (tuning key, schedule, form, calls,
