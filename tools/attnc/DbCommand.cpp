@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/attnc/DbCommand.h"
+#include "tools/attnc/TextTable.h"
 
 #include "runtime/TuningDb.h"
 
@@ -127,34 +128,12 @@ std::string firstLine(const std::string &s) {
   return nl == std::string::npos ? s : s.substr(0, nl) + " ...";
 }
 
-/// Prints rows as columns separated by two spaces; columns in `right` are
-/// right-aligned.  The last column is not padded.
+/// Prints rows as aligned columns (formatTable).
 void printTable(std::ostream &out,
                 const std::vector<std::vector<std::string>> &rows,
                 const std::vector<bool> &right) {
-  std::vector<size_t> width;
-  for (const auto &row : rows)
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (width.size() <= c)
-        width.push_back(0);
-      width[c] = std::max(width[c], row[c].size());
-    }
-  for (const auto &row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      bool last = c + 1 == row.size();
-      std::string pad(width[c] - row[c].size(), ' ');
-      if (c)
-        line += "  ";
-      if (c < right.size() && right[c])
-        line += pad + row[c];
-      else
-        line += last ? row[c] : row[c] + pad;
-    }
-    while (!line.empty() && line.back() == ' ')
-      line.pop_back();
+  for (const std::string &line : formatTable(rows, right))
     out << line << "\n";
-  }
 }
 
 int Command::list() {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/attnc/SpaceCommand.h"
+#include "tools/attnc/TextTable.h"
 
 #include "frontend/Frontend.h"
 #include "frontend/Space.h"
@@ -62,26 +63,11 @@ int failure(const std::string &msg) {
   return 1;
 }
 
-/// Prints rows as columns separated by two spaces (the last column is not
-/// padded).
+/// Prints rows as aligned columns (formatTable), indented by two spaces.
 void printTable(llvm::raw_ostream &os,
                 const std::vector<std::vector<std::string>> &rows) {
-  std::vector<size_t> width;
-  for (const auto &row : rows)
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (width.size() <= c)
-        width.push_back(0);
-      width[c] = std::max(width[c], row[c].size());
-    }
-  for (const auto &row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      line += (c ? "  " : "") + row[c];
-      if (c + 1 < row.size())
-        line += std::string(width[c] - row[c].size(), ' ');
-    }
+  for (const std::string &line : formatTable(rows))
     os << "  " << line << "\n";
-  }
 }
 
 /// `≈ 6.5e+09`.
