@@ -126,14 +126,14 @@ int SearchDriver::setUp() {
     return 1;
   frontend::FrontendOptions fe;
   for (const std::string &d : o.dims) {
-    auto [name, value] = llvm::StringRef(d).split('=');
+    std::string name;
     int64_t v;
-    if (name.empty() || value.getAsInteger(10, v)) {
+    if (!parseNameInteger(d, name, v)) {
       std::cerr << "attnc search: error: malformed --dim '" << d
                 << "': expected NAME=INTEGER\n";
       return 2;
     }
-    fe.dimOverrides[name.str()] = v;
+    fe.dimOverrides[name] = v;
   }
   auto built = ArchSpace::build(context, *module, fe, o.arch);
   if (mlir::failed(built))

@@ -23,45 +23,6 @@
 using namespace attn;
 using namespace attn::driver;
 
-/// Parses the number before a unit suffix; false unless positive and finite.
-static bool positiveNumber(llvm::StringRef text, double &value) {
-  return !text.empty() && !text.getAsDouble(value) && value > 0 &&
-         std::isfinite(value);
-}
-
-bool attn::driver::parseDurationSeconds(const std::string &text,
-                                        double &seconds) {
-  llvm::StringRef t = text;
-  double scale = 1;
-  if (t.consume_back("h"))
-    scale = 3600;
-  else if (t.consume_back("m"))
-    scale = 60;
-  else
-    t.consume_back("s");
-  double v;
-  if (!positiveNumber(t, v))
-    return false;
-  seconds = v * scale;
-  return true;
-}
-
-bool attn::driver::parseLatencyMs(const std::string &text, double &ms) {
-  llvm::StringRef t = text;
-  double scale = 1;
-  if (t.consume_back("ms"))
-    scale = 1;
-  else if (t.consume_back("us"))
-    scale = 1e-3;
-  else if (t.consume_back("s"))
-    scale = 1e3;
-  double v;
-  if (!positiveNumber(t, v))
-    return false;
-  ms = v * scale;
-  return true;
-}
-
 std::string attn::driver::shellQuote(const std::string &text) {
   std::string out = "'";
   for (char c : text)
@@ -210,10 +171,4 @@ std::string attn::driver::lastLines(const std::string &text, int maxLines) {
   for (size_t i = first; i < lines.size(); ++i)
     out += (out.empty() ? "" : "\n") + lines[i];
   return out;
-}
-
-std::string attn::driver::selfDir(const char *argv0) {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      argv0, reinterpret_cast<void *>(&selfDir));
-  return llvm::sys::path::parent_path(exe).str();
 }

@@ -1,6 +1,6 @@
 //===- SearchSupport.h - shared by `search` and `evaluate` ---*- C++ -*-===//
 //
-// Private to attnc: argument parsing helpers, the measurement lock, and the
+// Private to attnc: shell quoting, the measurement lock, and the
 // *plan* of a candidate: its kernels (tuning key, schedule, form, calls,
 // FLOPs) and its cost figures, read from the manifest `attnc -emit=manifest`
 // prints without compiling anything (docs/Search.md §2, §4).
@@ -10,6 +10,8 @@
 #ifndef ATTN_TOOLS_ATTNC_SEARCHSUPPORT_H
 #define ATTN_TOOLS_ATTNC_SEARCHSUPPORT_H
 
+#include "tools/attnc/CommandLine.h"
+
 #include "search/LatencyModel.h"
 
 #include <cstdint>
@@ -17,14 +19,6 @@
 #include <vector>
 
 namespace attn::driver {
-
-/// Parses "90", "90s", "10m", "1h" into seconds; false when malformed or
-/// not positive.
-bool parseDurationSeconds(const std::string &text, double &seconds);
-
-/// Parses "5ms", "5", "0.5s", "200us" into milliseconds; false when
-/// malformed or not positive.
-bool parseLatencyMs(const std::string &text, double &ms);
 
 /// Quotes `text` for /bin/sh (single quotes).
 std::string shellQuote(const std::string &text);
@@ -86,9 +80,6 @@ std::string planCandidate(const std::string &attnc,
 
 /// The last `maxLines` non-empty lines of `text` (error details).
 std::string lastLines(const std::string &text, int maxLines);
-
-/// The directory of the running attnc (attn-run sits beside it).
-std::string selfDir(const char *argv0);
 
 } // namespace attn::driver
 

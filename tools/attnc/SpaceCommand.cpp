@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/attnc/SpaceCommand.h"
+#include "tools/attnc/CommandLine.h"
 #include "tools/attnc/TextTable.h"
 
 #include "frontend/Frontend.h"
@@ -290,12 +291,12 @@ int runSpaceCommand(const std::vector<std::string> &args) {
     } else if (name == "dim") {
       if (!takeValue())
         return usageError("--dim needs N=V");
-      auto [dim, v] = llvm::StringRef(*value).split('=');
+      std::string dim;
       int64_t n;
-      if (dim.empty() || v.getAsInteger(10, n))
+      if (!parseNameInteger(*value, dim, n))
         return usageError("malformed --dim '" + *value +
                           "': expected NAME=INTEGER");
-      options.dimOverrides[dim.str()] = n;
+      options.dimOverrides[dim] = n;
     } else if (name == "sample") {
       uint64_t k;
       if (!takeValue())

@@ -21,6 +21,7 @@
 #include "lowering/KernelDescBuilder.h"
 #include "lowering/Manifest.h"
 #include "lowering/halide/HalideBackend.h"
+#include "tools/attnc/CommandLine.h"
 #include "tools/attnc/Compile.h"
 #include "tools/attnc/Link.h"
 #include "tools/attnc/DbCommand.h"
@@ -169,14 +170,14 @@ bool writeOutput(llvm::StringRef text, llvm::StringRef path) {
 /// Parses --dim flags.
 bool parseDims(::attn::frontend::FrontendOptions &options) {
   for (const std::string &d : dims) {
-    auto [name, value] = llvm::StringRef(d).split('=');
+    std::string name;
     int64_t v;
-    if (name.empty() || value.getAsInteger(10, v)) {
+    if (!::attn::driver::parseNameInteger(d, name, v)) {
       llvm::errs() << "attnc: error: malformed --dim '" << d
                    << "': expected NAME=INTEGER\n";
       return false;
     }
-    options.dimOverrides[name.str()] = v;
+    options.dimOverrides[name] = v;
   }
   return true;
 }
@@ -208,29 +209,6 @@ Location kernelLoc(ModuleOp module, llvm::StringRef name) {
   if (auto fn = module.lookupSymbol(name))
     return fn->getLoc();
   return module.getLoc();
-}
-
-/// Parses "60", "60s", "10m", "1h" into seconds; false when malformed.
-bool parseDuration(llvm::StringRef text, double &seconds) {
-  double scale = 1;
-  if (text.consume_back("s"))
-    scale = 1;
-  else if (text.consume_back("m"))
-    scale = 60;
-  else if (text.consume_back("h"))
-    scale = 3600;
-  double v;
-  if (text.getAsDouble(v) || v <= 0)
-    return false;
-  seconds = v * scale;
-  return true;
-}
-
-/// The directory of this executable (attn-run sits next to it).
-std::string selfDirectory(const char *argv0) {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      argv0, reinterpret_cast<void *>(&selfDirectory));
-  return llvm::sys::path::parent_path(exe).str();
 }
 
 /// Pins each kernel without a schedule to the best tuning-database entry
@@ -396,14 +374,14 @@ bool parseAutoSchedule(std::string &name,
   }
   name = value.str();
   for (const std::string &e : estimates) {
-    auto [dim, text] = llvm::StringRef(e).split('=');
+    std::string dim;
     int64_t v;
-    if (dim.empty() || text.getAsInteger(10, v)) {
+    if (!::attn::driver::parseNameInteger(e, dim, v)) {
       llvm::errs() << "attnc: error: malformed --estimate '" << e
                    << "': expected NAME=INTEGER\n";
       return false;
     }
-    extents[dim.str()] = v;
+    extents[dim] = v;
   }
   return true;
 }
@@ -466,7 +444,8 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
   if (tuneMode) {
     ::attn::driver::TuneOptions opts;
     opts.kernel = tuneKernel;
-    if (!parseDuration(timeBudget, opts.timeBudgetSeconds)) {
+    if (!::attn::driver::parseDurationSeconds(timeBudget,
+                                              opts.timeBudgetSeconds)) {
       llvm::errs() << "attnc: error: malformed --time-budget '" << timeBudget
                    << "': expected e.g. 60s, 10m\n";
       return 1;
@@ -482,7 +461,7 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
     opts.seed = seed;
     opts.dbPath = dbPath;
     opts.candidateTimeout = candidateTimeout;
-    opts.attnRunPath = selfDirectory(argv0) + "/attn-run";
+    opts.attnRunPath = ::attn::driver::selfDir(argv0) + "/attn-run";
     opts.verbose = verbose;
     opts.plant = plant;
     opts.skipTuned = skipTuned;
