@@ -33,39 +33,37 @@ static std::string compileCachedObjects(const LibraryRequest &request,
            " kernel keys for " + std::to_string(count) + " kernels";
   KernelCache cache(request.kernelCacheDir);
   std::set<std::string> linked;
-  for (size_t n = 0; n < count; ++n) {
-    bool isBlock = n >= request.kernels.size();
+  size_t n = 0;
+  // Attention kernels, then blocks (the order of `tuningKeys`).
+  auto add = [&](const auto &desc) -> std::string {
     std::map<std::string, int64_t> knobs;
-    std::string err =
-        isBlock ? halide::resolveSchedule(
-                      request.blocks[n - request.kernels.size()],
-                      request.target, knobs)
-                : halide::resolveSchedule(request.kernels[n], request.target,
-                                          knobs);
-    if (!err.empty())
+    if (std::string err = halide::resolveSchedule(desc, request.target, knobs);
+        !err.empty())
       return err;
-    std::string key = objectKey(request.tuningKeys[n], knobs);
+    std::string key = objectKey(request.tuningKeys[n++], knobs);
     std::string entry = objectEntry(key);
     std::string path;
-    bool hit = false;
-    err = cache.object(
-        key,
-        [&](const std::string &tmp) {
-          return isBlock ? halide::compileKernelObject(
-                               request.blocks[n - request.kernels.size()],
-                               request.target, entry, tmp)
-                         : halide::compileKernelObject(request.kernels[n],
-                                                       request.target, entry,
-                                                       tmp);
-        },
-        path, hit);
-    if (!err.empty())
+    if (std::string err = cache.object(
+            key,
+            [&](const std::string &tmp) {
+              return halide::compileKernelObject(desc, request.target, entry,
+                                                 tmp);
+            },
+            path);
+        !err.empty())
       return err;
     entries.push_back(entry);
     // Two identical kernels share one object.
     if (linked.insert(path).second)
       objects.push_back(path);
-  }
+    return "";
+  };
+  for (const AttentionKernelDesc &k : request.kernels)
+    if (std::string err = add(k); !err.empty())
+      return err;
+  for (const BlockKernelDesc &b : request.blocks)
+    if (std::string err = add(b); !err.empty())
+      return err;
   std::string runtime;
   if (std::string err = cache.runtime(request.target, runtime); !err.empty())
     return err;

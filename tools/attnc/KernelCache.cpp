@@ -42,20 +42,16 @@ std::string KernelCache::ensureDirectory() {
   return "";
 }
 
-std::string KernelCache::object(
-    const std::string &key,
-    const std::function<std::string(const std::string &)> &compile,
-    std::string &path, bool &hit) {
+std::string KernelCache::fetch(const std::string &key, const Compiler &compile,
+                               std::string &path, bool &hit) {
   if (std::string err = ensureDirectory(); !err.empty())
     return err;
   llvm::SmallString<128> p(dir);
   llvm::sys::path::append(p, "objects", key + ".o");
   path = p.str().str();
   hit = llvm::sys::fs::exists(path);
-  if (hit) {
-    ++reused;
+  if (hit)
     return "";
-  }
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   if (std::string err = compile(tmp); !err.empty()) {
     llvm::sys::fs::remove(tmp);
@@ -65,25 +61,29 @@ std::string KernelCache::object(
     llvm::sys::fs::remove(tmp);
     return "cannot write " + path + ": " + ec.message();
   }
-  ++compiled;
   return "";
+}
+
+std::string KernelCache::object(const std::string &key, const Compiler &compile,
+                                std::string &path) {
+  bool hit = false;
+  std::string err = fetch(key, compile, path, hit);
+  if (err.empty())
+    ++(hit ? reused : compiled);
+  return err;
 }
 
 std::string KernelCache::runtime(const halide::TargetInfo &target,
                                  std::string &path) {
+  // The runtime is not a kernel: not counted.
   std::string key = sha256Hex("runtime\ntarget=" + target.halideTarget +
                               "\ncompiler=" + compilerVersion())
                         .substr(0, 24);
   bool hit = false;
-  // The runtime is not a kernel: leave the counters alone.
-  int compiledBefore = compiled, reusedBefore = reused;
-  std::string err = object(
+  return fetch(
       "runtime-" + key,
       [&](const std::string &tmp) {
         return halide::compileRuntimeObject(target, tmp);
       },
       path, hit);
-  compiled = compiledBefore;
-  reused = reusedBefore;
-  return err;
 }

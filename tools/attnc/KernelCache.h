@@ -37,13 +37,15 @@ class KernelCache {
 public:
   explicit KernelCache(std::string dir) : dir(std::move(dir)) {}
 
-  /// Sets `path` to the cached object of `key`, calling `compile(tmpPath)`
-  /// to build it when it is not cached.  `hit` says which.  Returns "" or
-  /// an error.
-  std::string
-  object(const std::string &key,
-         const std::function<std::string(const std::string &)> &compile,
-         std::string &path, bool &hit);
+  /// A function that writes an object to the path it is given; "" or an
+  /// error.
+  using Compiler = std::function<std::string(const std::string &)>;
+
+  /// Sets `path` to the cached object of kernel `key`, calling
+  /// `compile(tmpPath)` to build it when it is not cached (counted in
+  /// `compiled` or `reused`).  Returns "" or an error.
+  std::string object(const std::string &key, const Compiler &compile,
+                     std::string &path);
 
   /// The standalone Halide runtime object for `target`.
   std::string runtime(const halide::TargetInfo &target, std::string &path);
@@ -55,6 +57,9 @@ private:
   std::string dir;
   /// Creates DIR/objects (mode 0700); "" or an error.
   std::string ensureDirectory();
+  /// object() without counting; `hit` says whether it was cached.
+  std::string fetch(const std::string &key, const Compiler &compile,
+                    std::string &path, bool &hit);
 };
 
 } // namespace attn::driver
