@@ -469,6 +469,29 @@ struct CallProfile {
   double flops = 0;
 };
 
+/// The calls of one kernel, summed.
+struct KernelProfile {
+  std::string kernel;
+  int64_t calls = 0;
+  double totalMs = 0, flops = 0;
+};
+
+/// The per-kernel sums of `calls`, in the order kernels are first called.
+std::vector<KernelProfile> perKernel(const std::vector<CallProfile> &calls) {
+  std::vector<KernelProfile> out;
+  std::map<std::string, size_t> index;
+  for (const CallProfile &c : calls) {
+    auto [it, inserted] = index.try_emplace(c.kernel, out.size());
+    if (inserted)
+      out.push_back({c.kernel});
+    KernelProfile &k = out[it->second];
+    k.calls += 1;
+    k.totalMs += c.stats.medianMs;
+    k.flops += c.flops;
+  }
+  return out;
+}
+
 /// Times every call of `runner` alone (after one full run, so each call
 /// reads real inputs) and prints a line per call and per kernel; the per
 /// kernel lines sum the calls of that kernel and give their share of the
@@ -480,8 +503,6 @@ bool profileArch(ArchRunner &runner, const std::string &archName,
     std::cerr << "attn-run: error: " << s.message() << "\n";
     return false;
   }
-  std::map<std::string, std::pair<double, double>> perKernel; // ms, flops
-  std::vector<std::string> kernelOrder;
   double totalMs = 0;
   for (size_t i = 0; i < runner.numCalls(); ++i) {
     Result<BenchmarkStats> stats =
@@ -496,14 +517,11 @@ bool profileArch(ArchRunner &runner, const std::string &archName,
     std::cout << formatBenchLine("call " + std::to_string(i) + " " + kernel,
                                  *stats, flops ? *flops : 0.0)
               << "\n";
-    if (!perKernel.count(kernel))
-      kernelOrder.push_back(kernel);
-    perKernel[kernel].first += stats->medianMs;
-    perKernel[kernel].second += flops ? *flops : 0.0;
     totalMs += stats->medianMs;
   }
-  for (const std::string &kernel : kernelOrder) {
-    auto [ms, flops] = perKernel[kernel];
+  for (const KernelProfile &k : perKernel(calls)) {
+    const std::string &kernel = k.kernel;
+    double ms = k.totalMs, flops = k.flops;
     char line[256];
     std::snprintf(line, sizeof(line),
                   "kernel %s: %.3f ms (%.1f%% of %.3f ms summed over the %zu "
@@ -553,26 +571,18 @@ Status writeArchJson(const std::string &path, const Library &lib,
   };
   j["end_to_end"] = endToEnd ? timing(*endToEnd) : nlohmann::json(nullptr);
   nlohmann::json perCall = nlohmann::json::array();
-  std::map<std::string, nlohmann::json> perKernel;
-  std::vector<std::string> order;
   for (const CallProfile &c : calls) {
     nlohmann::json t = timing(c.stats);
     t["kernel"] = c.kernel;
     t["flops"] = c.flops;
     perCall.push_back(t);
-    if (!perKernel.count(c.kernel)) {
-      order.push_back(c.kernel);
-      perKernel[c.kernel] = {{"kernel", c.kernel}, {"calls", 0},
-                             {"total_ms", 0.0}, {"flops", 0.0}};
-    }
-    nlohmann::json &k = perKernel[c.kernel];
-    k["calls"] = k["calls"].get<int64_t>() + 1;
-    k["total_ms"] = k["total_ms"].get<double>() + c.stats.medianMs;
-    k["flops"] = k["flops"].get<double>() + c.flops;
   }
   nlohmann::json kernels = nlohmann::json::array();
-  for (const std::string &name : order)
-    kernels.push_back(perKernel[name]);
+  for (const KernelProfile &k : perKernel(calls))
+    kernels.push_back({{"kernel", k.kernel},
+                       {"calls", k.calls},
+                       {"total_ms", k.totalMs},
+                       {"flops", k.flops}});
   j["per_call"] = perCall;
   j["per_kernel"] = kernels;
   std::ofstream os(path);
