@@ -990,7 +990,17 @@ Status parseKernel(const Json &j, const std::string &field,
         !s)
       return s;
     kernel.scheduleJson = schedule->dump();
+    for (auto it = schedule->begin(); it != schedule->end(); ++it)
+      if (isInt64(*it))
+        kernel.scheduleKnobs[it.key()] = it->get<int64_t>();
   }
+  if (Status s = getOptionalString(j, "form", field + ".form", kernel.form);
+      !s)
+    return s;
+  if (Status s = getOptionalString(j, "tuning_key", field + ".tuning_key",
+                                   kernel.tuningKey);
+      !s)
+    return s;
 
   auto dims = j.find("dims");
   if (dims == j.end())

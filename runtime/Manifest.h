@@ -16,6 +16,7 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -208,6 +209,12 @@ struct KernelSpec {
   std::string entry;
   std::string
       scheduleJson; ///< The `schedule` object, serialized ("{}" if absent).
+  /// The integer knobs of `schedule` (its "source" left out).
+  std::map<std::string, int64_t> scheduleKnobs;
+  /// The kernel form (`two_pass_tiled`, `block`, ...; "" when absent).
+  std::string form;
+  /// The tuning-database key (docs/Tuning.md; "" when absent).
+  std::string tuningKey;
   /// Every named dim in manifest order; std::nullopt = symbolic.
   std::vector<std::pair<std::string, std::optional<int64_t>>> dims;
   std::vector<ArgSpec> args; ///< Manifest order: inputs, then outputs.

@@ -8,7 +8,6 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -58,15 +57,10 @@ search::Candidate CandidatePlan::candidate() const {
   return c;
 }
 
-/// The canonical JSON of a manifest schedule object without its "source".
-static std::string canonicalSchedule(const llvm::json::Object *schedule) {
-  std::map<std::string, int64_t> knobs;
-  if (schedule)
-    for (const auto &[name, value] : *schedule)
-      if (auto i = value.getAsInteger())
-        knobs[name.str()] = *i;
+/// The canonical JSON of a schedule point (the tuning database's config).
+static std::string canonicalSchedule(const std::map<std::string, int64_t> &k) {
   std::string text = "{";
-  for (const auto &[name, value] : knobs)
+  for (const auto &[name, value] : k)
     text += (text.size() > 1 ? "," : "") + ("\"" + name + "\":") +
             std::to_string(value);
   return text + "}";
@@ -88,24 +82,6 @@ std::string attn::driver::planFromManifest(const std::string &manifestText,
   rt::Result<rt::ArchStats> stats = rt::archStats(*manifest, *arch);
   if (!stats)
     return stats.message();
-  // Tuning keys and schedules are not part of the runtime's manifest.
-  llvm::Expected<llvm::json::Value> raw = llvm::json::parse(manifestText);
-  if (!raw)
-    return "manifest: " + llvm::toString(raw.takeError());
-  std::map<std::string, std::pair<std::string, std::string>> keys;
-  std::map<std::string, std::string> forms;
-  if (const llvm::json::Array *kernels =
-          raw->getAsObject() ? raw->getAsObject()->getArray("kernels")
-                             : nullptr)
-    for (const llvm::json::Value &k : *kernels) {
-      const llvm::json::Object *o = k.getAsObject();
-      if (!o)
-        continue;
-      std::string name = o->getString("name").value_or("").str();
-      keys[name] = {o->getString("tuning_key").value_or("").str(),
-                    canonicalSchedule(o->getObject("schedule"))};
-      forms[name] = o->getString("form").value_or("").str();
-    }
   plan = CandidatePlan();
   plan.arch = arch->name;
   plan.calls = int64_t(arch->calls.size());
@@ -117,11 +93,13 @@ std::string attn::driver::planFromManifest(const std::string &manifestText,
     const std::string &kernel = arch->calls[c].kernel;
     auto [it, inserted] = index.try_emplace(kernel, plan.kernels.size());
     if (inserted) {
+      // archStats has checked that every call names a kernel.
+      const rt::KernelSpec *spec = manifest->findKernel(kernel);
       PlannedKernel k;
       k.name = kernel;
-      k.tuningKey = keys[kernel].first;
-      k.schedule = keys[kernel].second;
-      k.form = forms[kernel];
+      k.tuningKey = spec->tuningKey;
+      k.schedule = canonicalSchedule(spec->scheduleKnobs);
+      k.form = spec->form;
       if (k.tuningKey.empty())
         return "manifest: kernel '" + kernel + "' has no tuning_key";
       k.flopsPerCall = stats->callFlops[c];

@@ -75,6 +75,10 @@ TEST(ManifestTest, ParsesTheDocumentedExample) {
   EXPECT_EQ(k.name, "mha");
   EXPECT_EQ(k.entry, "mha");
   EXPECT_EQ(k.scheduleJson, R"({"source":"heuristic","query_tile":64})");
+  EXPECT_EQ(k.scheduleKnobs, (std::map<std::string, int64_t>{
+                                 {"query_tile", 64}}));
+  EXPECT_EQ(k.form, "");      // Optional: absent here.
+  EXPECT_EQ(k.tuningKey, ""); // Optional: absent here.
   ASSERT_EQ(k.dims.size(), 4u);
   EXPECT_EQ(k.dims[0].first, "B"); // Manifest order is kept.
   EXPECT_EQ(k.dims[2].first, "N");
@@ -93,6 +97,18 @@ TEST(ManifestTest, ParsesTheDocumentedExample) {
             "(le j (add i (sub (dim M) (dim N))))");
   EXPECT_EQ(m->findKernel("mha"), &k);
   EXPECT_EQ(m->findKernel("nope"), nullptr);
+}
+
+TEST(ManifestTest, ReadsFormAndTuningKey) {
+  Json j = exampleManifest();
+  j["kernels"][0]["form"] = "two_pass_tiled";
+  j["kernels"][0]["tuning_key"] = std::string(64, 'a');
+  Result<Manifest> m = parseManifest(j.dump(), "m.json");
+  ASSERT_TRUE(m.ok()) << m.message();
+  EXPECT_EQ(m->kernels[0].form, "two_pass_tiled");
+  EXPECT_EQ(m->kernels[0].tuningKey, std::string(64, 'a'));
+  j["kernels"][0]["tuning_key"] = 3;
+  expectError(j, "kernels[0].tuning_key: expected a string, found a number");
 }
 
 TEST(ManifestTest, OptionalFieldsAndDefaults) {
