@@ -91,13 +91,22 @@ def AttnAttachSchedulesPass : Pass<"attn-attach-schedules", "mlir::ModuleOp"> {
     `schedule` with the default heuristic point for the target's vector
     width and register count.  A non-empty `schedule` (a tuned point, or one
     written by hand) is completed with defaults and validated; an invalid
-    point is an error at the kernel.
+    point is an error at the kernel.  With `gpu`, the spaces are the GPU
+    schedule spaces (threads, blocks, shared memory; docs/GPU.md) and a
+    point must also fit the per-block thread and shared-memory limits.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int", /*default=*/"16",
            "Float lanes per vector of the target">,
     Option<"vectorRegisters", "vector-registers", "int", /*default=*/"32",
            "Vector registers of the target">,
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "Attach GPU schedule spaces (docs/GPU.md) instead of CPU ones">,
+    Option<"gpuMaxThreads", "gpu-max-threads", "int64_t",
+           /*default=*/"1024", "GPU targets: threads per block allowed">,
+    Option<"gpuSharedBytes", "gpu-shared-bytes", "int64_t",
+           /*default=*/"49152",
+           "GPU targets: shared memory bytes per block allowed">,
   ];
 }
 

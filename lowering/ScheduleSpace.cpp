@@ -1,6 +1,7 @@
 //===- ScheduleSpace.cpp - schedule knobs of a kernel form ----------------===//
 
 #include "lowering/ScheduleSpace.h"
+#include "lowering/GpuSpaces.h"
 
 #include <algorithm>
 #include <cctype>
@@ -302,6 +303,14 @@ std::string ScheduleSpace::validateLinear(const SchedulePoint &p) const {
 }
 
 std::vector<std::string> ScheduleSpace::constraints() const {
+  if (isGpu()) {
+    std::vector<std::string> rules = gpuRules;
+    rules.push_back("threads per block <= " +
+                    std::to_string(gpuLimits.maxThreads));
+    rules.push_back("shared memory per block <= " +
+                    std::to_string(gpuLimits.sharedBytes) + " bytes");
+    return rules;
+  }
   if (form == "ema" || form == "separable" || form == "halo_tiled")
     return {};
   if (form == "block")
@@ -344,6 +353,8 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
              " is outside [" + std::to_string(k.minValue) + ", " +
              std::to_string(k.maxValue) + "]: " + k.help;
   }
+  if (isGpu())
+    return validateGpu(p);
   if (form == "ema" || form == "separable" || form == "halo_tiled")
     return "";
   if (form == "block")
@@ -379,6 +390,39 @@ std::string ScheduleSpace::validate(const SchedulePoint &p) const {
              " register accumulators for P.V; the target has " +
              std::to_string(registers) + " vector registers";
   }
+  return "";
+}
+
+ScheduleSpace ScheduleSpace::fromGpuDef(GpuSpaceDef def,
+                                        const GpuLimits &limits) {
+  ScheduleSpace s;
+  s.form = std::move(def.form);
+  s.knobList = std::move(def.knobs);
+  s.defaultPoint = std::move(def.defaultPoint);
+  s.gpuRules = std::move(def.rules);
+  s.gpuCheck = std::move(def.check);
+  s.gpuFootprint = std::move(def.footprint);
+  s.gpuLimits = limits;
+  return s;
+}
+
+GpuFootprint ScheduleSpace::footprint(const SchedulePoint &point) const {
+  return gpuFootprint ? gpuFootprint(point) : GpuFootprint{};
+}
+
+std::string ScheduleSpace::validateGpu(const SchedulePoint &p) const {
+  if (gpuCheck)
+    if (std::string err = gpuCheck(p); !err.empty())
+      return err;
+  GpuFootprint f = gpuFootprint(p);
+  if (f.threads > gpuLimits.maxThreads)
+    return "the schedule uses " + std::to_string(f.threads) +
+           " threads per block; the target allows at most " +
+           std::to_string(gpuLimits.maxThreads);
+  if (f.sharedBytes > gpuLimits.sharedBytes)
+    return "the schedule uses " + std::to_string(f.sharedBytes) +
+           " bytes of shared memory per block; the target allows at most " +
+           std::to_string(gpuLimits.sharedBytes);
   return "";
 }
 
@@ -519,4 +563,33 @@ bool ScheduleSpace::fromJson(const std::string &text, SchedulePoint &out) {
     return false;
   }
   return false;
+}
+
+//===----------------------------------------------------------------------===//
+// GPU spaces (the families' builders are in lowering/GpuSpace*.cpp)
+//===----------------------------------------------------------------------===//
+
+ScheduleSpace ScheduleSpace::gpuForm(const std::string &form,
+                                     const GpuLimits &limits,
+                                     int64_t valueHeadDim) {
+  GpuSpaceDef def;
+  if (gpu::softmaxSpace(form, valueHeadDim, def) ||
+      gpu::efficientSpace(form, valueHeadDim, def))
+    return fromGpuDef(std::move(def), limits);
+  // An unknown form has no knobs; its lowering reports the form.
+  def.form = form;
+  def.footprint = [](const SchedulePoint &) { return GpuFootprint{}; };
+  return fromGpuDef(std::move(def), limits);
+}
+
+ScheduleSpace ScheduleSpace::gpuBlockKernel(const GpuLimits &limits,
+                                            bool hasGemm, bool hasMaps) {
+  return fromGpuDef(gpu::blockSpace(hasGemm, hasMaps), limits);
+}
+
+std::string gpu::checkPowerOfTwo(const std::string &knob, int64_t value) {
+  if (value > 0 && (value & (value - 1)) == 0)
+    return "";
+  return "schedule knob '" + knob + "' (" + std::to_string(value) +
+         ") must be a power of two";
 }

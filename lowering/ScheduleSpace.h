@@ -13,6 +13,7 @@
 #define ATTN_LOWERING_SCHEDULESPACE_H
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -32,8 +33,55 @@ struct KnobSpec {
   std::string help;
 };
 
+/// What one GPU thread block (an OpenCL work-group) may use: the limits a
+/// GPU schedule point is validated against before anything is compiled.
+/// The defaults are what every CUDA device of capability 8.0+ and PoCL
+/// give without opting in to more (48 KiB is CUDA's static shared memory
+/// limit per block); the runtime checks the actual device before launch.
+struct GpuLimits {
+  int64_t maxThreads = 1024;
+  int64_t sharedBytes = 48 * 1024;
+};
+
+/// What a GPU schedule point uses per thread block.
+struct GpuFootprint {
+  int64_t threads = 1;
+  int64_t sharedBytes = 0;
+};
+
+/// Everything a GPU schedule space is made of (docs/GPU.md §3): its knobs
+/// and default point, the rules a point must meet (as text for the IR and
+/// as a check), and its per-block footprint.
+struct GpuSpaceDef {
+  std::string form;
+  std::vector<KnobSpec> knobs;
+  SchedulePoint defaultPoint;
+  /// Human-readable rules (besides the thread and shared-memory limits).
+  std::vector<std::string> rules;
+  /// "" or the first rule `point` breaks (ranges are already checked).
+  std::function<std::string(const SchedulePoint &)> check;
+  /// Threads and shared memory per block of `point`.
+  std::function<GpuFootprint(const SchedulePoint &)> footprint;
+};
+
 class ScheduleSpace {
 public:
+  /// The GPU schedule space of kernel form `form` (docs/GPU.md) under
+  /// `limits`; `valueHeadDim` is -1 when symbolic.
+  static ScheduleSpace gpuForm(const std::string &form,
+                               const GpuLimits &limits, int64_t valueHeadDim);
+  /// The GPU schedule space of a block kernel (with or without GEMMs and
+  /// materialized maps, as blockKernel()).
+  static ScheduleSpace gpuBlockKernel(const GpuLimits &limits, bool hasGemm,
+                                      bool hasMaps);
+  /// A space made from `def` (the per-family builders of lowering/Gpu*.cpp).
+  static ScheduleSpace fromGpuDef(GpuSpaceDef def, const GpuLimits &limits);
+
+  /// True for spaces of GPU schedules.
+  bool isGpu() const { return static_cast<bool>(gpuFootprint); }
+  /// Threads and shared memory per block of a valid GPU `point`.
+  GpuFootprint footprint(const SchedulePoint &point) const;
+
   /// The space of the two_pass_tiled form for a target with `vectorLanes`
   /// float lanes and `vectorRegisters` vector registers, and a value head
   /// dim `valueHeadDim` (-1 when symbolic).
@@ -112,6 +160,14 @@ private:
   int64_t registers = 32;
   std::string form = "two_pass_tiled";
 
+  /// GPU spaces: the family's check and footprint, and the limits.
+  std::function<std::string(const SchedulePoint &)> gpuCheck;
+  std::function<GpuFootprint(const SchedulePoint &)> gpuFootprint;
+  std::vector<std::string> gpuRules;
+  GpuLimits gpuLimits;
+
+  /// validate() for GPU spaces.
+  std::string validateGpu(const SchedulePoint &point) const;
   /// validate() for the linear forms.
   std::string validateLinear(const SchedulePoint &point) const;
   /// validate() for block kernels.

@@ -43,9 +43,14 @@ struct AttachSchedulesPass
   void runOnOperation() override {
     bool failedAny = false;
     getOperation().walk([&](KernelOp kernel) {
-      ::attn::ScheduleSpace space = ::attn::ScheduleSpace::forForm(
-          stringifyKernelForm(kernel.getForm()).str(), vectorWidth,
-          vectorRegisters, valueHeadDim(kernel));
+      std::string form = stringifyKernelForm(kernel.getForm()).str();
+      ::attn::ScheduleSpace space =
+          gpu ? ::attn::ScheduleSpace::gpuForm(
+                    form, ::attn::GpuLimits{gpuMaxThreads, gpuSharedBytes},
+                    valueHeadDim(kernel))
+              : ::attn::ScheduleSpace::forForm(form, vectorWidth,
+                                               vectorRegisters,
+                                               valueHeadDim(kernel));
       ::attn::SchedulePoint given;
       for (NamedAttribute knob : kernel.getSchedule()) {
         auto value = dyn_cast<IntegerAttr>(knob.getValue());

@@ -7,6 +7,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/BlockPipeline.h"
+#include "lowering/halide/GpuAttentionPipeline.h"
 #include "lowering/halide/HalideBackend.h"
 #include "lowering/halide/LinearPipeline.h"
 #include "lowering/halide/EmaPipeline.h"
@@ -19,6 +20,7 @@
 
 #include "Halide.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 using namespace attn;
@@ -42,9 +44,11 @@ BuiltPipeline buildWith(const AttentionKernelDesc &desc,
   return {p.pipeline(), p.arguments(), p.describe()};
 }
 
-BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
-                            const TargetInfo &target,
-                            const std::map<std::string, int64_t> &knobs) {
+/// The pipeline of `desc`'s form (the GPU lowering of the softmax form on
+/// GPU targets; the other forms schedule themselves for the target).
+BuiltPipeline buildForm(const AttentionKernelDesc &desc,
+                        const TargetInfo &target,
+                        const std::map<std::string, int64_t> &knobs) {
   if (desc.isEma())
     return buildWith<EmaPipeline>(desc, target, knobs);
   if (desc.isLuna())
@@ -57,7 +61,54 @@ BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
     return buildWith<SeparablePipeline>(desc, target, knobs);
   if (desc.isEmha())
     return buildWith<HaloPipeline>(desc, target, knobs);
+  if (target.isGpu())
+    return buildWith<GpuAttentionPipeline>(desc, target, knobs);
   return buildWith<AttentionPipeline>(desc, target, knobs);
+}
+
+/// Throws unless every stage the pipeline of `outputs` computes at root
+/// (each definition of it) runs in GPU blocks: a GPU target must never run
+/// part of a kernel on the host CPU without saying so.
+void requireDeviceStages(const std::vector<Halide::Func> &outputs) {
+  std::map<std::string, Halide::Internal::Function> all;
+  for (const Halide::Func &f : outputs) {
+    all.emplace(f.name(), f.function());
+    for (auto &[name, fn] : Halide::Internal::find_transitive_calls(
+             f.function()))
+      all.emplace(name, fn);
+  }
+  for (auto &[name, fn] : all) {
+    bool isOutput =
+        std::any_of(outputs.begin(), outputs.end(),
+                    [&](const Halide::Func &o) { return o.name() == name; });
+    Halide::LoopLevel level = fn.schedule().compute_level();
+    if (!isOutput && !level.lock().is_root())
+      continue;
+    auto onDevice = [](const Halide::Internal::Definition &def) {
+      for (const Halide::Internal::Dim &d : def.schedule().dims())
+        if (d.for_type == Halide::Internal::ForType::GPUBlock)
+          return true;
+      return false;
+    };
+    bool ok = onDevice(fn.definition());
+    for (const Halide::Internal::Definition &u : fn.updates())
+      ok = ok && onDevice(u);
+    if (!ok)
+      throw Halide::CompileError(
+          "stage '" + name +
+          "' has no GPU schedule (it would run on the host CPU); every "
+          "stage of a kernel compiled for a GPU target must run on the "
+          "device");
+  }
+}
+
+BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
+                            const TargetInfo &target,
+                            const std::map<std::string, int64_t> &knobs) {
+  BuiltPipeline built = buildForm(desc, target, knobs);
+  if (target.isGpu())
+    requireDeviceStages(built.pipeline.outputs());
+  return built;
 }
 
 } // namespace
@@ -73,6 +124,8 @@ ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
   int64_t headDim = -1;
   if (desc.value >= 0 && !desc.args[desc.value].shape.empty())
     headDim = desc.args[desc.value].shape.back();
+  if (target.isGpu())
+    return ScheduleSpace::gpuForm(desc.form, target.gpuLimits, headDim);
   return ScheduleSpace::forForm(desc.form, target.vectorLanes,
                                 target.vectorRegisters, headDim);
 }
@@ -141,6 +194,8 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
       current = blocks[n].name;
       BlockPipeline p(blocks[n], target, blockKnobs[n]);
       p.build();
+      if (target.isGpu())
+        requireDeviceStages(p.pipeline().outputs());
       modules.push_back(
           p.pipeline().compile_to_module(p.arguments(), blocks[n].name, t));
     }
@@ -208,6 +263,8 @@ std::string attn::halide::compileKernelObject(const BlockKernelDesc &desc,
   return compileOneKernel(desc, target, objectPath, [&](const auto &knobs) {
     BlockPipeline p(desc, target, knobs);
     p.build();
+    if (target.isGpu())
+      requireDeviceStages(p.pipeline().outputs());
     return p.pipeline().compile_to_module(p.arguments(), entry,
                                           withoutRuntime(target));
   });

@@ -20,10 +20,13 @@
 
 namespace attn::halide {
 
+/// The GPU API a target's kernels run through.
+enum class GpuApi { None, Cuda, OpenCL };
+
 /// A resolved code-generation target.
 struct TargetInfo {
-  /// The user's spelling: host, x86-64-avx2, x86-64-avx512, arm-64-linux, or
-  /// a raw Halide target string.
+  /// The user's spelling: host, x86-64-avx2, x86-64-avx512, arm-64-linux,
+  /// cuda, cuda-80, cuda-86, cuda-90, opencl, or a raw Halide target string.
   std::string requested;
   /// Halide's target string (without features added internally).
   std::string halideTarget;
@@ -33,6 +36,21 @@ struct TargetInfo {
   int vectorLanes = 16;
   /// Vector registers of the target (accumulator budget of register tiles).
   int vectorRegisters = 32;
+  /// GPU targets: the API, the CUDA compute capability the PTX is checked
+  /// for (80, 86 or 90; 0 for OpenCL), and the per-block limits GPU
+  /// schedules are validated against (docs/GPU.md).  Kernels of a GPU
+  /// target run on the device, with the host code on the host CPU.
+  GpuApi gpu = GpuApi::None;
+  int cudaCapability = 0;
+  GpuLimits gpuLimits;
+
+  bool isGpu() const { return gpu != GpuApi::None; }
+  /// "cuda", "opencl" or "cpu".
+  const char *deviceName() const {
+    return gpu == GpuApi::Cuda     ? "cuda"
+           : gpu == GpuApi::OpenCL ? "opencl"
+                                   : "cpu";
+  }
 };
 
 /// Resolves a user target name.  Returns an error message on failure.

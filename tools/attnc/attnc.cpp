@@ -347,6 +347,9 @@ LogicalResult attachSchedules(ModuleOp module,
   mlir::attn::AttnAttachSchedulesPassOptions opts;
   opts.vectorWidth = target.vectorLanes;
   opts.vectorRegisters = target.vectorRegisters;
+  opts.gpu = target.isGpu();
+  opts.gpuMaxThreads = target.gpuLimits.maxThreads;
+  opts.gpuSharedBytes = target.gpuLimits.sharedBytes;
   pm.addPass(mlir::attn::createAttnAttachSchedulesPass(opts));
   return pm.run(module);
 }

@@ -1,0 +1,157 @@
+//===- GpuAttentionPipeline.cpp - softmax attention on GPUs ---------------===//
+
+#include "lowering/halide/GpuAttentionPipeline.h"
+
+#include "lowering/KeyRange.h"
+#include "lowering/halide/AttentionPipeline.h"
+#include "lowering/halide/ExprBuilder.h"
+
+#include <limits>
+
+using namespace Halide;
+using namespace attn;
+using namespace attn::halide;
+
+void GpuAttentionPipeline::build() {
+  define();
+  schedule();
+}
+
+/// The static extent of the innermost dim of argument `index`, or throws:
+/// a GPU thread keeps a row of it in registers.
+static int staticHeadDim(const AttentionKernelDesc &desc, int index,
+                         const char *what) {
+  const TensorArg &a = desc.args[index];
+  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
+  if (extent <= 0)
+    throw CompileError(std::string("GPU schedules of softmax attention need "
+                                   "a static ") +
+                       what + " head dim ('" + a.name + "' has '" +
+                       a.dims.back() + "')");
+  if (extent > 512)
+    throw CompileError(std::string("the ") + what + " head dim " +
+                       std::to_string(extent) +
+                       " exceeds 512, the most a GPU thread keeps in "
+                       "registers");
+  return int(extent);
+}
+
+void GpuAttentionPipeline::define() {
+  params = makeInputParams(desc);
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  headDim = staticHeadDim(desc, desc.query, "query/key");
+  valueDim = staticHeadDim(desc, desc.value, "value");
+  const int D = headDim, Dv = valueDim;
+
+  Expr N = q.dim(1).extent(), H = q.dim(2).extent(), B = q.dim(3).extent();
+  Expr M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr groupSize = max(H / max(G, 1), 1);
+  Expr hk = h / groupSize;
+
+  // The visible key range [lo, hi) of row i, from the masks' linear bounds.
+  KeyBounds bounds = analyzeKeyBounds(desc.masks);
+  ExprEnv env;
+  env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
+  env.vars = {{"b", b}, {"h", h}};
+  env.load = argumentLoader(desc, params);
+  Expr lo = 0, hi = M;
+  for (const KeyBound &kb : bounds.lower)
+    lo = max(lo, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
+  for (const KeyBound &kb : bounds.upper)
+    hi = min(hi, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
+
+  // The query row, pre-scaled (registers of its thread).
+  qRow(d, i, h, b) = cast<float>(q(d, i, h, b)) * float(desc.scale);
+
+  // One score: Q.K^T over the head dim, then the score modifiers.
+  rd = RDom(0, D, "rd");
+  dot(j, i, h, b) = 0.0f;
+  dot(j, i, h, b) += qRow(rd, i, h, b) * cast<float>(k(rd, j, hk, b));
+  ExprEnv elemEnv = env;
+  elemEnv.vars = {{"b", b}, {"h", h}, {"i", i}, {"j", j}};
+  Expr s = dot(j, i, h, b);
+  for (const ScalarExpr &mod : desc.scoreMods) {
+    elemEnv.vars["s"] = s;
+    s = cast<float>(buildExpr(mod, elemEnv));
+  }
+  Expr keep = Internal::const_true();
+  for (const ScalarExpr &mask : desc.masks)
+    keep = keep && buildExpr(mask, elemEnv);
+
+  // The online softmax over the visible keys.  state(c, ...) holds the
+  // accumulators (c < Dv), the running sum (c == Dv) and the running max
+  // (c == Dv + 1).  Columns update in order, so every column reads the old
+  // max and the max column is written last.  Excluded keys leave the state
+  // unchanged; Halide compiles with no-infinities fast math, so "no key
+  // yet" is the finite lowest float, never -inf.
+  Expr lowest = Expr(std::numeric_limits<float>::lowest());
+  // The update runs over (column, key) with the column innermost; the
+  // column is a reduction variable so it may read the max column.
+  r = RDom(0, Dv + 2, 0, M, "r");
+  RVar col = r.x, key = r.y;
+  if (!bounds.lower.empty() || !bounds.upper.empty())
+    r.where(key >= lo && key < hi);
+  state(c, i, h, b) = select(c == Dv + 1, lowest, 0.0f);
+  Expr keepAtR = substitute(j.name(), key, keep);
+  Expr sAtR = substitute(j.name(), key, s);
+  Expr mOld = state(Dv + 1, i, h, b);
+  Expr mNew = max(mOld, select(keepAtR, sAtR, lowest));
+  Expr alpha = accurateExp(mOld - mNew);
+  Expr p = select(keepAtR, accurateExp(sAtR - mNew), 0.0f);
+  Expr value = cast<float>(v(clamp(Expr(col), 0, Dv - 1), key, hk, b));
+  Expr old = state(col, i, h, b);
+  state(col, i, h, b) = select(col < Dv, old * alpha + p * value,
+                               col == Dv, old * alpha + p, mNew);
+
+  // The division; a row with no visible key yields zeros.
+  Expr l = state(Dv, i, h, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(dv, i, h, b) =
+      cast(outType, select(l > 0.0f, state(dv, i, h, b) / l, 0.0f));
+  constrainOutput(desc, out);
+
+  algorithmOrder = {qRow, dot, state, out};
+}
+
+void GpuAttentionPipeline::schedule() {
+  const int rows = int(knobs.at("block_rows"));
+  const int ku = int(knobs.at("key_unroll"));
+  auto str = [](int v) { return std::to_string(v); };
+
+  // Blocks of `rows` query rows of one (head, batch); a thread per row.
+  Var io("io"), ii("ii");
+  out.split(i, io, ii, rows, TailStrategy::GuardWithIf)
+      .reorder(dv, ii, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(ii);
+  note("out.split(i, io, ii, " + str(rows) +
+       ").reorder(dv, ii, io, h, b).gpu_blocks(io, h, b).gpu_threads(ii);");
+
+  // The thread's state and query row, in registers.
+  state.compute_at(out, ii)
+      .bound(c, 0, valueDim + 2)
+      .store_in(MemoryType::Register)
+      .unroll(c);
+  RVar ro("ro"), ri("ri");
+  state.update()
+      .split(r.y, ro, ri, ku, TailStrategy::GuardWithIf)
+      .reorder(r.x, ri, ro)
+      .unroll(r.x)
+      .unroll(ri);
+  qRow.compute_at(out, ii)
+      .bound(d, 0, headDim)
+      .store_in(MemoryType::Register)
+      .unroll(d);
+  note("state.compute_at(out, ii).bound(c, 0, Dv + 2)"
+       ".store_in(MemoryType::Register).unroll(c);");
+  note("state.update().split(r.key, ro, ri, " + str(ku) +
+       ").reorder(r.col, ri, ro).unroll(r.col).unroll(ri);");
+  note("q_row.compute_at(out, ii).store_in(MemoryType::Register).unroll(d);");
+
+  // One score per key, computed once for all Dv + 2 columns.
+  dot.compute_at(state, ri).unroll(j);
+  dot.update().unroll(rd.x, std::min(headDim, 8), TailStrategy::GuardWithIf);
+  note("dot.compute_at(state, ri); dot.update().unroll(rd, " +
+       str(std::min(headDim, 8)) + ");");
+}
