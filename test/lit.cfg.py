@@ -39,5 +39,58 @@ config.substitutions.append(("%python", "python3"))
 config.substitutions.append(("%attn_src", config.attn_src_root))
 config.substitutions.append(("%attn_build", config.attn_obj_root))
 
-if os.path.exists("/usr/local/cuda/bin/ptxas"):
+# GPU features (docs/GPU.md §6):
+#   ptxas   the CUDA toolkit's assembler checks generated PTX (no GPU needed)
+#   opencl  an OpenCL platform with a device (PoCL on CPUs) runs GPU schedules
+#   cuda    a CUDA driver with a device runs CUDA kernels
+_ptxas = "/usr/local/cuda/bin/ptxas"
+if os.path.exists(_ptxas):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
+
+
+def _count_devices(library, probe):
+    """Devices an OpenCL or CUDA driver reports (0 when absent); ctypes
+    keeps lit's process free of the drivers' side effects on failure."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL(library)
+    except OSError:
+        return 0
+    try:
+        return probe(lib, ctypes)
+    except Exception:
+        return 0
+
+
+def _opencl_devices(lib, ctypes):
+    n = ctypes.c_uint(0)
+    if lib.clGetPlatformIDs(0, None, ctypes.byref(n)) != 0 or n.value == 0:
+        return 0
+    platforms = (ctypes.c_void_p * n.value)()
+    lib.clGetPlatformIDs(n.value, platforms, None)
+    total = 0
+    for p in platforms:
+        d = ctypes.c_uint(0)
+        # CL_DEVICE_TYPE_ALL = 0xFFFFFFFF
+        if lib.clGetDeviceIDs(ctypes.c_void_p(p), ctypes.c_ulong(0xFFFFFFFF),
+                              0, None, ctypes.byref(d)) == 0:
+            total += d.value
+    return total
+
+
+def _cuda_devices(lib, ctypes):
+    if lib.cuInit(0) != 0:
+        return 0
+    n = ctypes.c_int(0)
+    return n.value if lib.cuDeviceGetCount(ctypes.byref(n)) == 0 else 0
+
+
+if _count_devices("libOpenCL.so.1", _opencl_devices) > 0:
+    config.available_features.add("opencl")
+if _count_devices("libcuda.so.1", _cuda_devices) > 0:
+    config.available_features.add("cuda")
+# PoCL compiles each OpenCL kernel once and caches it; keep its cache in the
+# build tree so tests neither depend on nor fill the user's cache.
+config.environment["POCL_CACHE_DIR"] = os.path.join(config.attn_obj_root,
+                                                    "test", "pocl-cache")

@@ -21,7 +21,12 @@
 #include "Halide.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace attn;
 using namespace attn::halide;
@@ -111,6 +116,43 @@ BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
   return built;
 }
 
+
+/// Writes GPU `modules` (compiled without the runtime) and one runtime as
+/// one relocatable object.  Halide 14's link_modules names every module's
+/// embedded device source alike, so linked GPU modules would all load the
+/// first one's kernels; separate objects keep them apart (measured:
+/// CL_INVALID_KERNEL_NAME on PoCL).  `ld -r` joins them.
+void writeGpuObject(const std::vector<Halide::Module> &modules,
+                    const TargetInfo &target, const std::string &objectPath) {
+  std::vector<std::string> parts;
+  auto removeParts = [&] {
+    for (const std::string &p : parts)
+      std::remove(p.c_str());
+  };
+  for (size_t n = 0; n < modules.size(); ++n) {
+    parts.push_back(objectPath + ".part" + std::to_string(n) + ".o");
+    modules[n].compile({{Halide::OutputFileType::object, parts.back()}});
+  }
+  parts.push_back(objectPath + ".runtime.o");
+  Halide::compile_standalone_runtime(parts.back(),
+                                     Halide::Target(target.halideTarget));
+  std::vector<std::string> args{"ld", "-r", "-o", objectPath};
+  args.insert(args.end(), parts.begin(), parts.end());
+  std::vector<char *> argv;
+  for (std::string &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int status = 0;
+  bool ok = posix_spawnp(&pid, "ld", nullptr, nullptr, argv.data(),
+                         environ) == 0 &&
+            waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0;
+  removeParts();
+  if (!ok)
+    throw Halide::CompileError("cannot join the GPU kernels' objects into " +
+                               objectPath + " ('ld -r' failed)");
+}
 } // namespace
 
 std::string attn::halide::resolveSchedule(
@@ -183,7 +225,11 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
   // The block kernel being built, for messages (Halide's do not name it).
   std::string current;
   std::string err = guarded([&] {
-    Halide::Target t(target.halideTarget);
+    // GPU kernels are compiled module by module (see writeGpuObject).
+    Halide::Target t = target.isGpu()
+                           ? Halide::Target(target.halideTarget)
+                                 .with_feature(Halide::Target::NoRuntime)
+                           : Halide::Target(target.halideTarget);
     std::vector<Halide::Module> modules;
     for (size_t n = 0; n < kernels.size(); ++n) {
       BuiltPipeline p = buildPipeline(kernels[n], target, knobs[n]);
@@ -200,6 +246,10 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
           p.pipeline().compile_to_module(p.arguments(), blocks[n].name, t));
     }
     current.clear();
+    if (target.isGpu()) {
+      writeGpuObject(modules, target, objectPath);
+      return;
+    }
     Halide::Module all = Halide::link_modules("attnc_kernels", modules);
     std::map<Halide::OutputFileType, std::string> outputs{
         {Halide::OutputFileType::object, objectPath}};
