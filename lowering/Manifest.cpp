@@ -331,6 +331,10 @@ std::string attn::renderManifest(
                       entryName(info, kernels.size() + n, blocks[n].name),
                       tuningKeyOf(info, kernels.size() + n),
                       scheduleObject(info, kernels.size() + n)));
+  for (size_t n = 0; n < list.size() && n < info.gpuFootprints.size(); ++n)
+    (*list[n].getAsObject())["gpu"] =
+        json::Object{{"threads", info.gpuFootprints[n].first},
+                     {"shared_bytes", info.gpuFootprints[n].second}};
   json::Array archList;
   for (const ArchDesc &a : archs)
     archList.push_back(describeArch(a));
@@ -340,6 +344,7 @@ std::string attn::renderManifest(
                     {"source", info.source},
                     {"source_hash", info.sourceHash},
                     {"target", info.target},
+                    {"device", info.device},
                     {"library", info.library},
                     {"kernels", std::move(list)}};
   if (!archs.empty())

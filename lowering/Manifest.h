@@ -18,7 +18,12 @@ struct ManifestInfo {
   std::string source;
   std::string sourceHash;
   std::string target;
+  /// "cpu", "cuda" or "opencl" (docs/GPU.md §5).
+  std::string device = "cpu";
   std::string library;
+  /// GPU libraries, per kernel (same order as `knobs`): threads and
+  /// shared-memory bytes per block, written as the kernel's `gpu` object.
+  std::vector<std::pair<int64_t, int64_t>> gpuFootprints;
   /// Per kernel: the schedule knobs used and where they came from.
   std::vector<std::map<std::string, int64_t>> knobs;
   std::vector<std::string> scheduleSource;

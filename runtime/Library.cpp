@@ -231,6 +231,16 @@ Result<std::unique_ptr<Library>> Library::open(const std::string &path) {
     lib->entries[k.name] = fn;
   }
 
+  // A GPU library needs its driver and a device; say so before any launch.
+  if (lib->manifestData.device != "cpu") {
+    Result<GpuDeviceInfo> device = probeGpuDevice(lib->manifestData.device);
+    if (!device)
+      return Status::error("cannot run library " + path + " (device " +
+                           lib->manifestData.device +
+                           "): " + device.message());
+    lib->device = device.take();
+  }
+
   using SetHandlerFn = halide_error_handler_t (*)(halide_error_handler_t);
   if (auto setHandler = reinterpret_cast<SetHandlerFn>(
           lib->symbol("halide_set_error_handler")))
@@ -269,6 +279,9 @@ Library::prepare(const KernelSpec &kernel, TensorMap &args,
     return Status::error("kernel '" + kernel.name +
                          "' does not belong to library " + libPath);
   std::string where = "kernel '" + kernel.name + "'";
+  if (device)
+    if (Status s = checkLaunch(kernel, manifestData.target, *device); !s)
+      return s;
   Result<DimBindings> bindings = bindDims(kernel, args, given);
   if (!bindings)
     return bindings.status().withContext(where);

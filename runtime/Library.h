@@ -15,6 +15,7 @@
 #define ATTN_RUNTIME_LIBRARY_H
 
 #include "runtime/Binding.h"
+#include "runtime/GpuDevice.h"
 #include "runtime/Manifest.h"
 #include "runtime/Status.h"
 #include "runtime/Tensor.h"
@@ -23,6 +24,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,12 @@ public:
   /// The kernel named `name`; the error lists the kernels there are.
   Result<const KernelSpec *> findKernel(const std::string &name) const;
 
+  /// The device a GPU library's kernels run on (probed when the library was
+  /// opened); null for CPU libraries.
+  const GpuDeviceInfo *gpuDevice() const {
+    return device ? &*device : nullptr;
+  }
+
   /// Sets the size of the library's Halide thread pool.  Returns false when
   /// the library does not export halide_set_num_threads.
   bool setNumThreads(int threads) const;
@@ -113,6 +121,7 @@ private:
   Manifest manifestData;
   void *handle = nullptr;
   std::map<std::string, int (*)(void **)> entries;
+  std::optional<GpuDeviceInfo> device;
   int (*copyToHost)(void *, halide_buffer_t *) = nullptr;
   int (*deviceFree)(void *, halide_buffer_t *) = nullptr;
 };

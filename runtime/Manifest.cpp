@@ -1001,6 +1001,22 @@ Status parseKernel(const Json &j, const std::string &field,
                                    kernel.tuningKey);
       !s)
     return s;
+  if (auto gpu = j.find("gpu"); gpu != j.end() && !gpu->is_null()) {
+    if (Status s = expectType(*gpu, field + ".gpu", gpu->is_object(),
+                              "an object");
+        !s)
+      return s;
+    for (auto [key, out] : {std::pair{"threads", &kernel.gpuThreads},
+                            std::pair{"shared_bytes", &kernel.gpuSharedBytes}}) {
+      auto it = gpu->find(key);
+      std::string where = field + ".gpu." + key;
+      if (it == gpu->end())
+        return fieldError(where, "missing");
+      if (!isInt64(*it) || it->get<int64_t>() < 0)
+        return fieldError(where, "expected a non-negative integer");
+      *out = it->get<int64_t>();
+    }
+  }
 
   auto dims = j.find("dims");
   if (dims == j.end())
@@ -1099,9 +1115,13 @@ Status parseTop(const Json &j, Manifest &m) {
                       "expected 16 hex digits, found \"" + m.sourceHash + "\"");
   for (auto [key, out] :
        {std::pair{"compiler", &m.compiler}, std::pair{"source", &m.source},
-        std::pair{"target", &m.target}, std::pair{"library", &m.library}})
+        std::pair{"target", &m.target}, std::pair{"library", &m.library},
+        std::pair{"device", &m.device}})
     if (Status s = getOptionalString(j, key, key, *out); !s)
       return s;
+  if (m.device != "cpu" && m.device != "cuda" && m.device != "opencl")
+    return fieldError("device", "expected \"cpu\", \"cuda\" or \"opencl\", "
+                                "found \"" + m.device + "\"");
 
   auto kernels = j.find("kernels");
   if (kernels == j.end())

@@ -215,6 +215,10 @@ struct KernelSpec {
   std::string form;
   /// The tuning-database key (docs/Tuning.md; "" when absent).
   std::string tuningKey;
+  /// GPU libraries: threads and shared-memory bytes per block the kernel's
+  /// schedule uses (the optional `gpu` object; 0 when absent).  The runtime
+  /// checks them against the device before launch (docs/GPU.md §5).
+  int64_t gpuThreads = 0, gpuSharedBytes = 0;
   /// Every named dim in manifest order; std::nullopt = symbolic.
   std::vector<std::pair<std::string, std::optional<int64_t>>> dims;
   std::vector<ArgSpec> args; ///< Manifest order: inputs, then outputs.
@@ -282,6 +286,8 @@ struct Manifest {
   std::string source;
   std::string sourceHash;
   std::string target;
+  /// Where the kernels run: "cpu" (also when absent), "cuda" or "opencl".
+  std::string device = "cpu";
   std::string library;
   std::vector<KernelSpec> kernels;
   /// The architectures (the optional top-level `archs`; empty without).

@@ -172,6 +172,21 @@ ScheduleSpace attn::halide::spaceFor(const AttentionKernelDesc &desc,
                                 target.vectorRegisters, headDim);
 }
 
+GpuFootprint attn::halide::gpuFootprint(
+    const AttentionKernelDesc &desc, const TargetInfo &target,
+    const std::map<std::string, int64_t> &knobs) {
+  return spaceFor(desc, target).footprint(knobs);
+}
+
+GpuFootprint attn::halide::gpuFootprint(
+    const BlockKernelDesc &desc, const TargetInfo &target,
+    const std::map<std::string, int64_t> &knobs) {
+  (void)desc;
+  // The block space's footprint reads only the knobs.
+  return ScheduleSpace::gpuBlockKernel(target.gpuLimits, true, true)
+      .footprint(knobs);
+}
+
 std::string attn::halide::printHalide(const AttentionKernelDesc &desc,
                                       const TargetInfo &target,
                                       std::string &text) {

@@ -114,6 +114,10 @@ void GpuAttentionPipeline::define() {
   algorithmOrder = {qRow, dot, state, out};
 }
 
+/// Head dims up to this are unrolled fully (the query row in registers);
+/// longer rows live in the thread's local memory.
+static constexpr int kMaxUnrolledHeadDim = 128;
+
 void GpuAttentionPipeline::schedule() {
   const int rows = int(knobs.at("block_rows"));
   const int ku = int(knobs.at("key_unroll"));
@@ -124,9 +128,12 @@ void GpuAttentionPipeline::schedule() {
   out.split(i, io, ii, rows, TailStrategy::GuardWithIf)
       .reorder(dv, ii, io, h, b)
       .gpu_blocks(io, h, b)
-      .gpu_threads(ii);
+      .gpu_threads(ii)
+      .bound(dv, 0, valueDim)
+      .unroll(dv);
   note("out.split(i, io, ii, " + str(rows) +
-       ").reorder(dv, ii, io, h, b).gpu_blocks(io, h, b).gpu_threads(ii);");
+       ").reorder(dv, ii, io, h, b).gpu_blocks(io, h, b).gpu_threads(ii)"
+       ".unroll(dv);");
 
   // The thread's state and query row, in registers.
   state.compute_at(out, ii)
@@ -141,7 +148,8 @@ void GpuAttentionPipeline::schedule() {
       .unroll(ri);
   qRow.compute_at(out, ii)
       .bound(d, 0, headDim)
-      .store_in(MemoryType::Register)
+      .store_in(headDim <= kMaxUnrolledHeadDim ? MemoryType::Register
+                                               : MemoryType::Stack)
       .unroll(d);
   note("state.compute_at(out, ii).bound(c, 0, Dv + 2)"
        ".store_in(MemoryType::Register).unroll(c);");
@@ -149,9 +157,14 @@ void GpuAttentionPipeline::schedule() {
        ").reorder(r.col, ri, ro).unroll(r.col).unroll(ri);");
   note("q_row.compute_at(out, ii).store_in(MemoryType::Register).unroll(d);");
 
-  // One score per key, computed once for all Dv + 2 columns.
+  // One score per key, computed once for all Dv + 2 columns; the head dim
+  // is unrolled so the query row stays in registers (constant indices).
   dot.compute_at(state, ri).unroll(j);
-  dot.update().unroll(rd.x, std::min(headDim, 8), TailStrategy::GuardWithIf);
-  note("dot.compute_at(state, ri); dot.update().unroll(rd, " +
-       str(std::min(headDim, 8)) + ");");
+  if (headDim <= kMaxUnrolledHeadDim) {
+    dot.update().unroll(rd.x);
+    note("dot.compute_at(state, ri); dot.update().unroll(rd);");
+  } else {
+    dot.update().unroll(rd.x, 8, TailStrategy::GuardWithIf);
+    note("dot.compute_at(state, ri); dot.update().unroll(rd, 8);");
+  }
 }

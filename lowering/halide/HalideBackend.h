@@ -67,6 +67,12 @@ std::string resolveSchedule(const AttentionKernelDesc &desc,
 ScheduleSpace spaceFor(const AttentionKernelDesc &desc,
                        const TargetInfo &target);
 
+/// GPU targets: threads and shared-memory bytes per block of `desc`
+/// compiled with `knobs` (a resolved point of spaceFor()).
+GpuFootprint gpuFootprint(const AttentionKernelDesc &desc,
+                          const TargetInfo &target,
+                          const std::map<std::string, int64_t> &knobs);
+
 /// Prints the kernel's Halide algorithm and schedule as generator-style C++
 /// (for `-emit=halide-cpp`).  Returns an error message on failure.
 std::string printHalide(const AttentionKernelDesc &desc,
@@ -89,6 +95,12 @@ std::string compileObject(const std::vector<AttentionKernelDesc> &kernels,
 std::string resolveSchedule(const BlockKernelDesc &desc,
                             const TargetInfo &target,
                             std::map<std::string, int64_t> &knobs);
+
+/// GPU targets: threads and shared-memory bytes per block of a block
+/// kernel compiled with `knobs` (resolved).
+GpuFootprint gpuFootprint(const BlockKernelDesc &desc,
+                          const TargetInfo &target,
+                          const std::map<std::string, int64_t> &knobs);
 
 /// Prints a block kernel's Halide algorithm and schedule (as printHalide
 /// for attention kernels).  Returns an error message on failure.

@@ -82,11 +82,21 @@ std::string attn::driver::manifestInfo(const LibraryRequest &request,
   info.source = request.sourcePath;
   info.sourceHash = sourceHash(request.sourceText);
   info.target = request.target.halideTarget;
+  info.device = request.target.deviceName();
   info.library = libraryName;
-  for (const AttentionKernelDesc &k : request.kernels)
+  for (const AttentionKernelDesc &k : request.kernels) {
     info.knobs.push_back(request.autoscheduler.empty()
                              ? k.schedule
                              : std::map<std::string, int64_t>{});
+    if (request.target.isGpu()) {
+      std::map<std::string, int64_t> knobs;
+      if (std::string err = halide::resolveSchedule(k, request.target, knobs);
+          !err.empty())
+        return "kernel " + k.name + ": " + err;
+      GpuFootprint f = halide::gpuFootprint(k, request.target, knobs);
+      info.gpuFootprints.push_back({f.threads, f.sharedBytes});
+    }
+  }
   info.scheduleSource = request.scheduleSource;
   info.entries = entries;
   info.tuningKeys = request.tuningKeys;
@@ -97,6 +107,10 @@ std::string attn::driver::manifestInfo(const LibraryRequest &request,
       return "kernel " + b.name + ": " + err;
     info.knobs.push_back(knobs);
     info.scheduleSource.push_back(b.scheduleSource);
+    if (request.target.isGpu()) {
+      GpuFootprint f = halide::gpuFootprint(b, request.target, knobs);
+      info.gpuFootprints.push_back({f.threads, f.sharedBytes});
+    }
   }
   return "";
 }

@@ -23,6 +23,7 @@
 #include "lowering/halide/HalideBackend.h"
 #include "tools/attnc/CommandLine.h"
 #include "tools/attnc/Compile.h"
+#include "tools/attnc/GpuSource.h"
 #include "tools/attnc/Link.h"
 #include "tools/attnc/DbCommand.h"
 #include "tools/attnc/SearchCommand.h"
@@ -52,7 +53,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Ast, Mlir, Kernels, HalideCpp, Manifest, Obj, So };
+enum class Emit { Ast, Mlir, Kernels, HalideCpp, Manifest, GpuSrc, Obj, So };
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input .attn|.mlir>"),
                                cl::Required);
@@ -70,6 +71,9 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Manifest, "manifest",
                           "the library's manifest (kernels, schedules, "
                           "tuning keys, architectures) without compiling"),
+               clEnumValN(Emit::GpuSrc, "gpu-src",
+                          "GPU targets: each kernel's device code (PTX or "
+                          "OpenCL C) into the directory -o names"),
                clEnumValN(Emit::Obj, "obj", "one object file"),
                clEnumValN(Emit::So, "so",
                           "a shared library and its manifest (default)")));
@@ -502,6 +506,12 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
       llvm::errs() << "attnc: error: " << err << "\n";
       return 1;
     }
+  if (targetInfo.isGpu() && !autoscheduler.empty()) {
+    llvm::errs() << "attnc: error: --schedule auto:NAME schedules CPU "
+                    "kernels (Halide's autoschedulers are CPU baselines); "
+                    "GPU targets use attnc's GPU schedules (docs/GPU.md)\n";
+    return 1;
+  }
   std::vector<std::string> sources;
   for (const auto &d : *descs) {
     if (!autoscheduler.empty()) {
@@ -548,6 +558,23 @@ int compileModule(ModuleOp module, llvm::StringRef sourceText,
       all += text + "\n";
     }
     return writeOutput(all, outputFile) ? 0 : 1;
+  }
+
+  if (emit == Emit::GpuSrc) {
+    if (outputFile.empty()) {
+      llvm::errs() << "attnc: error: -emit=gpu-src needs -o DIR\n";
+      return 1;
+    }
+    std::vector<std::string> written;
+    if (std::string err = ::attn::driver::emitGpuSources(
+            *descs, *blocks, targetInfo, outputFile, written);
+        !err.empty()) {
+      llvm::errs() << "attnc: error: " << err << "\n";
+      return 1;
+    }
+    for (const std::string &path : written)
+      say("wrote " + path);
+    return 0;
   }
 
   ::attn::driver::LibraryRequest request;

@@ -111,6 +111,31 @@ TEST(ManifestTest, ReadsFormAndTuningKey) {
   expectError(j, "kernels[0].tuning_key: expected a string, found a number");
 }
 
+TEST(ManifestTest, ReadsDeviceAndGpuFootprint) {
+  Json j = exampleManifest();
+  Result<Manifest> cpu = parseManifest(j.dump(), "m.json");
+  ASSERT_TRUE(cpu.ok()) << cpu.message();
+  EXPECT_EQ(cpu->device, "cpu");
+  EXPECT_EQ(cpu->kernels[0].gpuThreads, 0);
+  j["device"] = "opencl";
+  j["kernels"][0]["gpu"] = {{"threads", 128}, {"shared_bytes", 4096}};
+  Result<Manifest> m = parseManifest(j.dump(), "m.json");
+  ASSERT_TRUE(m.ok()) << m.message();
+  EXPECT_EQ(m->device, "opencl");
+  EXPECT_EQ(m->kernels[0].gpuThreads, 128);
+  EXPECT_EQ(m->kernels[0].gpuSharedBytes, 4096);
+  j["kernels"][0]["gpu"] = {{"threads", -1}, {"shared_bytes", 0}};
+  expectError(j, "kernels[0].gpu.threads: expected a non-negative integer");
+  j["kernels"][0]["gpu"] = {{"threads", 1}};
+  expectError(j, "kernels[0].gpu.shared_bytes: missing");
+  j["kernels"][0]["gpu"] = 3;
+  expectError(j, "kernels[0].gpu: expected an object, found a number");
+  j["kernels"][0].erase("gpu");
+  j["device"] = "metal";
+  expectError(j, "device: expected \"cpu\", \"cuda\" or \"opencl\", "
+                 "found \"metal\"");
+}
+
 TEST(ManifestTest, OptionalFieldsAndDefaults) {
   Json j = exampleManifest();
   j.erase("compiler");
