@@ -15,15 +15,29 @@ using namespace attn::halide;
 
 void LinearPipeline::build() {
   params = makeInputParams(desc);
+  const bool gpu = target.isGpu();
+  if (gpu)
+    gpuValueDim = gpuStaticDim(desc, desc.value, "value");
   if (desc.form == "associative") {
     defineAssociative();
-    scheduleAssociative();
+    if (gpu)
+      scheduleAssociativeGpu();
+    else
+      scheduleAssociative();
   } else if (desc.form == "chunked_scan") {
     defineChunkedScan();
-    scheduleChunkedScan();
+    if (gpu)
+      scheduleChunkedScanGpu();
+    else
+      scheduleChunkedScan();
   } else if (desc.form == "fft_toeplitz") {
-    defineFftToeplitz();
-    scheduleFftToeplitz();
+    if (gpu) {
+      defineToeplitzGpu();
+      scheduleToeplitzGpu();
+    } else {
+      defineFftToeplitz();
+      scheduleFftToeplitz();
+    }
   } else {
     throw CompileError("the attnc backend has no lowering for form '" +
                        desc.form + "' yet");
@@ -332,16 +346,21 @@ void LinearPipeline::defineChunkedScan() {
   bool decayed = momentum && mu > 0.0;
   // mu^r for r in [0, c], computed as exp(r log mu) (never mu^-r).
   Var r("r");
-  weightTable(r) = decayed ? cast<float>(exp(cast<double>(r) * Expr(std::log(mu))))
-                           : Expr(0.0f);
+  // GPUs: in float (OpenCL devices need not have doubles).
+  Expr power = target.isGpu()
+                   ? accurateExp(cast<float>(r) * float(std::log(mu)))
+                   : cast<float>(exp(cast<double>(r) * Expr(std::log(mu))));
+  weightTable(r) = decayed ? power : Expr(0.0f);
 
   rc = RDom(0, c, "rc");
   dA(e, f, t, g, b) = 0.0f;
   dA(e, f, t, g, b) += phiKc(f, rc, t, g, b) * vc(e, rc, t, g, b);
   dZ(f, t, g, b) = 0.0f;
   dZ(f, t, g, b) += phiKc(f, rc, t, g, b);
-  // Exclusive prefix over chunks.
-  rt = RDom(1, max(T - 1, 0), "rt");
+  // Exclusive prefix over chunks.  GPUs scan at least one step (the
+  // state of a chunk past the end, never read) so that no device buffer is
+  // empty: Halide's OpenCL runtime cannot allocate zero bytes.
+  rt = RDom(1, target.isGpu() ? max(T - 1, 1) : max(T - 1, 0), "rt");
   stA(e, f, t, g, b) = 0.0f;
   stA(e, f, rt, g, b) = stA(e, f, rt - 1, g, b) + dA(e, f, rt - 1, g, b);
   stZ(f, t, g, b) = 0.0f;
@@ -354,6 +373,12 @@ void LinearPipeline::defineChunkedScan() {
     stB(e, f, t, g, b) = 0.0f;
     stB(e, f, rt, g, b) =
         weightTable(c) * stB(e, f, rt - 1, g, b) + dB(e, f, rt - 1, g, b);
+  }
+
+  if (target.isGpu()) {
+    chunkViews = {phiKc, vc, phiQc};
+    defineChunkReadoutGpu(momentum, decayed, alpha, betaW);
+    return;
   }
 
   // Intra-chunk scores, causal inside the chunk.
@@ -602,3 +627,427 @@ void LinearPipeline::scheduleFftToeplitz() {
 // Text
 //===----------------------------------------------------------------------===//
 
+
+//===----------------------------------------------------------------------===//
+// GPU lowerings (docs/gpu/efficient-forms.md)
+//===----------------------------------------------------------------------===//
+
+static const TailStrategy kGuard = TailStrategy::GuardWithIf;
+
+void attn::halide::gpuRoot(Func fn, const std::vector<int> &threads) {
+  fn.compute_root();
+  std::vector<Var> args = fn.args();
+  for (int s = 0; s <= fn.num_update_definitions(); ++s) {
+    std::vector<Var> pure;
+    if (s == 0) {
+      pure = args;
+    } else {
+      std::vector<Expr> lhs = fn.update_args(s - 1);
+      for (size_t k = 0; k < lhs.size() && k < args.size(); ++k)
+        if (const auto *v = lhs[k].as<Internal::Variable>();
+            v && v->name == args[k].name())
+          pure.push_back(args[k]);
+    }
+    Stage st = s == 0 ? Stage(fn) : fn.update(s - 1);
+    std::vector<VarOrRVar> inner, outer;
+    for (size_t k = 0; k < pure.size(); ++k) {
+      if (k < threads.size() && k < 3) {
+        Var o(pure[k].name() + "_blk"), in(pure[k].name() + "_thr");
+        st.split(pure[k], o, in, threads[k], kGuard);
+        inner.push_back(in);
+        outer.push_back(o);
+      } else {
+        outer.push_back(pure[k]);
+      }
+    }
+    std::vector<VarOrRVar> order = inner;
+    order.insert(order.end(), outer.begin(), outer.end());
+    if (order.size() > 1)
+      st.reorder(order);
+    int n = 0;
+    while (outer.size() > 3) {
+      Var fused("gpu_fused" + std::to_string(n++));
+      st.fuse(outer[0].var, outer[1].var, fused);
+      outer.erase(outer.begin(), outer.begin() + 2);
+      outer.insert(outer.begin(), fused);
+    }
+    if (outer.size() == 1)
+      st.gpu_blocks(outer[0]);
+    else if (outer.size() == 2)
+      st.gpu_blocks(outer[0], outer[1]);
+    else if (outer.size() == 3)
+      st.gpu_blocks(outer[0], outer[1], outer[2]);
+    if (inner.size() == 1)
+      st.gpu_threads(inner[0]);
+    else if (inner.size() == 2)
+      st.gpu_threads(inner[0], inner[1]);
+    else if (inner.size() == 3)
+      st.gpu_threads(inner[0], inner[1], inner[2]);
+  }
+}
+
+int attn::halide::gpuStaticDim(const AttentionKernelDesc &desc, int index,
+                               const char *what) {
+  const TensorArg &a = desc.args[index];
+  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
+  if (extent <= 0)
+    throw CompileError(std::string("GPU schedules of form '") + desc.form +
+                       "' need a static " + what + " head dim ('" + a.name +
+                       "' has '" + a.dims.back() + "')");
+  if (extent > 1024)
+    throw CompileError(std::string("the ") + what + " head dim " +
+                       std::to_string(extent) +
+                       " exceeds 1024, the most threads of a GPU block");
+  return int(extent);
+}
+
+void LinearPipeline::scheduleRandomFeaturesGpu() {
+  if (desc.randomFeatures <= 0)
+    return;
+  gpuRoot(projK, {32, 8});
+  gpuRoot(sqK, {64});
+  gpuRoot(rowMaxK, {64});
+  gpuRoot(keyMax, {1});
+  gpuRoot(projQ, {32, 8});
+  gpuRoot(sqQ, {64});
+  gpuRoot(rowMaxQ, {64});
+  note("// FAVOR+: proj_k, half_sq_k, row_max_k, key_max, proj_q, half_sq_q, "
+       "row_max_q at the root on the device (a thread per row, or per "
+       "32 x 8 tile of features x rows)");
+}
+
+void LinearPipeline::scheduleAssociativeGpu() {
+  const int fb = int(knobs.at("feature_block"));
+  const int kb = int(knobs.at("key_block"));
+  const int qr = int(knobs.at("block_rows"));
+  const int ft = int(knobs.at("feature_tile"));
+  const int Dv = gpuValueDim;
+  auto str = [](int x) { return std::to_string(x); };
+
+  gpuRoot(phiK, {32, 8});
+  gpuRoot(phiQ, {32, 8});
+  note("phi_k, phi_q: compute_root, gpu_threads(f / 32, t / 8), gpu_blocks "
+       "over the rest");
+  scheduleRandomFeaturesGpu();
+
+  // The state: a block per (feature_block features, g, b), a thread per
+  // (e, f); the block's accumulators in shared memory, a key block of
+  // phi_k and V staged in shared memory per step of the serial loop over
+  // key blocks, each thread's key-block sum in a register.
+  Func kvW = kv.in();
+  Var fo("fo"), fi("fi"), eo("eo"), ei("ei"), efo("efo");
+  kvW.compute_root()
+      .split(f, fo, fi, fb, kGuard)
+      .split(e, eo, ei, Dv, kGuard)
+      .reorder(ei, fi, eo, fo, g, b)
+      .fuse(eo, fo, efo)
+      .gpu_blocks(efo, g, b)
+      .gpu_threads(ei, fi);
+  kv.compute_at(kvW, efo).store_in(MemoryType::GPUShared).gpu_threads(e, f);
+  kv.update().reorder(e, f, rblk.x).gpu_threads(e, f);
+  kvBlock.compute_at(kv, e).store_in(MemoryType::Register);
+  Func pkS = phiK.in(kvBlock);
+  Var to("to"), ti("ti");
+  pkS.compute_at(kv, rblk.x)
+      .store_in(MemoryType::GPUShared)
+      .split(t, to, ti, Dv, kGuard)
+      .reorder(ti, f, to)
+      .gpu_threads(ti, f);
+  Func vS = params[desc.value].in(kvBlock);
+  std::vector<Var> va = vS.args();
+  vS.compute_at(kv, rblk.x)
+      .store_in(MemoryType::GPUShared)
+      .split(va[1], to, ti, fb, kGuard)
+      .reorder(va[0], ti, to)
+      .gpu_threads(va[0], ti);
+  note("kv.in().compute_root().split(f, fo, fi, " + str(fb) +
+       ").gpu_blocks(fo, g, b).gpu_threads(e, fi);  // " + str(Dv) + " x " +
+       str(fb) + " threads");
+  note("kv.compute_at(kv_wrapper, fo).store_in(GPUShared); kv.update()"
+       ".reorder(e, f, rblk).gpu_threads(e, f); kv_block.compute_at(kv, e)"
+       ".store_in(Register);");
+  note("phi_k.in(kv_block), v.in(kv_block): compute_at(kv, rblk)"
+       ".store_in(GPUShared)  // key_block " + str(kb) + " keys");
+  Func zW = z.in();
+  zW.compute_root()
+      .split(f, fo, fi, 64, kGuard)
+      .reorder(fi, fo, g, b)
+      .gpu_blocks(fo, g, b)
+      .gpu_threads(fi);
+  z.compute_at(zW, fi).store_in(MemoryType::Register);
+  zBlock.compute_at(z, rblk.x).store_in(MemoryType::Register);
+  note("z.in().compute_root().gpu_blocks(f / 64, g, b).gpu_threads(f % 64);"
+       " z and z_block in registers");
+
+  // The readout: a block per (block_rows rows, h, b), a thread per (e, row);
+  // num in shared memory, accumulated over feature tiles of the state and
+  // of phi_q staged in shared memory; den per row.
+  Var io("io"), ii("ii");
+  out.split(i, io, ii, qr, kGuard)
+      .reorder(e, ii, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(e, ii);
+  num.compute_at(out, io).store_in(MemoryType::GPUShared).gpu_threads(e, i);
+  RVar ro("rfo"), ri("rfi");
+  num.update()
+      .split(rf.x, ro, ri, ft, kGuard)
+      .reorder(ri, e, i, ro)
+      .gpu_threads(e, i);
+  Func kvT = kvW.in(num);
+  kvT.compute_at(num, ro)
+      .store_in(MemoryType::GPUShared)
+      .split(f, fo, fi, qr, kGuard)
+      .reorder(e, fi, fo)
+      .gpu_threads(e, fi);
+  Func pqT = phiQ.in(num);
+  pqT.compute_at(num, ro)
+      .store_in(MemoryType::GPUShared)
+      .split(f, fo, fi, Dv, kGuard)
+      .reorder(fi, t, fo)
+      .gpu_threads(fi, t);
+  den.compute_at(out, io).store_in(MemoryType::GPUShared).gpu_threads(i);
+  den.update().gpu_threads(i);
+  note("out.split(i, io, ii, " + str(qr) +
+       ").gpu_blocks(io, h, b).gpu_threads(e, ii);  // " + str(Dv) + " x " +
+       str(qr) + " threads");
+  note("num.compute_at(out, io).store_in(GPUShared); num.update().split(rf, "
+       "rfo, rfi, " + str(ft) + ").reorder(rfi, e, i, rfo).gpu_threads(e, i);"
+       " kv.in(num), phi_q.in(num): compute_at(num, rfo)"
+       ".store_in(GPUShared); den.compute_at(out, io).gpu_threads(i);");
+}
+
+void LinearPipeline::defineChunkReadoutGpu(bool momentum, bool decayed,
+                                           double alpha, double betaW) {
+  ImageParam &q = params[desc.query], &k = params[desc.key];
+  const int c = int(knobs.at("chunk"));
+  Expr N = q.dim(1).extent(), H = q.dim(2).extent(), G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  Func phiKc = chunkViews[0], vc = chunkViews[1];
+  // Rows i of chunk i / c, at chunk-local position i % c.  Rows past N
+  // (never stored) read a clamped query row.
+  Expr row = min(i, N - 1), t_ = i / c, local = i % c;
+  rf = RDom(0, featureWidth, "rf");
+  rc = RDom(0, c, "rc");
+  scoreDot(jj, i, h, b) = 0.0f;
+  scoreDot(jj, i, h, b) += phiQ(rf, row, h, b) * phiKc(rf, jj, t_, hk, b);
+  scoreGpu(jj, i, h, b) = select(jj <= local, scoreDot(jj, i, h, b), 0.0f);
+  Expr wIntra = momentum ? Expr(float(alpha)) +
+                               float(betaW) * weightTable(local - rc)
+                         : Expr(1.0f);
+  numGpu(e, i, h, b) = 0.0f;
+  numGpu(e, i, h, b) += scoreGpu(rc, i, h, b) * wIntra *
+                        vc(e, rc, t_, hk, b);
+  Expr carried = float(alpha) * stA(e, rf, t_, hk, b);
+  if (decayed)
+    carried += float(betaW) * weightTable(local + 1) * stB(e, rf, t_, hk, b);
+  numGpu(e, i, h, b) += phiQ(rf, row, h, b) * carried;
+  denGpu(i, h, b) = 0.0f;
+  denGpu(i, h, b) += scoreGpu(rc, i, h, b);
+  denGpu(i, h, b) += phiQ(rf, row, h, b) * stZ(rf, t_, hk, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) =
+      cast(outType, normalizeRow(desc, numGpu(e, i, h, b), denGpu(i, h, b)));
+  constrainOutput(desc, out);
+  algorithmOrder = {phiK, phiKc, vc, dA, dZ, stA, stZ};
+  if (decayed) {
+    algorithmOrder.push_back(dB);
+    algorithmOrder.push_back(stB);
+  }
+  for (Func fn : {phiQ, scoreDot, scoreGpu, numGpu, denGpu, out})
+    algorithmOrder.push_back(fn);
+}
+
+void LinearPipeline::scheduleChunkedScanGpu() {
+  const int c = int(knobs.at("chunk"));
+  const int fb = int(knobs.at("feature_block"));
+  const int qr = int(knobs.at("block_rows"));
+  const int Dv = gpuValueDim;
+  auto str = [](int x) { return std::to_string(x); };
+  bool decayed = desc.weightKind == "momentum" && desc.momentumBeta > 0.0;
+  Func phiKc = chunkViews[0], vc = chunkViews[1];
+
+  gpuRoot(phiK, {32, 8});
+  gpuRoot(phiQ, {32, 8});
+  if (desc.weightKind == "momentum")
+    gpuRoot(weightTable, {64});
+  scheduleRandomFeaturesGpu();
+  note("phi_k, phi_q: compute_root, gpu_threads(f / 32, t / 8)");
+
+  // Chunk state increments: a block per (feature_block features, chunk, g
+  // x b), a thread per (e, f) accumulating the chunk's keys in a register;
+  // the chunk's features and values staged in shared memory.
+  Var fo("fo"), fi("fi"), eo("eo"), ei("ei"), efo("efo"), gb("gb"),
+      jo("jo"), ji("ji");
+  for (Func *fn : {&dA, &dB}) {
+    if (fn == &dB && !decayed)
+      continue;
+    Func w = fn->in();
+    w.compute_root()
+        .split(f, fo, fi, fb, kGuard)
+        .split(e, eo, ei, Dv, kGuard)
+        .reorder(ei, fi, eo, fo, t, g, b)
+        .fuse(eo, fo, efo)
+        .fuse(g, b, gb)
+        .gpu_blocks(efo, t, gb)
+        .gpu_threads(ei, fi);
+    fn->compute_at(w, efo).store_in(MemoryType::GPUShared).gpu_threads(e, f);
+    fn->update().gpu_threads(e, f);
+    Func pkS = phiKc.in(*fn), vS = vc.in(*fn);
+    pkS.compute_at(w, efo)
+        .store_in(MemoryType::GPUShared)
+        .split(jj, jo, ji, Dv, kGuard)
+        .reorder(ji, f, jo)
+        .gpu_threads(ji, f);
+    vS.compute_at(w, efo)
+        .store_in(MemoryType::GPUShared)
+        .split(jj, jo, ji, fb, kGuard)
+        .reorder(e, ji, jo)
+        .gpu_threads(e, ji);
+  }
+  Func zW = dZ.in();
+  zW.compute_root()
+      .split(f, fo, fi, 64, kGuard)
+      .reorder(fi, fo, t, g, b)
+      .fuse(g, b, gb)
+      .gpu_blocks(fo, t, gb)
+      .gpu_threads(fi);
+  dZ.compute_at(zW, fo).store_in(MemoryType::GPUShared).gpu_threads(f);
+  dZ.update().gpu_threads(f);
+  note("d_state.in().compute_root().split(f, fo, fi, " + str(fb) +
+       ").gpu_blocks(fo, t, g x b).gpu_threads(e, fi); d_state.compute_at"
+       "(wrapper, fo).store_in(GPUShared).gpu_threads(e, f), the chunk's "
+       "keys serial per thread; phi_k_chunk.in(d_state), v_chunk.in(d_state)"
+       ": compute_at(wrapper, fo).store_in(GPUShared)  // d_decayed alike; "
+       "d_norm a thread per feature");
+  // The exclusive prefix over chunks: a thread per (e, f), chunks serial.
+  gpuRoot(stA, {32, 8});
+  if (decayed)
+    gpuRoot(stB, {32, 8});
+  gpuRoot(stZ, {64});
+  note("state, decayed: compute_root, gpu_threads(e / 32, f / 8), the scan "
+       "over chunks serial in each thread; norm_state gpu_threads(f / 64)");
+
+  // Readout: a block per (block_rows rows of one chunk, h, b), a thread
+  // per (e, row).  The chunk's values and the block's masked scores in
+  // shared memory, each thread's numerator in a register.
+  Var io("io"), ii("ii");
+  out.split(i, io, ii, qr, kGuard)
+      .reorder(e, ii, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(e, ii);
+  Func vT = vc.in(numGpu);
+  vT.compute_at(out, io)
+      .bound(jj, 0, c)
+      .store_in(MemoryType::GPUShared)
+      .split(jj, jo, ji, qr, kGuard)
+      .reorder(e, ji, jo)
+      .gpu_threads(e, ji);
+  scoreGpu.compute_at(out, io)
+      .bound(jj, 0, c)
+      .store_in(MemoryType::GPUShared)
+      .split(jj, jo, ji, Dv, kGuard)
+      .reorder(ji, i, jo)
+      .gpu_threads(ji, i);
+  scoreDot.compute_at(scoreGpu, ji).store_in(MemoryType::Register);
+  denGpu.compute_at(out, io).store_in(MemoryType::GPUShared).gpu_threads(i);
+  denGpu.update(0).gpu_threads(i);
+  denGpu.update(1).gpu_threads(i);
+  numGpu.compute_at(out, e).store_in(MemoryType::Register);
+  note("out.split(i, io, ii, " + str(qr) +
+       ").gpu_blocks(io, h, b).gpu_threads(e, ii);  // " + str(Dv) + " x " +
+       str(qr) + " threads, chunk " + str(c));
+  note("v_chunk.in(num_gpu), score_gpu (masked phi_q . phi_k of the chunk), "
+       "den_gpu: compute_at(out, io).store_in(GPUShared); num_gpu"
+       ".compute_at(out, e).store_in(Register)");
+}
+
+void LinearPipeline::defineToeplitzGpu() {
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  if (desc.rpeBias < 0)
+    throw CompileError("the fft_toeplitz form needs an rpe bias argument");
+  ImageParam &bias = params[desc.rpeBias];
+  Expr N = q.dim(1).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
+       G = k.dim(2).extent(), R = bias.dim(0).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+  const int Dv = gpuValueDim;
+  defineFeature(k, /*isKey=*/true);
+  defineFeature(q, /*isKey=*/false);
+  // The direct Toeplitz sum (no FFT on the device): score(j, i) =
+  // c(j - i) phi_q[i] . phi_k[j], c(d) = exp(bias[h, clamp(d, -W, W) + W])
+  // (0 for d > M - N when causal), then num[e, i] = sum_j score(j, i)
+  // [v(e, j); 1] over the Dv + 1 channels, as attn_rpe_toeplitz computes.
+  rf = RDom(0, featureWidth, "rf");
+  Expr row = min(i, N - 1), key = min(j, M - 1);
+  scoreDot(j, i, h, b) = 0.0f;
+  scoreDot(j, i, h, b) += phiQ(rf, row, h, b) * phiK(rf, key, hk, b);
+  Expr W = (R - 1) / 2, d = j - i;
+  Expr weight = accurateExp(cast<float>(bias(clamp(d, -W, W) + W, h)));
+  Expr s = weight * scoreDot(j, i, h, b);
+  if (desc.isCausal())
+    s = select(d <= M - N, s, 0.0f);
+  scoreGpu(j, i, h, b) = s;
+  valueAug(e, j, g, b) =
+      select(e < Dv, cast<float>(v(min(e, Dv - 1), min(j, M - 1), g, b)),
+             1.0f);
+  rj = RDom(0, M, "rj");
+  numGpu(e, i, h, b) = 0.0f;
+  numGpu(e, i, h, b) += scoreGpu(rj, i, h, b) * valueAug(e, rj, hk, b);
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(e, i, h, b) = cast(outType, normalizeRow(desc, numGpu(e, i, h, b),
+                                               numGpu(Dv, i, h, b)));
+  constrainOutput(desc, out);
+  algorithmOrder = {phiK, phiQ, scoreDot, scoreGpu, valueAug, numGpu, out};
+}
+
+void LinearPipeline::scheduleToeplitzGpu() {
+  const int qr = int(knobs.at("block_rows"));
+  const int kt = int(knobs.at("key_tile"));
+  const int Dv = gpuValueDim;
+  auto str = [](int x) { return std::to_string(x); };
+  gpuRoot(phiK, {32, 8});
+  gpuRoot(phiQ, {32, 8});
+  scheduleRandomFeaturesGpu();
+  note("phi_k, phi_q: compute_root, gpu_threads(f / 32, t / 8)");
+
+  // A block per (block_rows rows, h, b), a thread per (e, row); the Dv + 1
+  // accumulators of the block's rows in shared memory, updated per tile of
+  // key_tile keys whose scores and values are staged in shared memory.
+  Var io("io"), ii("ii"), eo("eo"), ei("ei"), jo("jo"), ji("ji");
+  out.split(i, io, ii, qr, kGuard)
+      .reorder(e, ii, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(e, ii);
+  numGpu.compute_at(out, io)
+      .store_in(MemoryType::GPUShared)
+      .split(e, eo, ei, Dv, kGuard)
+      .reorder(ei, i, eo)
+      .gpu_threads(ei, i);
+  RVar ro("rjo"), ri("rji");
+  numGpu.update()
+      .split(rj.x, ro, ri, kt, kGuard)
+      .split(e, eo, ei, Dv, kGuard)
+      .reorder(ri, eo, ei, i, ro)
+      .gpu_threads(ei, i);
+  scoreGpu.compute_at(numGpu, ro)
+      .store_in(MemoryType::GPUShared)
+      .split(j, jo, ji, Dv, kGuard)
+      .reorder(ji, i, jo)
+      .gpu_threads(ji, i);
+  scoreDot.compute_at(scoreGpu, ji).store_in(MemoryType::Register);
+  valueAug.compute_at(numGpu, ro)
+      .store_in(MemoryType::GPUShared)
+      .split(e, eo, ei, Dv, kGuard)
+      .split(j, jo, ji, qr, kGuard)
+      .reorder(ei, ji, eo, jo)
+      .gpu_threads(ei, ji);
+  note("// no FFT on the device: the direct Toeplitz sum, O(N M (F + Dv))");
+  note("out.split(i, io, ii, " + str(qr) +
+       ").gpu_blocks(io, h, b).gpu_threads(e, ii);  // " + str(Dv) + " x " +
+       str(qr) + " threads");
+  note("num_gpu.compute_at(out, io).store_in(GPUShared); num_gpu.update()"
+       ".split(rj, rjo, rji, " + str(kt) +
+       ").reorder(rji, e, i, rjo).gpu_threads(e % Dv, i); score_gpu, "
+       "value_aug: compute_at(num_gpu, rjo).store_in(GPUShared); score_dot"
+       " in a register per thread");
+}

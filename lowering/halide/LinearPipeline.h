@@ -18,6 +18,13 @@
 // positional expansion are computed once per row, inside the tile that
 // consumes them.
 //
+// GPU targets (docs/gpu/efficient-forms.md) schedule every stage on the
+// device: the features at the root (a thread per element), the states as
+// thread blocks of features x value dim over shared-memory tiles of keys
+// and values, the readouts as thread blocks of rows x value dim.
+// fft_toeplitz has no FFT on the device: its GPU lowering is the direct
+// Toeplitz sum over key tiles staged in shared memory.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_LINEARPIPELINE_H
@@ -33,6 +40,19 @@
 #include <vector>
 
 namespace attn::halide {
+
+/// GPU schedules shared by the efficient forms (Linear, Luna and Ema
+/// pipelines): `fn` computed at the root with every definition on the
+/// device.  The first pure vars of each definition (in argument order) are
+/// split into thread tiles of `threads` (one extent per var, at most three),
+/// the other pure vars and the tiles' outer parts are the blocks (fused down
+/// to three); reduction variables stay serial inside a thread.
+void gpuRoot(Halide::Func fn, const std::vector<int> &threads);
+
+/// The static extent of the innermost dim of argument `index` of `desc`, or
+/// throws: GPU schedules map it onto the threads of a block.
+int gpuStaticDim(const AttentionKernelDesc &desc, int index,
+                 const char *what);
 
 class LinearPipeline : public PipelineBase {
 public:
@@ -54,7 +74,17 @@ private:
   void scheduleRandomFeatures(Halide::Func queryConsumer,
                               Halide::Var queryLevel);
   void scheduleChunkedScan();
-
+  /// GPU lowerings (target.isGpu()).
+  void scheduleAssociativeGpu();
+  /// The chunked scan's readout on GPUs (rows, not chunk-local rows).
+  void defineChunkReadoutGpu(bool momentum, bool decayed, double alpha,
+                             double betaW);
+  void scheduleChunkedScanGpu();
+  /// fft_toeplitz on GPUs: the direct Toeplitz sum (no FFT on the device).
+  void defineToeplitzGpu();
+  void scheduleToeplitzGpu();
+  /// FAVOR+ helpers at the root, on the device.
+  void scheduleRandomFeaturesGpu();
 
   /// Feature width after expansion, and before (base map width).
   Halide::Expr featureWidth, baseWidth;
@@ -89,6 +119,12 @@ private:
   /// phi_k_chunk, v_chunk, phi_q_chunk, intra_masked.
   std::vector<Halide::Func> chunkViews;
   Halide::Buffer<float> omega;
+  /// GPU: the static value head dim, the masked intra-chunk or Toeplitz
+  /// scores (score_gpu(j, i, h, b)) and the GPU readouts.
+  int gpuValueDim = 0;
+  Halide::Func scoreGpu{"score_gpu"}, scoreDot{"score_dot"},
+      numGpu{"num_gpu"}, denGpu{"den_gpu"}, valueAug{"value_aug"};
+  Halide::RDom rj;
 };
 
 } // namespace attn::halide
