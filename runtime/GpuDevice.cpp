@@ -38,9 +38,9 @@ Result<GpuDeviceInfo> probeCuda() {
   Driver cuda("libcuda.so.1");
   if (!cuda.handle)
     return Status::error(
-        "the library runs on CUDA, but the CUDA driver (libcuda.so.1) is not "
-        "installed on this machine; run it where an NVIDIA GPU and its "
-        "driver are, or compile for --target opencl or a CPU target");
+        "no CUDA driver: libcuda.so.1 is not installed on this machine (CUDA "
+        "libraries run where an NVIDIA GPU and its driver are; compile for "
+        "--target opencl or a CPU target to run here)");
   using InitFn = int (*)(unsigned);
   using CountFn = int (*)(int *);
   using GetFn = int (*)(int *, int);
@@ -78,9 +78,9 @@ Result<GpuDeviceInfo> probeOpenCL() {
   Driver cl("libOpenCL.so.1");
   if (!cl.handle)
     return Status::error(
-        "the library runs on OpenCL, but no OpenCL loader (libOpenCL.so.1) is "
-        "installed; install an OpenCL driver (e.g. Debian's pocl-opencl-icd "
-        "and ocl-icd-libopencl1, which run OpenCL on the CPU)");
+        "no OpenCL loader: libOpenCL.so.1 is not installed (install an "
+        "OpenCL driver, e.g. Debian's ocl-icd-libopencl1 and "
+        "pocl-opencl-icd, which run OpenCL on the CPU)");
   using PlatformsFn = int (*)(unsigned, void **, unsigned *);
   using PlatformInfoFn = int (*)(void *, unsigned, size_t, void *, size_t *);
   using DevicesFn = int (*)(void *, uint64_t, unsigned, void **, unsigned *);
@@ -94,8 +94,8 @@ Result<GpuDeviceInfo> probeOpenCL() {
   unsigned n = 0;
   if (platforms(0, nullptr, &n) != 0 || n == 0)
     return Status::error(
-        "the library runs on OpenCL, but no OpenCL platform is installed "
-        "(install a driver, e.g. Debian's pocl-opencl-icd)");
+        "no OpenCL platform is installed (install a driver, e.g. Debian's "
+        "pocl-opencl-icd)");
   std::vector<void *> ids(n);
   platforms(n, ids.data(), nullptr);
   const char *wanted = std::getenv("HL_OCL_PLATFORM_NAME");

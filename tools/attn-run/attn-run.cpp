@@ -48,6 +48,7 @@ namespace {
 
 const char *const kUsage =
     "usage: attn-run LIB [options]\n"
+    "       attn-run --gpu-info cuda|opencl\n"
     "\n"
     "Runs the kernels of LIB, a shared library built by `attnc compile`\n"
     "(its manifest LIB.manifest.json must sit next to it).  A library with\n"
@@ -83,10 +84,14 @@ const char *const kUsage =
     "                         memory, as one JSON object (docs/Search.md)\n"
     "  --threads T            size of the Halide thread pool\n"
     "  --dim NAME=VALUE       value of a symbolic dim no input determines\n"
+    "  --gpu-info API         print the device GPU libraries of API (cuda or\n"
+    "                         opencl) run on and its per-block limits; exit\n"
+    "                         status 1 when there is none\n"
     "  --help                 print this help\n";
 
 struct Options {
   std::string library;
+  std::optional<std::string> gpuInfo;
   std::optional<std::string> kernel;
   std::optional<std::string> arch;
   std::optional<std::string> weights, saveWeights;
@@ -173,6 +178,11 @@ int parseOptions(int argc, char **argv, Options &opts) {
       if (!takeValue(v))
         return 1;
       opts.kernel = v;
+    } else if (arg == "--gpu-info") {
+      std::string v;
+      if (!takeValue(v))
+        return 1;
+      opts.gpuInfo = v;
     } else if (arg == "--arch" || arg == "--weights" ||
                arg == "--save-weights") {
       std::string v;
@@ -312,6 +322,8 @@ int parseOptions(int argc, char **argv, Options &opts) {
       positional.push_back(arg);
     }
   }
+  if (opts.gpuInfo && positional.empty())
+    return 0;
   if (positional.empty()) {
     error("no library given\n" + std::string(kUsage));
     return 1;
@@ -713,6 +725,15 @@ int runMain(int argc, char **argv) {
   Options opts;
   if (int rc = parseOptions(argc, argv, opts))
     return rc == 2 ? 0 : 1;
+  if (opts.gpuInfo) {
+    Result<GpuDeviceInfo> device = probeGpuDevice(*opts.gpuInfo);
+    if (!device) {
+      error(device.message());
+      return 1;
+    }
+    std::cout << *opts.gpuInfo << ": " << device->describe() << "\n";
+    return 0;
+  }
 
   // The thread pool reads HL_NUM_THREADS when it starts; set it before the
   // library loads, and call halide_set_num_threads as well below.
@@ -725,6 +746,8 @@ int runMain(int argc, char **argv) {
     return 1;
   }
   const Library &lib = **libOr;
+  if (const GpuDeviceInfo *device = lib.gpuDevice(); device && opts.bench)
+    std::cout << "device: " << device->describe() << "\n";
   if (opts.threads > 0 && !lib.setNumThreads(opts.threads))
     std::cerr << "attn-run: warning: " << opts.library
               << " does not export halide_set_num_threads; --threads only "

@@ -117,9 +117,14 @@ std::string failureStatus(const ProcessResult &r) {
 class Tuner {
 public:
   Tuner(const halide::TargetInfo &target, const std::string &sourcePath,
-        const std::string &sourceText, const TuneOptions &options)
+        const std::string &sourceText, const TuneOptions &options,
+        std::optional<halide::TargetInfo> checkTarget)
       : target(target), sourcePath(sourcePath), sourceText(sourceText),
-        options(options), plants(parsePlant(options.plant)) {}
+        options(options), plants(parsePlant(options.plant)),
+        checkTarget(std::move(checkTarget)) {}
+
+  /// True when candidates are only checked (on checkTarget), not timed.
+  bool correctnessOnly() const { return checkTarget.has_value(); }
 
   /// Compiles and measures one point: a library with the kernel alone.
   Trial evaluate(const TuneItem &item, const SchedulePoint &point,
@@ -177,6 +182,17 @@ public:
       t.detail = err;
       return t;
     }
+    if (checkTarget) {
+      // Correctness only: the same schedule point, compiled for the
+      // OpenCL device there is, runs against the reference.
+      request.target = *checkTarget;
+      lib = (dir + "/check.so").str();
+      if (std::string err = buildLibrary(request, lib, note); !err.empty()) {
+        t.status = "compile_error";
+        t.detail = "for " + checkTarget->requested + ": " + err;
+        return t;
+      }
+    }
 
     // Correctness first, against the float64 reference.
     ProcessResult check =
@@ -189,6 +205,10 @@ public:
                    check.output.find(" FAIL") != std::string::npos;
       t.status = wrong ? "wrong" : failureStatus(check);
       t.detail = check.describe() + ": " + lastLine(check.output);
+      return t;
+    }
+    if (checkTarget) {
+      t.detail = "checked on " + checkTarget->requested + "; not timed";
       return t;
     }
     // Then the time: attn-run warms up, runs >= 5 times and reports the
@@ -238,7 +258,25 @@ public:
   const std::string &sourceText;
   const TuneOptions &options;
   std::map<int64_t, std::string> plants;
+  std::optional<halide::TargetInfo> checkTarget;
 };
+
+/// The device `attn-run --gpu-info API` reports, or nullopt (with why).
+std::optional<std::string> gpuDevice(const TuneOptions &options,
+                                     const std::string &api,
+                                     std::string &why) {
+  ProcessResult r =
+      runWithTimeout({options.attnRunPath, "--gpu-info", api}, 60);
+  std::string text = r.output;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  if (!r.succeeded()) {
+    const std::string prefix = "attn-run: error: ";
+    why = text.rfind(prefix, 0) == 0 ? text.substr(prefix.size()) : text;
+    return std::nullopt;
+  }
+  return text;
+}
 
 /// Proposes the next point to try.
 class Proposer {
@@ -301,6 +339,27 @@ private:
   std::vector<Trial> parents;
   std::set<std::string> tried;
 };
+
+/// Stores one trial of kernel `name` (tuning key `key`) in `db`.
+std::string storeTrial(rt::TuningDb &db, const std::string &key,
+                       const std::string &name,
+                       const halide::TargetInfo &target, const Trial &t) {
+  rt::TuningRecord record;
+  record.key = key;
+  record.kernel = name;
+  record.target = target.halideTarget;
+  record.compiler = compilerVersion();
+  record.config = ScheduleSpace::toJson(t.point);
+  record.status = t.status;
+  record.medianSeconds = t.median;
+  record.spreadSeconds = t.spread;
+  record.runs = t.runs;
+  record.gflops = t.gflops;
+  record.createdAt = rt::tuningTimestampNow();
+  record.detail = t.detail;
+  rt::Status st = db.put(record);
+  return st ? "" : st.message();
+}
 
 std::string formatMs(double seconds) {
   char buf[32];
@@ -368,9 +427,15 @@ int attn::driver::runTune(mlir::ModuleOp module,
       fn.emitError() << "block kernel '" << desc.name << "': " << err;
       return 1;
     }
-    ScheduleSpace space = ScheduleSpace::blockKernel(
-        target.vectorLanes, target.vectorRegisters, heuristic,
-        blockHasGemm(desc), blockHasMaps(desc));
+    ScheduleSpace space =
+        target.isGpu()
+            ? ScheduleSpace::gpuBlockKernel(target.gpuLimits,
+                                            blockHasGemm(desc),
+                                            blockHasMaps(desc))
+            : ScheduleSpace::blockKernel(target.vectorLanes,
+                                         target.vectorRegisters, heuristic,
+                                         blockHasGemm(desc),
+                                         blockHasMaps(desc));
     // The space must declare exactly the knobs the backend resolves.
     std::set<std::string> declared, resolved;
     for (const KnobSpec &k : space.knobs())
@@ -413,7 +478,48 @@ int attn::driver::runTune(mlir::ModuleOp module,
     return 1;
   }
 
-  Tuner tuner(target, sourcePath, sourceText, options);
+  // GPU targets tune on the GPU when there is one.  Without a CUDA device,
+  // CUDA schedules are tuned for correctness only: every candidate is
+  // compiled for the CUDA target (its PTX) and checked on OpenCL (e.g.
+  // PoCL on the CPU) against the reference; nothing is timed or stored.
+  std::optional<halide::TargetInfo> checkTarget;
+  if (target.isGpu()) {
+    std::string why;
+    std::optional<std::string> device =
+        gpuDevice(options, target.deviceName(), why);
+    if (device) {
+      llvm::outs() << "tuning on " << *device << "\n";
+    } else if (target.gpu == halide::GpuApi::Cuda) {
+      std::string clWhy;
+      std::optional<std::string> cl = gpuDevice(options, "opencl", clWhy);
+      if (!cl) {
+        llvm::errs() << "attnc: error: cannot tune for " << target.requested
+                     << ": no CUDA device (" << why
+                     << ") and no OpenCL device to check the schedules on ("
+                     << clWhy << ")\n";
+        return 1;
+      }
+      checkTarget.emplace();
+      if (std::string err = halide::resolveTarget("opencl", *checkTarget);
+          !err.empty()) {
+        llvm::errs() << "attnc: error: " << err << "\n";
+        return 1;
+      }
+      llvm::outs() << "CORRECTNESS ONLY, NOT A PERFORMANCE RESULT: no CUDA "
+                      "device here ("
+                   << why << ").\nEach candidate is compiled for "
+                   << target.requested << " and checked on " << *cl
+                   << " against the float64 reference; nothing is timed and "
+                      "nothing is stored in the tuning database.\n";
+    } else {
+      llvm::errs() << "attnc: error: cannot tune for " << target.requested
+                   << ": " << why << "\n";
+      return 1;
+    }
+  }
+
+  llvm::outs().flush();
+  Tuner tuner(target, sourcePath, sourceText, options, checkTarget);
   bool interactive = isatty(2);
   for (const TuneItem &item : items) {
     const std::string &name = item.name, &key = item.key;
@@ -467,29 +573,22 @@ int attn::driver::runTune(mlir::ModuleOp module,
       if (t.status == "ok" && (!best || t.median < best->median))
         best = t;
 
-      rt::TuningRecord record;
-      record.key = key;
-      record.kernel = name;
-      record.target = target.halideTarget;
-      record.compiler = compilerVersion();
-      record.config = ScheduleSpace::toJson(t.point);
-      record.status = t.status;
-      record.medianSeconds = t.median;
-      record.spreadSeconds = t.spread;
-      record.runs = t.runs;
-      record.gflops = t.gflops;
-      record.createdAt = rt::tuningTimestampNow();
-      record.detail = t.detail;
-      if (rt::Status st = (*db)->put(record); !st) {
-        llvm::errs() << "\nattnc: error: " << st.message() << "\n";
-        return 1;
-      }
+      if (!tuner.correctnessOnly())
+        if (std::string err = storeTrial(**db, key, name, target, t); !err.empty()) {
+          llvm::errs() << "\nattnc: error: " << err << "\n";
+          return 1;
+        }
 
+      std::string result = t.status != "ok"            ? t.status
+                           : tuner.correctnessOnly() ? "checked"
+                                                     : formatMs(t.median);
       std::string line =
-          "tune " + name + ": trial " + std::to_string(trial) + " " +
-          (t.status == "ok" ? formatMs(t.median) : t.status) + " | best " +
-          (best ? formatMs(best->median) + gflopsText(*best, true)
-                : std::string("none yet")) +
+          "tune " + name + ": trial " + std::to_string(trial) + " " + result +
+          (tuner.correctnessOnly()
+               ? std::string()
+               : " | best " +
+                     (best ? formatMs(best->median) + gflopsText(*best, true)
+                           : std::string("none yet"))) +
           " | " + std::to_string(int(std::max(0.0, secondsLeft()))) +
           " s left";
       if (interactive)
@@ -508,6 +607,12 @@ int attn::driver::runTune(mlir::ModuleOp module,
     for (auto &[status, n] : counts)
       summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " +
                  status;
+    if (tuner.correctnessOnly()) {
+      llvm::outs() << name << ": " << counts["ok"] << " of " << trial
+                   << " candidates correct on opencl (" << summary
+                   << "; correctness only, not timed, nothing stored)\n";
+      continue;
+    }
     if (!best) {
       llvm::outs() << name << ": no valid candidate in " << trial
                    << " trials (" << summary << ")\n";
@@ -522,6 +627,7 @@ int attn::driver::runTune(mlir::ModuleOp module,
                    << "x)";
     llvm::outs() << "; " << trial << " trials (" << summary << "); key "
                  << key.substr(0, 16) << "\n";
+    llvm::outs().flush();
   }
   return 0;
 }
