@@ -11,6 +11,14 @@
 // O(B H N (rows + cols) (D + Dv)) time, O(rows^2 + cols^2) map memory per
 // (b, h) plus the N x Dv intermediate T.
 //
+// On GPU targets (buildGpu, docs/gpu/softmax-forms.md): six device
+// kernels.  Per map: the scores (a block per query row or column, a thread
+// per key row or column, the query line staged in shared memory) and the
+// softmax (a thread per map row); then T = V Bm^T (a block per grid row,
+// Bm and the row of V in shared memory) and O = A T written straight into
+// the output (a block per grid column, A and the column of T in shared
+// memory); register accumulators throughout.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_SEPARABLEPIPELINE_H
@@ -29,6 +37,9 @@ public:
   void build() override;
 
 private:
+  /// The GPU algorithm and schedule (target.isGpu()).
+  void buildGpu();
+
   Halide::Var d{"d"}, dv{"dv"}, r1{"r1"}, r2{"r2"}, c1{"c1"}, c2{"c2"},
       i{"i"}, h{"h"}, b{"b"}, hb{"hb"}, tile{"tile"};
 };

@@ -14,6 +14,11 @@ using namespace attn::halide;
 void WindowPipeline::build() {
   if (!desc.isWindow())
     throw CompileError("form 'window_tiled' needs a window2d partition");
+  if (target.isGpu()) {
+    defineGpu();
+    scheduleGpu();
+    return;
+  }
   define();
   schedule();
 }
@@ -217,4 +222,225 @@ void WindowPipeline::schedule() {
   splitRowsIntoTasks(dv, i, h, b, tile, 64, vw);
   note("out.split(i, io, ii, 64).fuse(io, h, b -> tile).parallel(tile)"
        ".vectorize(dv, " + str(vw) + ");  // gather from normed");
+}
+
+//===----------------------------------------------------------------------===//
+// GPU targets (docs/gpu/softmax-forms.md, "window_tiled")
+//===----------------------------------------------------------------------===//
+
+/// The static extent of the innermost dim of argument `index`, or throws:
+/// a GPU thread keeps a row of it in registers.
+static int gpuHeadDim(const AttentionKernelDesc &desc, int index,
+                      const char *what) {
+  const TensorArg &a = desc.args[index];
+  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
+  if (extent <= 0)
+    throw CompileError(std::string("GPU schedules of window_tiled need a "
+                                   "static ") +
+                       what + " head dim ('" + a.name + "' has '" +
+                       a.dims.back() + "')");
+  if (extent > 512)
+    throw CompileError(std::string("the ") + what + " head dim " +
+                       std::to_string(extent) +
+                       " exceeds 512, the most a GPU thread keeps in "
+                       "registers");
+  return int(extent);
+}
+
+void WindowPipeline::defineGpu() {
+  params = makeInputParams(desc);
+  ImageParam &q = params[desc.query], &k = params[desc.key],
+             &v = params[desc.value];
+  headDim = gpuHeadDim(desc, desc.query, "query/key");
+  valueDim = gpuHeadDim(desc, desc.value, "value");
+  const int rows = int(desc.windowRows), cols = int(desc.windowCols);
+  const int w = int(desc.windowSize);
+  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
+  const int tokens = w * w, D = headDim, Dv = valueDim;
+  Expr N = q.dim(1).extent(), H = q.dim(2).extent();
+  Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr hk = h / max(H / max(G, 1), 1);
+
+  // Local tokens of window (cc, cr), as define().
+  auto gridRow = [&](Expr t, Expr wr) { return wr * w - off + t / w; };
+  auto gridCol = [&](Expr t, Expr wc) { return wc * w - off + t % w; };
+  auto inside = [&](Expr t) {
+    Expr rr = gridRow(t, cr), cl = gridCol(t, cc);
+    return rr >= 0 && rr < rows && cl >= 0 && cl < cols;
+  };
+  auto tokenOf = [&](Expr t) {
+    return clamp(gridRow(t, cr), 0, rows - 1) * cols +
+           clamp(gridCol(t, cc), 0, cols - 1);
+  };
+
+  // A query row (pre-scaled; registers of its thread), the window's keys
+  // and values (shared memory of its block when staged).
+  qRow(d, tq, cc, cr, h, b) =
+      cast<float>(q(d, tokenOf(tq), h, b)) * float(desc.scale);
+  kWin(d, tk, cc, cr, h, b) = cast<float>(k(d, tokenOf(tk), hk, b));
+  vWin(dv, tk, cc, cr, h, b) = cast<float>(v(dv, tokenOf(tk), hk, b));
+
+  rd = RDom(0, D, "rd");
+  dot(tk, tq, cc, cr, h, b) = 0.0f;
+  dot(tk, tq, cc, cr, h, b) +=
+      qRow(rd, tq, cc, cr, h, b) * kWin(rd, tk, cc, cr, h, b);
+
+  // Score modifiers (the relative bias read from its table per pair) and
+  // the masks other than the window's own.
+  ExprEnv env;
+  env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
+  env.vars = {{"b", b}, {"h", h}, {"i", tokenOf(tq)}, {"j", tokenOf(tk)}};
+  env.load = argumentLoader(desc, params);
+  Expr s = dot(tk, tq, cc, cr, h, b);
+  for (size_t n = 0; n < desc.scoreMods.size(); ++n) {
+    if (int(n) == desc.windowBiasMod) {
+      ImageParam &table = params[desc.windowBias];
+      Expr dr = clamp(tq / w - tk / w, 1 - w, w - 1) + (w - 1);
+      Expr dc = clamp(tq % w - tk % w, 1 - w, w - 1) + (w - 1);
+      s = s + cast<float>(table(dr * (2 * w - 1) + dc, h));
+      continue;
+    }
+    env.vars["s"] = s;
+    s = cast<float>(buildExpr(desc.scoreMods[n], env));
+  }
+  Expr keep = inside(tk);
+  for (size_t n = 0; n < desc.masks.size(); ++n)
+    if (desc.maskOrigins[n] != "window2d")
+      keep = keep && buildExpr(desc.masks[n], env);
+
+  // The online softmax over the window's keys, as GpuAttentionPipeline:
+  // state(c) holds the accumulators (c < Dv), the running sum (c == Dv)
+  // and the running max (c == Dv + 1, written last).
+  Expr lowest = Expr(std::numeric_limits<float>::lowest());
+  r = RDom(0, Dv + 2, 0, tokens, "r");
+  RVar col = r.x, key = r.y;
+  state(c, tq, cc, cr, h, b) = select(c == Dv + 1, lowest, 0.0f);
+  Expr keepAtR = substitute(tk.name(), key, keep);
+  Expr sAtR = substitute(tk.name(), key, s);
+  Expr mOld = state(Dv + 1, tq, cc, cr, h, b);
+  Expr mNew = max(mOld, select(keepAtR, sAtR, lowest));
+  Expr alpha = accurateExp(mOld - mNew);
+  Expr p = select(keepAtR, accurateExp(sAtR - mNew), 0.0f);
+  Expr value = vWin(clamp(Expr(col), 0, Dv - 1), key, cc, cr, h, b);
+  Expr old = state(col, tq, cc, cr, h, b);
+  state(col, tq, cc, cr, h, b) = select(col < Dv, old * alpha + p * value,
+                                        col == Dv, old * alpha + p, mNew);
+  Expr l = state(Dv, tq, cc, cr, h, b);
+  normed(dv, tq, cc, cr, h, b) =
+      select(l > 0.0f, state(dv, tq, cc, cr, h, b) / l, 0.0f);
+
+  // Every token reads its row of its window.
+  Expr ri = i / cols + off, ci = i % cols + off;
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(dv, i, h, b) = cast(outType, normed(dv, (ri % w) * w + ci % w, ci / w,
+                                          ri / w, h, b));
+  constrainOutput(desc, out);
+
+  algorithmOrder = {qRow, kWin, vWin, dot, state, normed, out};
+}
+
+void WindowPipeline::scheduleGpu() {
+  const int qt = int(knobs.at("query_threads"));
+  const int wpb = int(knobs.at("windows_per_block"));
+  const int ku = int(knobs.at("key_unroll"));
+  const int64_t stageKnob = knobs.at("stage_kv");
+  const int w = int(desc.windowSize);
+  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
+  const int tokens = w * w;
+  const int windowRows = int((desc.windowRows - 1 + off) / w + 1);
+  const int windowCols = int((desc.windowCols - 1 + off) / w + 1);
+  const TailStrategy guard = TailStrategy::GuardWithIf;
+  auto str = [](int64_t x) { return std::to_string(x); };
+
+  // The space checks the threads; the shared tiles depend on the window
+  // and the head dims, which it does not see.  stage_kv = 2 stages them
+  // when they fit.
+  int64_t tileBytes = int64_t(wpb) * tokens * (headDim + valueDim) * 4;
+  const bool stage =
+      stageKnob == 1 ||
+      (stageKnob == 2 && tileBytes <= target.gpuLimits.sharedBytes);
+  int64_t shared = stage ? tileBytes : 0;
+  if (shared > target.gpuLimits.sharedBytes)
+    throw CompileError(
+        "the schedule uses " + str(shared) +
+        " bytes of shared memory per block (windows_per_block " + str(wpb) +
+        " x " + str(tokens) + " tokens x (D + Dv) floats of keys and "
+        "values); the target allows at most " +
+        str(target.gpuLimits.sharedBytes) + " (use stage_kv = 0 or 2, or "
+        "fewer windows_per_block)");
+
+  // Blocks of `wpb` windows of one window row and one (head, batch); per
+  // window `qt` threads, each owning the query rows tq = tqi + qt * tqo.
+  Var cco("cco"), cci("cci"), tqo("tqo"), tqi("tqi"), hb("hb");
+  normed.compute_root()
+      .bound(dv, 0, valueDim)
+      .bound(tq, 0, tokens)
+      .bound(cc, 0, windowCols)
+      .bound(cr, 0, windowRows)
+      .split(cc, cco, cci, wpb, guard)
+      .split(tq, tqo, tqi, qt, guard)
+      .fuse(h, b, hb)
+      .reorder(dv, tqo, tqi, cci, cco, cr, hb)
+      .gpu_blocks(cco, cr, hb)
+      .gpu_threads(tqi, cci)
+      .unroll(dv);
+  note("normed.compute_root().split(cc, cco, cci, " + str(wpb) +
+       ").split(tq, tqo, tqi, " + str(qt) +
+       ").fuse(h, b, hb).reorder(dv, tqo, tqi, cci, cco, cr, hb)"
+       ".gpu_blocks(cco, cr, hb).gpu_threads(tqi, cci).unroll(dv);  // " +
+       str(windowRows) + " x " + str(windowCols) + " windows of " +
+       str(tokens) + " tokens");
+
+  // The thread's online-softmax state and query row, in registers.
+  state.compute_at(normed, tqo)
+      .bound(c, 0, valueDim + 2)
+      .store_in(MemoryType::Register)
+      .unroll(c);
+  RVar ro("ro"), ri("ri");
+  state.update()
+      .split(r.y, ro, ri, ku, guard)
+      .reorder(r.x, ri, ro)
+      .unroll(r.x)
+      .unroll(ri);
+  qRow.compute_at(normed, tqo)
+      .bound(d, 0, headDim)
+      .store_in(MemoryType::Register)
+      .unroll(d);
+  dot.compute_at(state, ri).unroll(tk);
+  dot.update().unroll(rd.x, std::min(headDim, 8), guard);
+  note("state.compute_at(normed, tqo).bound(c, 0, Dv + 2)"
+       ".store_in(MemoryType::Register).unroll(c); state.update()"
+       ".split(r.key, ro, ri, " + str(ku) +
+       ").reorder(r.col, ri, ro).unroll(r.col).unroll(ri);");
+  note("q_row.compute_at(normed, tqo).store_in(MemoryType::Register)"
+       ".unroll(d); dot.compute_at(state, ri); dot.update().unroll(rd, " +
+       str(std::min(headDim, 8)) + ");");
+
+  // The block's keys and values, loaded once by its threads.
+  if (stage) {
+    Var tko("tko"), tki("tki");
+    for (Func *f : {&kWin, &vWin}) {
+      Var e = f == &kWin ? d : dv;
+      f->compute_at(normed, cco)
+          .store_in(MemoryType::GPUShared)
+          .split(tk, tko, tki, qt, guard)
+          .reorder(e, tko, tki, cc)
+          .gpu_threads(tki, cc);
+    }
+    note("k_window/v_window.compute_at(normed, cco).store_in(MemoryType::"
+         "GPUShared).split(tk, tko, tki, " + str(qt) +
+         ").reorder(d, tko, tki, cc).gpu_threads(tki, cc);  // " +
+         str(shared) + " bytes per block");
+  } else {
+    note("k_window/v_window inline  // each thread reads keys and values "
+         "from global memory");
+  }
+
+  // The output gathers each token's row: a copy, coalesced along dv.
+  Var dvo("dvo"), dvi("dvi"), io("io"), ii("ii"), ohb("ohb");
+  out.fuse(h, b, ohb)
+      .gpu_tile(dv, i, dvo, io, dvi, ii, 32, 8, guard)
+      .gpu_blocks(ohb);
+  note("out.fuse(h, b, ohb).gpu_tile(dv, i, dvo, io, dvi, ii, 32, 8)"
+       ".gpu_blocks(ohb);  // gather from normed");
 }

@@ -11,6 +11,12 @@
 // from its window.  No token pair outside a window is ever visited:
 // O(B H N w^2 (D + Dv)).
 //
+// On GPU targets (defineGpu/scheduleGpu, docs/gpu/softmax-forms.md): a
+// thread block per `windows_per_block` windows of one window row and one
+// (head, batch); the windows' keys and values staged in shared memory
+// (`stage_kv`); `query_threads` threads per window, each owning query rows
+// of it with the online-softmax state and the query row in registers.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_WINDOWPIPELINE_H
@@ -31,13 +37,21 @@ public:
 private:
   void define();
   void schedule();
+  /// The GPU algorithm and schedule (target.isGpu()).
+  void defineGpu();
+  void scheduleGpu();
+
+  /// Static head dims (GPU: a thread keeps rows of them in registers).
+  int headDim = 0, valueDim = 0;
 
   Halide::Var d{"d"}, dv{"dv"}, tq{"tq"}, tk{"tk"}, cc{"cc"}, cr{"cr"},
       h{"h"}, b{"b"}, i{"i"}, win{"win"};
   Halide::RDom rd, r;
   Halide::Func qWin{"q_window"}, kWin{"k_window"}, vWin{"v_window"},
       dot{"dot"}, score{"score"}, rowMax{"row_max"}, prob{"prob"},
-      rowSum{"row_sum"}, acc{"acc"}, normed{"normed"}, biasTile{"bias_tile"};
+      rowSum{"row_sum"}, acc{"acc"}, normed{"normed"}, biasTile{"bias_tile"},
+      qRow{"q_row"}, state{"state"};
+  Halide::Var c{"c"};
 };
 
 } // namespace attn::halide
