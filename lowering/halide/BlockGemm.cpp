@@ -69,6 +69,12 @@ void BlockPipeline::Impl::defineLinear(int n) {
   g.result = op.result;
   g.mode = mode;
   g.acc = Func(name + "_acc");
+  if (target.isGpu()) {
+    Expr biasAt = bias >= 0 ? at(bias, {f}) : Expr(0.0f);
+    defineLinearGpu(n, g, biasAt, x, w, shift ? op.inputs[2] : -1, K);
+    gemms.push_back(g);
+    return;
+  }
 
   // The activation at the reduction index, and the weight panel's index.
   // A merge_heads folds in: k = h * D + d over a 2-D domain.
@@ -299,5 +305,257 @@ void BlockPipeline::Impl::scheduleGemmStage(int id) {
     scheduleLog.push_back("// " + g->packed[0].name() +
                           ": the weight panel, transposed (panel columns "
                           "innermost), computed per column panel");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GPU targets (docs/gpu/block-kernels.md)
+//===----------------------------------------------------------------------===//
+
+void BlockPipeline::Impl::defineLinearGpu(int n, Gemm &g, Expr biasAt, int x,
+                                          int w, int sign, int64_t K) {
+  const BlockOpDesc &op = desc.ops[n];
+  const std::vector<int64_t> &shape = op.shape;
+  size_t rank = shape.size();
+  std::string name = values[op.result].func.name();
+  std::vector<Expr> pure = pureArgs(rank), rows = pureArgs(rank, 1);
+  Var f = vars[0], k = vars[0];
+  const int64_t F = shape.back();
+  const bool shift = g.mode == "shift";
+  const int64_t kt = std::min<int64_t>(knobs.at("k_tile"), K);
+  g.kTile = kt;
+
+  // The input at reduction index k and rows `rowsAt` (k clamped; the
+  // staged slice is 0 beyond K so a partial last slice adds nothing).
+  Expr kc = clamp(k, 0, int(K - 1)), inK = k < int(K);
+  std::vector<Expr> rowsC;
+  for (size_t d = 0; d < rows.size(); ++d)
+    rowsC.push_back(clamp(rows[d], 0, int(shape[rank - 2 - d] - 1)));
+  Expr xk;
+  const Value &xv = values[x];
+  if (!xv.isParam && !xv.stored &&
+      desc.ops[xv.producer].op == "merge_heads" && !shift) {
+    // A folded merge_heads: k = h * D + d.
+    int a = desc.ops[xv.producer].inputs[0];
+    const std::vector<int64_t> &as = shapeOf(a);
+    if (as.size() != 4 || rank != 3)
+      fail(opLabel(n) + ": merge_heads input must be [B, H, N, D]");
+    int D = int(as[3]);
+    xk = at(a, {kc % D, rowsC[0], kc / D, rowsC[1]});
+  } else if (shift) {
+    // As the CPU's round_half_even(x * 2^16) in double, in float (OpenCL
+    // devices need not have doubles): the scaling by 2^16 is exact, and
+    // values from 2^31 on saturate.
+    g.xq = Func(name + "_xq");
+    Expr scaled = round(at(x, pure) * 65536.0f);
+    g.xq(pure) = select(scaled >= 2147483648.0f, Int(32).max(),
+                        cast<int32_t>(max(scaled, -2147483648.0f)));
+    algorithmOrder.push_back(g.xq);
+    std::vector<Expr> idx = {kc};
+    idx.insert(idx.end(), rowsC.begin(), rowsC.end());
+    xk = g.xq(idx);
+  } else {
+    std::vector<Expr> idx = {kc};
+    idx.insert(idx.end(), rowsC.begin(), rowsC.end());
+    xk = at(x, idx);
+  }
+  std::vector<Expr> kRows = {k};
+  kRows.insert(kRows.end(), rows.begin(), rows.end());
+  Func xs(name + "_x_slice");
+  xs(kRows) = select(inK, xk, cast(xk.type(), 0));
+  g.staged.push_back(xs);
+  // Weight slices ws(k, f): the weight rows with k innermost, as stored.
+  Var fw = vars[1];
+  auto slice = [&](int weight, const std::string &suffix,
+                   std::function<Expr(Expr)> fn) {
+    Func s(name + suffix);
+    Expr v = fn(at(weight, {kc, clamp(fw, 0, int(F - 1))}));
+    s(k, fw) = select(inK, v, cast(v.type(), 0));
+    g.staged.push_back(s);
+    return s;
+  };
+
+  Var ko("ko");
+  std::vector<Expr> partArgs = pure;
+  partArgs.push_back(ko);
+  g.rki = RDom(0, int(kt), name + "_ki");
+  g.rko = RDom(0, int((K + kt - 1) / kt), name + "_ko");
+  Expr kAt = ko * int(kt) + g.rki.x;
+  std::vector<Expr> xAt = {kAt};
+  xAt.insert(xAt.end(), rows.begin(), rows.end());
+  g.part = Func(name + "_part");
+  Expr value;
+  std::vector<Expr> partAtKo = pure;
+  partAtKo.push_back(g.rko.x);
+  if (shift) {
+    Func sh = slice(w, "_shift_slice",
+                    [](Expr e) { return clamp(-e, 0, 31); });
+    Func sg = slice(sign, "_sign_slice", [](Expr e) { return e; });
+    Expr term = cast<int64_t>(xs(xAt) >> cast<uint32_t>(sh(kAt, f)));
+    Expr s = sg(kAt, f);
+    g.part(partArgs) = cast<int64_t>(0);
+    g.part(partArgs) += select(s > 0, term, s < 0, -term, cast<int64_t>(0));
+    g.acc(pure) = cast<int64_t>(0);
+    g.acc(pure) += g.part(partAtKo);
+    // In float (no doubles on OpenCL devices): the sum rounds to float
+    // once more than on CPUs (an ulp).
+    value = cast<float>(g.acc(pure)) * (1.0f / 65536.0f) + biasAt;
+  } else {
+    Func ws = slice(w, "_w_slice", [](Expr e) { return e; });
+    g.part(partArgs) = 0.0f;
+    if (g.mode == "mul")
+      g.part(partArgs) += xs(xAt) * ws(kAt, f);
+    else
+      g.part(partArgs) += abs(xs(xAt) - ws(kAt, f));
+    g.acc(pure) = 0.0f;
+    g.acc(pure) += g.part(partAtKo);
+    value = g.mode == "mul" ? g.acc(pure) + biasAt : biasAt - g.acc(pure);
+  }
+  for (Func s : g.staged)
+    algorithmOrder.push_back(s);
+  algorithmOrder.push_back(g.part);
+  algorithmOrder.push_back(g.acc);
+  if (desc.isArg(op.result))
+    value = cast(halideType(desc.args[op.result].dtype), value);
+  values[op.result].func(pure) = value;
+}
+
+void BlockPipeline::Impl::scheduleGemmStageGpu(int id) {
+  Value &sv = values[id];
+  Func S = sv.func;
+  const std::vector<int64_t> &shape = sv.shape;
+  const size_t rank = shape.size();
+  const int64_t cols = shape.back();
+  const int64_t rowsExtent = rank >= 2 ? shape[rank - 2] : 1;
+  // The tiles, shrunk to the stage (every loop has a constant extent: the
+  // last tile of a dim is shifted inwards, recomputing a few outputs).
+  const int64_t tc = std::min(knobs.at("thread_cols"), cols);
+  const int64_t TC = std::min(knobs.at("tile_cols"), cols / tc * tc);
+  const int64_t tr = std::min(knobs.at("thread_rows"), rowsExtent);
+  const int64_t TR = std::min(knobs.at("tile_rows"), rowsExtent / tr * tr);
+  const int threads = int((TC / tc) * (TR / tr));
+  std::vector<Gemm *> mine;
+  for (Gemm &g : gemms)
+    if (g.result == id || values[g.result].owner == id)
+      mine.push_back(&g);
+  // Shared memory: per GEMM, the tile's running sums and the slices.
+  int64_t bytes = 0;
+  for (Gemm *g : mine) {
+    bool wide = g->mode == "shift";
+    bytes += (wide ? 8 : 4) * TR * TC +
+             4 * g->kTile * (TR + (wide ? 2 : 1) * TC);
+  }
+  if (bytes > target.gpuLimits.sharedBytes)
+    fail("stage '" + S.name() + "': its GEMM tiles (" + std::to_string(TR) +
+         " x " + std::to_string(TC) + ", k_tile " +
+         std::to_string(mine.empty() ? 0 : mine[0]->kTile) + ") use " +
+         std::to_string(bytes) +
+         " bytes of shared memory per block; the target allows at most " +
+         std::to_string(target.gpuLimits.sharedBytes));
+
+  // Blocks of TR x TC outputs (heads and batch fused into the third block
+  // dim); threads of tr x tc outputs, unrolled.
+  Var bx("bx"), c("c"), tx("tx"), cr("cr"), by("by"), r("r"), ty("ty"),
+      rr("rr"), bz("bz");
+  S.split(vars[0], bx, c, int(TC), TailStrategy::ShiftInwards)
+      .split(c, tx, cr, int(tc));
+  std::vector<VarOrRVar> order = {cr};
+  if (rank >= 2) {
+    S.split(vars[1], by, r, int(TR), TailStrategy::ShiftInwards)
+        .split(r, ty, rr, int(tr));
+    order = {cr, rr, tx, ty, bx, by};
+  } else {
+    order = {cr, tx, bx};
+  }
+  for (size_t d = 2; d < rank; ++d)
+    order.push_back(vars[d]);
+  S.reorder(order).unroll(cr);
+  Var outer = rank >= 3 ? vars[2] : Var();
+  for (size_t d = 3; d < rank; ++d) {
+    Var fused("bz" + std::to_string(d));
+    S.fuse(outer, vars[d], fused);
+    outer = fused;
+  }
+  if (rank >= 3)
+    S.gpu_blocks(bx, by, outer).gpu_threads(tx, ty).unroll(rr);
+  else if (rank == 2)
+    S.gpu_blocks(bx, by).gpu_threads(tx, ty).unroll(rr);
+  else
+    S.gpu_blocks(bx).gpu_threads(tx);
+  std::ostringstream os;
+  os << S.name() << ".split(v0, bx, c, " << TC << ").split(c, tx, cr, " << tc
+     << ")";
+  if (rank >= 2)
+    os << ".split(v1, by, r, " << TR << ").split(r, ty, rr, " << tr << ")";
+  os << ".reorder(cr, rr, tx, ty, bx, by, ...).gpu_blocks(bx, by"
+     << (rank >= 3 ? ", rest" : "") << ").gpu_threads(tx, ty)"
+     << ".unroll(cr).unroll(rr);  // " << TR << " x " << TC
+     << " outputs per block, " << tr << " x " << tc << " per thread, "
+     << threads << " threads";
+  scheduleLog.push_back(os.str());
+
+  for (Gemm *g : mine) {
+    Func acc = g->acc, part = g->part;
+    // The tile's running sums: at the block level, in shared memory; each
+    // thread owns its tr x tc outputs (the same as in S).
+    acc.compute_at(S, bx).store_in(MemoryType::GPUShared);
+    acc.split(vars[0], tx, cr, int(tc));
+    acc.update().split(vars[0], tx, cr, int(tc));
+    if (rank >= 2) {
+      acc.split(vars[1], ty, rr, int(tr))
+          .reorder(cr, rr, tx, ty)
+          .gpu_threads(tx, ty)
+          .unroll(cr)
+          .unroll(rr);
+      acc.update()
+          .split(vars[1], ty, rr, int(tr))
+          .reorder(cr, rr, tx, ty, g->rko.x)
+          .gpu_threads(tx, ty)
+          .unroll(cr)
+          .unroll(rr);
+    } else {
+      acc.gpu_threads(tx).unroll(cr);
+      acc.update().reorder(cr, tx, g->rko.x).gpu_threads(tx).unroll(cr);
+    }
+    // One slice's sums of a thread's tile: registers, the slice's k
+    // outermost (tr + tc shared loads per tr * tc multiply-adds).
+    part.compute_at(acc, tx).store_in(MemoryType::Register).unroll(vars[0]);
+    if (rank >= 2) {
+      part.unroll(vars[1]);
+      part.update()
+          .reorder(vars[0], vars[1], g->rki.x)
+          .unroll(vars[0])
+          .unroll(vars[1]);
+    } else {
+      part.update().reorder(vars[0], g->rki.x).unroll(vars[0]);
+    }
+    // The slices: per slice of the reduction (the block-level loop rko),
+    // in shared memory, loaded by all the block's threads (k innermost:
+    // consecutive threads read consecutive addresses).
+    for (Func st : g->staged) {
+      std::vector<Var> a = st.args();
+      Var t("t"), to("to"), ti("ti");
+      st.compute_at(acc, g->rko.x).store_in(MemoryType::GPUShared);
+      if (a.size() >= 2)
+        st.fuse(a[0], a[1], t);
+      else
+        t = a[0];
+      st.split(t, to, ti, threads, TailStrategy::GuardWithIf).gpu_threads(ti);
+    }
+    std::ostringstream s;
+    s << acc.name() << ".compute_at(" << S.name()
+      << ", bx).store_in(MemoryType::GPUShared).gpu_threads(tx, ty);  "
+      << acc.name() << ".update().reorder(cr, rr, tx, ty, ko)  // slices of "
+      << g->kTile;
+    scheduleLog.push_back(s.str());
+    scheduleLog.push_back(part.name() + ".compute_at(" + acc.name() +
+                          ", tx).store_in(MemoryType::Register).unroll(v0)"
+                          ".unroll(v1); " + part.name() +
+                          ".update().reorder(v0, v1, ki);  // register tile");
+    for (Func st : g->staged)
+      scheduleLog.push_back(st.name() + ".compute_at(" + acc.name() +
+                            ", ko).store_in(MemoryType::GPUShared).fuse(k, "
+                            "rows).gpu_threads(t, " +
+                            std::to_string(threads) + ");");
   }
 }

@@ -640,3 +640,42 @@ void BlockPipeline::Impl::scheduleMapStage(int id) {
   }
   scheduleLog.push_back(log.str());
 }
+
+//===----------------------------------------------------------------------===//
+// The GPU schedule (docs/gpu/block-kernels.md)
+//===----------------------------------------------------------------------===//
+
+void BlockPipeline::Impl::scheduleMapStageGpu(int id) {
+  Value &v = values[id];
+  Func F = v.func;
+  const std::vector<int64_t> &shape = v.shape;
+  const int64_t N = shape[2], X = shape[3];
+  const int tx = int(std::min<int64_t>(32, X));
+  const int ty = int(std::clamp<int64_t>(knobs.at("map_rows"), 1, N));
+  Var j = vars[0], i = vars[1], h = vars[2], b = vars[3];
+  Var jo("jo"), jt("jt"), io("io"), it("it"), hb("hb");
+  F.split(j, jo, jt, tx, TailStrategy::GuardWithIf)
+      .split(i, io, it, ty, TailStrategy::GuardWithIf)
+      .reorder(jt, it, jo, io, h, b)
+      .fuse(h, b, hb)
+      .gpu_blocks(jo, io, hb)
+      .gpu_threads(jt, it);
+  std::ostringstream os;
+  os << F.name() << ".split(v0, jo, jt, " << tx << ").split(v1, io, it, "
+     << ty << ").fuse(h, b, hb).gpu_blocks(jo, io, hb).gpu_threads(jt, it);"
+     << "  // one map element per thread";
+  scheduleLog.push_back(os.str());
+  // The reductions of the map ops computed in this stage (its own, and
+  // those of scores or map_conv results inlined into it): per thread.
+  for (MapOp &m : maps) {
+    if (!m.acc.defined())
+      continue;
+    const Value &mv = values[m.result];
+    int stage = mv.stored ? m.result : mv.owner;
+    if (stage != id)
+      continue;
+    m.acc.compute_at(F, jt);
+    scheduleLog.push_back(m.acc.name() + ".compute_at(" + F.name() +
+                          ", jt);  // its reduction per thread");
+  }
+}

@@ -55,9 +55,54 @@ bool isEpilogue(const std::string &op) {
 // Knobs
 //===----------------------------------------------------------------------===//
 
+/// The GPU knobs of `desc` (docs/gpu/block-kernels.md): the GPU block space's
+/// default point overlaid by desc.schedule, validated against the target's
+/// per-block limits.  The CPU knobs of a schedule written for CPUs
+/// (vector_width, gemm_*, parallel) do not apply to GPU schedules and are
+/// ignored; map_rows means rows per block on GPUs.
+static std::string resolveGpuBlockKnobs(const BlockKernelDesc &desc,
+                                        const TargetInfo &target,
+                                        std::map<std::string, int64_t> &knobs) {
+  bool hasGemm = false, hasMaps = false, hasShift = false;
+  for (const BlockOpDesc &op : desc.ops) {
+    hasGemm |= op.op == "linear";
+    hasShift |= op.op == "linear" && op.mode == "shift";
+    hasMaps |= isMapOp(op.op);
+  }
+  ScheduleSpace space =
+      ScheduleSpace::gpuBlockKernel(target.gpuLimits, hasGemm, hasMaps);
+  SchedulePoint given;
+  for (const auto &[name, value] : desc.schedule) {
+    bool gpuKnob = std::any_of(space.knobs().begin(), space.knobs().end(),
+                               [&](const KnobSpec &k) { return k.name == name; });
+    bool cpuKnob = std::any_of(
+        ScheduleSpace::blockKnobSpecs().begin(),
+        ScheduleSpace::blockKnobSpecs().end(),
+        [&](const KnobSpec &k) { return k.name == name; });
+    if (gpuKnob || !cpuKnob)
+      given[name] = value;
+  }
+  if (std::string err = space.resolve(given, knobs); !err.empty())
+    return err + " (GPU schedule of a block kernel)";
+  if (hasShift) {
+    // Shift GEMMs keep int64 sums and stage two weight slices (shift, sign).
+    int64_t tr = knobs["tile_rows"], tc = knobs["tile_cols"];
+    int64_t bytes = 8 * tr * tc + 4 * knobs["k_tile"] * (tr + 2 * tc);
+    if (bytes > target.gpuLimits.sharedBytes)
+      return "the schedule uses " + std::to_string(bytes) +
+             " bytes of shared memory per block for a shift linear "
+             "(tile_rows * tile_cols int64 sums and the k_tile slices); the "
+             "target allows at most " +
+             std::to_string(target.gpuLimits.sharedBytes);
+  }
+  return "";
+}
+
 std::string attn::halide::resolveBlockKnobs(
     const BlockKernelDesc &desc, const TargetInfo &target,
     std::map<std::string, int64_t> &knobs) {
+  if (target.isGpu())
+    return resolveGpuBlockKnobs(desc, target, knobs);
   const int64_t vw = target.vectorLanes, regs = target.vectorRegisters;
   // The column extent of the first GEMM's stored result: the head dim when
   // the kernel splits heads, else the linear's output features.
@@ -123,7 +168,9 @@ Expr BlockPipeline::Impl::at(int id, std::vector<Expr> idx) const {
 //===----------------------------------------------------------------------===//
 
 void BlockPipeline::Impl::analyze() {
-  vw = int(knobs.at("vector_width"));
+  // GPU targets: norms and softmax rows are reduced in 32 lane partials
+  // (one per thread of a block).
+  vw = target.isGpu() ? 32 : int(knobs.at("vector_width"));
   for (int n = 0; n < 8; ++n)
     vars.push_back(Var("v" + std::to_string(n)));
   bool seenOutput = false;
@@ -297,6 +344,10 @@ void BlockPipeline::Impl::define() {
 //===----------------------------------------------------------------------===//
 
 void BlockPipeline::Impl::schedule() {
+  if (target.isGpu()) {
+    scheduleGpu();
+    return;
+  }
   for (Func w : smallRoots)
     w.compute_root()
         .split(vars[0], Var("wo"), Var("wi"), vw, TailStrategy::GuardWithIf)
@@ -397,6 +448,157 @@ void BlockPipeline::Impl::scheduleRowStage(int id, Func stage,
   Var vo("vo"), vi("vi");
   stage.split(vars[0], vo, vi, lanes, TailStrategy::GuardWithIf).vectorize(vi);
   scheduleLog.push_back(line + ";");
+}
+
+//===----------------------------------------------------------------------===//
+// The GPU schedule (docs/gpu/block-kernels.md)
+//===----------------------------------------------------------------------===//
+
+void BlockPipeline::Impl::gpuRoot(Func f) {
+  f.compute_root();
+  std::vector<Var> a = f.args();
+  auto place = [&](Stage s) {
+    Var bx("gbx"), tx("gtx"), bz("gbz");
+    s.split(a[0], bx, tx, 32, TailStrategy::GuardWithIf);
+    if (a.size() == 1) {
+      s.gpu_blocks(bx).gpu_threads(tx);
+      return;
+    }
+    if (a.size() == 2) {
+      s.gpu_blocks(bx, a[1]).gpu_threads(tx);
+      return;
+    }
+    Var outer = a[2];
+    for (size_t d = 3; d < a.size(); ++d) {
+      Var fused("gbz" + std::to_string(d));
+      s.fuse(outer, a[d], fused);
+      outer = fused;
+    }
+    s.gpu_blocks(bx, a[1], outer).gpu_threads(tx);
+  };
+  place(f);
+  for (int u = 0; u < f.num_update_definitions(); ++u)
+    place(f.update(u));
+  scheduleLog.push_back(f.name() +
+                        ".compute_root().gpu_tile(v0, 32);  // one element "
+                        "per thread");
+}
+
+void BlockPipeline::Impl::scheduleGpu() {
+  for (Func w : smallRoots)
+    gpuRoot(w);
+  for (Gemm &g : gemms)
+    if (g.xq.defined()) {
+      g.xq.compute_root();
+      scheduleRowStageGpu(-1, g.xq, shapeOf(desc.ops[g.op].inputs[0]));
+    }
+  // Every stored value at the root (the tiles of materialized maps are CPU
+  // schedules: a GPU map stage stores each map value it needs).
+  for (const BlockOpDesc &op : desc.ops) {
+    int id = op.result;
+    Value &v = values[id];
+    if (!v.stored)
+      continue;
+    if (!desc.isArg(id)) {
+      v.func.compute_root();
+      scheduleLog.push_back(v.func.name() + ".compute_root();");
+    }
+    if (mapStage(id) != MapStage::None)
+      scheduleMapStageGpu(id);
+    else if (v.hasGemm)
+      scheduleGemmStageGpu(id);
+    else
+      scheduleRowStageGpu(id, v.func, v.shape);
+  }
+  // The parts of map ops not computed per thread of a map stage.
+  for (MapOp &m : maps) {
+    for (Func f : {m.keysT, m.weightsT, m.pad, m.partMax, m.rowMax, m.exps,
+                   m.partSum, m.rowSum})
+      if (f.defined())
+        gpuRoot(f);
+    if (m.acc.defined()) {
+      const Value &v = values[m.result];
+      int stage = v.stored ? m.result : v.owner;
+      if (stage < 0 || mapStage(stage) == MapStage::None)
+        gpuRoot(m.acc);
+    }
+  }
+  // Norm statistics: per block of the row stage they are inlined into (or
+  // of the stored norm itself), the lane partials across threads; else at
+  // the root.
+  for (NormStats &st : norms) {
+    const Value &v = values[st.result];
+    int stage = v.stored ? st.result : v.owner;
+    auto row = rowLoop.find(stage);
+    bool perBlock = stage >= 0 && row != rowLoop.end() &&
+                    v.shape.size() > 1 && values[stage].shape == v.shape;
+    for (Func p : st.partial) {
+      if (perBlock) {
+        p.compute_at(values[stage].func, row->second)
+            .gpu_threads(vars[0], vars[1]);
+        p.update().gpu_threads(vars[0], vars[1]);
+      } else {
+        gpuRoot(p);
+      }
+    }
+    for (Func r : st.perRow) {
+      if (perBlock)
+        r.compute_at(values[stage].func, row->second).gpu_threads(vars[1]);
+      else
+        gpuRoot(r);
+    }
+    scheduleLog.push_back(
+        "// " + v.func.name() + ": row statistics (" + std::to_string(vw) +
+        " lane partial sums across threads) " +
+        (perBlock ? "per block of " + values[stage].func.name()
+                  : "at the root"));
+  }
+}
+
+void BlockPipeline::Impl::scheduleRowStageGpu(
+    int id, Func stage, const std::vector<int64_t> &shape) {
+  const size_t rank = shape.size();
+  const int64_t cols = shape.back();
+  const int64_t threads = knobs.at("row_threads");
+  // Columns across threads (a thread takes every tcols-th column of a
+  // wider row), then as many rows per block as the threads allow.
+  const int tcols = int(std::min<int64_t>(threads, cols));
+  Var cxo("cxo"), tx("tx"), rb("rb"), ty("ty");
+  stage.split(vars[0], cxo, tx, tcols, TailStrategy::GuardWithIf);
+  std::ostringstream os;
+  if (rank == 1) {
+    stage.gpu_blocks(cxo).gpu_threads(tx);
+    os << stage.name() << ".split(v0, cxo, tx, " << tcols
+       << ").gpu_blocks(cxo).gpu_threads(tx);";
+    scheduleLog.push_back(os.str());
+    return;
+  }
+  const int rpb = int(std::clamp<int64_t>(threads / tcols, 1, shape[rank - 2]));
+  stage.split(vars[1], rb, ty, rpb, TailStrategy::GuardWithIf);
+  std::vector<VarOrRVar> order = {cxo, tx, ty, rb};
+  for (size_t d = 2; d < rank; ++d)
+    order.push_back(vars[d]);
+  stage.reorder(order);
+  if (rank >= 3) {
+    Var outer = vars[2];
+    for (size_t d = 3; d < rank; ++d) {
+      Var fused("rz" + std::to_string(d));
+      stage.fuse(outer, vars[d], fused);
+      outer = fused;
+    }
+    stage.gpu_blocks(rb, outer);
+  } else {
+    stage.gpu_blocks(rb);
+  }
+  stage.gpu_threads(tx, ty);
+  if (id >= 0)
+    rowLoop[id] = rb;
+  os << stage.name() << ".split(v0, cxo, tx, " << tcols
+     << ").split(v1, rb, ty, " << rpb
+     << ").reorder(cxo, tx, ty, rb, ...).gpu_blocks(rb"
+     << (rank >= 3 ? ", rest" : "") << ").gpu_threads(tx, ty);  // " << rpb
+     << " row(s) x " << tcols << " columns per block";
+  scheduleLog.push_back(os.str());
 }
 
 //===----------------------------------------------------------------------===//

@@ -124,6 +124,16 @@ struct BlockPipeline::Impl {
     std::vector<Func> packRows;
     /// Shift mode: the fixed-point activations (stored).
     Func xq;
+    /// GPU targets (docs/gpu/block-kernels.md): the reduction in slices of
+    /// kTile; `staged` are the slices of the input rows and of the weight
+    /// rows (xs(k, rows...), then ws(k, f) or the shift and sign slices),
+    /// zero beyond K, staged in shared memory; part(f, rows..., ko) is one
+    /// slice's sum (a thread's register tile) and acc sums the slices over
+    /// rko (the block's tile of running sums, in shared memory).
+    Func part;
+    RDom rko, rki;
+    std::vector<Func> staged;
+    int64_t kTile = 0;
   };
 
   /// A norm's row statistics.
@@ -218,6 +228,25 @@ struct BlockPipeline::Impl {
 
   void scheduleGemmStage(int id);
   void scheduleRowStage(int id, Func stage, const std::vector<int64_t> &shape);
+
+  /// GPU targets (docs/gpu/block-kernels.md): the whole schedule, with the
+  /// same stages as schedule() (every one in GPU blocks and threads).
+  void scheduleGpu();
+  /// linear (BlockGemm.cpp): the GPU definition of op `n`'s GEMM.
+  void defineLinearGpu(int n, Gemm &g, Expr biasAt, int x, int w, int sign,
+                       int64_t K);
+  /// The tiled GPU GEMM of the stage storing `id` (BlockGemm.cpp).
+  void scheduleGemmStageGpu(int id);
+  /// Rows across blocks, columns across threads; sets rowLoop[id] to the
+  /// block's row loop (norm statistics per block) when `id` >= 0.
+  void scheduleRowStageGpu(int id, Func stage,
+                           const std::vector<int64_t> &shape);
+  /// A stored map value (BlockMaps.cpp): one output per thread, 32 columns
+  /// x map_rows rows per block; its own reductions per thread.
+  void scheduleMapStageGpu(int id);
+  /// `f` at the root, one element per thread (32 of its innermost dim per
+  /// block, the next dim and the rest fused across blocks), every stage.
+  void gpuRoot(Func f);
   std::string opLabel(int n) const {
     return "op " + std::to_string(n) + " (" + desc.ops[n].op + ")";
   }
