@@ -11,6 +11,16 @@
 // rows only: O(B H^2 N M (D + 2 k^2)) time, O(H (query_tile + 4p) M) map
 // memory per task (the pair scores of one query head at a time).
 //
+// On GPU targets (buildGpu, docs/gpu/softmax-forms.md): four device
+// kernels.  The ISI convolution: a block per (key_tile x query_tile map
+// tile, query head, batch), a thread per map entry; the pair scores of the
+// tile plus its halo, for every key head, are computed into shared memory
+// by the block's threads, then each thread convolves them in a register.
+// The softmax statistics: a thread per map row.  The CSI convolution: the
+// same tiling, the normalized maps of the tile and its halo staged in
+// shared memory.  The aggregate: a block per agg_rows query rows, a thread
+// per (value channel, row) accumulating in a register.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_HALOPIPELINE_H
@@ -29,6 +39,9 @@ public:
   void build() override;
 
 private:
+  /// The GPU algorithm and schedule (target.isGpu()).
+  void buildGpu();
+
   Halide::Var d{"d"}, dv{"dv"}, m{"m"}, n{"n"}, j{"j"}, i{"i"}, h{"h"},
       b{"b"}, task{"task"};
 };
