@@ -14,6 +14,9 @@
 //
 // The branch is chosen at run time by Halide's specialize on L.
 //
+// GPU targets (docs/gpu/efficient-forms.md) have no FFT branch: FFTW runs
+// on the host only, so the chunked scan serves every length, on the device.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_EMAPIPELINE_H
@@ -36,6 +39,9 @@ public:
   void build() override;
 
 private:
+  /// The GPU lowering: the scan for every length, on the device.
+  void buildGpu();
+
   Halide::Var c{"c"}, k{"k"}, t{"t"}, s{"s"}, r{"r"}, b{"b"}, tile{"tile"};
 };
 

@@ -4,6 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/LinearPipeline.h"
 
 #include <sstream>
 
@@ -40,8 +41,9 @@ static Expr softplus2(Expr x) {
 void LunaPipeline::definePackUnpack() {
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value], &mem = params[desc.lunaMemory];
-  const int vw = int(knobs.at("vector_width"));
-  const int qt = int(knobs.at("query_tile"));
+  const bool gpu = target.isGpu();
+  const int vw = gpu ? 1 : int(knobs.at("vector_width"));
+  const int qt = gpu ? 1 : int(knobs.at("query_tile"));
   const int p = int(desc.lunaRows);
   Expr D = q.dim(0).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
        G = k.dim(2).extent();
@@ -92,6 +94,101 @@ void LunaPipeline::definePackUnpack() {
   algorithmOrder = {memT, sp, pmax, pe, psum, pacc, packed,
                     packedT, us, umax, ue, usum, uacc, out};
 
+  if (gpu) {
+    // GPU (docs/gpu/efficient-forms.md): the scores, maxima, sums and
+    // probabilities at the root (a thread per element or per row); the
+    // packed accumulators per block of pack_rows memory rows over shared
+    // tiles of key_tile keys' probabilities and values; the unpack per
+    // block of block_rows queries over shared tiles of pack_tile packed
+    // rows.
+    const int Dv = gpuStaticDim(desc, desc.value, "value");
+    const int lr = int(knobs.at("pack_rows")), kt = int(knobs.at("key_tile"));
+    const int qr = int(knobs.at("block_rows")), pt = int(knobs.at("pack_tile"));
+    const TailStrategy guard = TailStrategy::GuardWithIf;
+    auto str = [](int x) { return std::to_string(x); };
+    gpuRoot(memT, {16, 16});
+    gpuRoot(sp, {8, 32});
+    gpuRoot(pmax, {32});
+    gpuRoot(pe, {8, 32});
+    gpuRoot(psum, {32});
+    gpuRoot(packed, {32, 8});
+    gpuRoot(packedT, {8, 32});
+    gpuRoot(us, {8, 32});
+    gpuRoot(umax, {64});
+    gpuRoot(ue, {8, 32});
+    gpuRoot(usum, {64});
+    Var lo("lo"), li("li"), eo("eo"), ei("ei"), elo("elo"), jo("jo"),
+        ji("ji");
+    Func paccW = pacc.in();
+    paccW.compute_root()
+        .split(l, lo, li, lr, guard)
+        .split(e, eo, ei, Dv, guard)
+        .reorder(ei, li, eo, lo, h, b)
+        .fuse(eo, lo, elo)
+        .gpu_blocks(elo, h, b)
+        .gpu_threads(ei, li);
+    pacc.compute_at(paccW, elo).store_in(MemoryType::GPUShared)
+        .gpu_threads(e, l);
+    RVar ro("rjo"), ri("rji");
+    pacc.update()
+        .split(rj.x, ro, ri, kt, guard)
+        .reorder(ri, e, l, ro)
+        .gpu_threads(e, l);
+    Func peT = pe.in(pacc);
+    peT.compute_at(pacc, ro)
+        .store_in(MemoryType::GPUShared)
+        .split(j, jo, ji, Dv, guard)
+        .reorder(ji, l, jo)
+        .gpu_threads(ji, l);
+    Func vT = v.in(pacc);
+    std::vector<Var> va = vT.args();
+    vT.compute_at(pacc, ro)
+        .store_in(MemoryType::GPUShared)
+        .split(va[1], jo, ji, lr, guard)
+        .reorder(va[0], ji, jo)
+        .gpu_threads(va[0], ji);
+    Var io("io"), iin("ii");
+    out.split(i, io, iin, qr, guard)
+        .reorder(e, iin, io, h, b)
+        .gpu_blocks(io, h, b)
+        .gpu_threads(e, iin);
+    uacc.compute_at(out, io).store_in(MemoryType::GPUShared)
+        .gpu_threads(e, i);
+    RVar rlo("rlo"), rli("rli");
+    uacc.update()
+        .split(rl.x, rlo, rli, pt, guard)
+        .reorder(rli, e, i, rlo)
+        .gpu_threads(e, i);
+    Func packedS = packed.in(uacc), ueS = ue.in(uacc);
+    packedS.compute_at(uacc, rlo)
+        .store_in(MemoryType::GPUShared)
+        .split(l, lo, li, qr, guard)
+        .reorder(e, li, lo)
+        .gpu_threads(e, li);
+    ueS.compute_at(uacc, rlo)
+        .store_in(MemoryType::GPUShared)
+        .split(l, lo, li, Dv, guard)
+        .reorder(li, i, lo)
+        .gpu_threads(li, i);
+    note("memory_t, pack_score, pack_max, pack_prob, pack_sum, packed, "
+         "packed_t, unpack_score, unpack_max, unpack_prob, unpack_sum: "
+         "compute_root on the device (a thread per element, or per row for "
+         "the maxima and sums)");
+    note("pack_acc.in().compute_root().split(l, lo, li, " + str(lr) +
+         ").gpu_blocks(lo, h, b).gpu_threads(e, li); pack_acc.compute_at("
+         "wrapper, lo).store_in(GPUShared); pack_acc.update().split(rj, rjo, "
+         "rji, " + str(kt) + ").reorder(rji, e, l, rjo).gpu_threads(e, l); "
+         "pack_prob.in(pack_acc), v.in(pack_acc): compute_at(pack_acc, rjo)"
+         ".store_in(GPUShared)");
+    note("out.split(i, io, ii, " + str(qr) +
+         ").gpu_blocks(io, h, b).gpu_threads(e, ii); unpack_acc.compute_at("
+         "out, io).store_in(GPUShared); unpack_acc.update().split(rl, rlo, "
+         "rli, " + str(pt) + ").reorder(rli, e, i, rlo); packed.in(unpack_acc)"
+         ", unpack_prob.in(unpack_acc): compute_at(unpack_acc, rlo)"
+         ".store_in(GPUShared)");
+    return;
+  }
+
   // Schedule: the pack per (h, b) task; the unpack per query tile.
   Var hb("hb");
   packed.compute_root().fuse(h, b, hb).parallel(hb)
@@ -131,7 +228,8 @@ void LunaPipeline::definePackUnpack() {
 void LunaPipeline::defineScan() {
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value], &mem = params[desc.lunaMemory];
-  const int vw = int(knobs.at("vector_width"));
+  const bool gpu = target.isGpu();
+  const int vw = gpu ? 1 : int(knobs.at("vector_width"));
   const int c = int(knobs.at("chunk"));
   const int p = int(desc.lunaRows);
   Expr D = q.dim(0).extent(), M = k.dim(1).extent(), H = q.dim(2).extent(),
@@ -162,7 +260,9 @@ void LunaPipeline::defineScan() {
   Func dS("d_state"), S("state");
   dS(e, l, t, h, b) = 0.0f;
   dS(e, l, t, h, b) += pi(l, rc, t, h, b) * vc(e, rc, t, h, b);
-  RDom rt(1, max(T - 1, 0), "rt");
+  // GPUs scan at least one step (a state past the end, never read): no
+  // device buffer may be empty.
+  RDom rt(1, gpu ? max(T - 1, 1) : max(T - 1, 0), "rt");
   S(e, l, t, h, b) = 0.0f;
   S(e, l, rt, h, b) = S(e, l, rt - 1, h, b) + dS(e, l, rt - 1, h, b);
 
@@ -202,6 +302,12 @@ void LunaPipeline::defineScan() {
   constrainOutput(desc, out);
   algorithmOrder = {memT, piDot, pi, vc, dS, S, qc, qv, qS, score, scaled,
                     smax, alpha, asum, w, acc, res, out};
+
+  if (gpu) {
+    scheduleScanGpu(memT, piDot, pi, vc, dS, S, qv, qS, score, smax, alpha,
+                    asum, w, acc, rc);
+    return;
+  }
 
   // Schedule.  Pack weights per key block; chunk states per (t, h, b);
   // the prefix over chunks parallel over rows; then one task per chunk.
@@ -276,3 +382,92 @@ void LunaPipeline::defineScan() {
 // Text
 //===----------------------------------------------------------------------===//
 
+
+//===----------------------------------------------------------------------===//
+// luna_scan on GPUs (docs/gpu/efficient-forms.md)
+//===----------------------------------------------------------------------===//
+
+void LunaPipeline::scheduleScanGpu(Func memT, Func piDot, Func pi, Func vc,
+                                   Func dS, Func S, Func qv, Func qS,
+                                   Func score, Func smax, Func alpha,
+                                   Func asum, Func w, Func acc, RDom rc) {
+  const int Dv = gpuStaticDim(desc, desc.value, "value");
+  const int c = int(knobs.at("chunk"));
+  const int lr = int(knobs.at("pack_rows"));
+  const int qr = int(knobs.at("block_rows"));
+  const TailStrategy guard = TailStrategy::GuardWithIf;
+  auto str = [](int x) { return std::to_string(x); };
+
+  // Per-key and per-row stages at the root, a thread per element (or per
+  // row for the softmax's max and sum).
+  gpuRoot(memT, {16, 16});
+  gpuRoot(piDot, {8, 32});
+  gpuRoot(pi, {8, 32});
+  gpuRoot(S, {32, 8});
+  gpuRoot(qv, {32, 8});
+  gpuRoot(qS, {8, 32});
+  gpuRoot(score, {8, 32});
+  gpuRoot(smax, {64});
+  gpuRoot(alpha, {8, 32});
+  gpuRoot(asum, {64});
+  gpuRoot(w, {32, 8});
+
+  // Chunk states: a block per (pack_rows memory rows, chunk, h x b), a
+  // thread per (e, l) over the chunk's keys; the accumulators, the chunk's
+  // pack weights and values in shared memory.
+  Var lo("lo"), li("li"), eo("eo"), ei("ei"), elo("elo"), hb("hb"),
+      jo("jo"), ji("ji");
+  Func dSW = dS.in();
+  dSW.compute_root()
+      .split(l, lo, li, lr, guard)
+      .split(e, eo, ei, Dv, guard)
+      .reorder(ei, li, eo, lo, t, h, b)
+      .fuse(eo, lo, elo)
+      .fuse(h, b, hb)
+      .gpu_blocks(elo, t, hb)
+      .gpu_threads(ei, li);
+  dS.compute_at(dSW, elo).store_in(MemoryType::GPUShared).gpu_threads(e, l);
+  dS.update().gpu_threads(e, l);
+  Func piS = pi.in(dS), vS = vc.in(dS);
+  piS.compute_at(dSW, elo)
+      .store_in(MemoryType::GPUShared)
+      .bound(jj, 0, c)
+      .split(jj, jo, ji, Dv, guard)
+      .reorder(ji, l, jo)
+      .gpu_threads(ji, l);
+  vS.compute_at(dSW, elo)
+      .store_in(MemoryType::GPUShared)
+      .bound(jj, 0, c)
+      .split(jj, jo, ji, lr, guard)
+      .reorder(e, ji, jo)
+      .gpu_threads(e, ji);
+
+  // Output: a block per (block_rows rows of one chunk, h, b), a thread per
+  // (e, row) accumulating in a register; the chunk's values in shared
+  // memory.
+  Var io("io"), iin("ii");
+  out.split(i, io, iin, qr, guard)
+      .reorder(e, iin, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(e, iin);
+  Func vT = vc.in(acc);
+  vT.compute_at(out, io)
+      .store_in(MemoryType::GPUShared)
+      .bound(jj, 0, c)
+      .split(jj, jo, ji, qr, guard)
+      .reorder(e, ji, jo)
+      .gpu_threads(e, ji);
+  acc.compute_at(out, e).store_in(MemoryType::Register);
+  note("memory_t, pack_dot, pack_weight, state (the prefix over chunks, "
+       "serial per thread), qv, q_state, score, score_max, alpha, alpha_sum, "
+       "intra_weight: compute_root on the device (a thread per element, or "
+       "per row for the softmax's max and sum)");
+  note("d_state.in().compute_root().split(l, lo, li, " + str(lr) +
+       ").gpu_blocks(lo, t, h x b).gpu_threads(e, li); d_state.compute_at("
+       "wrapper, lo).store_in(GPUShared); pack_weight.in(d_state), "
+       "v_chunk.in(d_state): compute_at(wrapper, lo).store_in(GPUShared)");
+  note("out.split(i, io, ii, " + str(qr) +
+       ").gpu_blocks(io, h, b).gpu_threads(e, ii);  // chunk " + str(c) +
+       "; v_chunk.in(acc).compute_at(out, io).store_in(GPUShared); acc"
+       ".compute_at(out, e).store_in(Register)");
+}

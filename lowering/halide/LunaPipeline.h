@@ -11,6 +11,11 @@
 //   chunk the intra-chunk quadratic parts (q.v and pi-weighted sums) with the
 //   softmax over the p rows in between.
 //
+// GPU targets (docs/gpu/efficient-forms.md): every stage on the device;
+// the pack's and the chunk states' accumulators over shared-memory tiles of
+// keys, the unpack over shared tiles of packed rows, luna_scan's output a
+// thread per (value column, row) with the chunk's values in shared memory.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_LOWERING_HALIDE_LUNAPIPELINE_H
@@ -35,6 +40,13 @@ public:
 private:
   void definePackUnpack();
   void defineScan();
+  /// luna_scan's GPU schedule (the stages of defineScan).
+  void scheduleScanGpu(Halide::Func memT, Halide::Func piDot, Halide::Func pi,
+                       Halide::Func vc, Halide::Func dS, Halide::Func S,
+                       Halide::Func qv, Halide::Func qS, Halide::Func score,
+                       Halide::Func smax, Halide::Func alpha,
+                       Halide::Func asum, Halide::Func w, Halide::Func acc,
+                       Halide::RDom rc);
 
   Halide::Var d{"d"}, e{"e"}, l{"l"}, i{"i"}, j{"j"}, t{"t"}, h{"h"},
       b{"b"}, ii{"ii"}, jj{"jj"}, tile{"tile"};
