@@ -122,7 +122,8 @@ PreparedCall::PreparedCall(PreparedCall &&other) noexcept
     : library(other.library), kernel(other.kernel), entry(other.entry),
       dimBindings(std::move(other.dimBindings)),
       buffers(std::move(other.buffers)), shapes(std::move(other.shapes)),
-      argv(std::move(other.argv)), isOutput(std::move(other.isOutput)) {
+      argv(std::move(other.argv)), isOutput(std::move(other.isOutput)),
+      resident(other.resident) {
   other.library = nullptr;
   other.buffers.clear();
   // The dims vectors moved with their heap storage, so buffer.dim pointers
@@ -140,6 +141,11 @@ PreparedCall::~PreparedCall() {
 }
 
 Status PreparedCall::run() {
+  bool onDevice = library->gpuDevice() != nullptr;
+  if (onDevice && !resident)
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (!isOutput[i])
+        buffers[i].set_host_dirty(true);
   takeHalideError();
   int rc = entry(argv.data());
   if (rc != 0) {
@@ -149,6 +155,18 @@ Status PreparedCall::run() {
                          std::to_string(rc) + ")" +
                          (msg.empty() ? "" : ": " + msg));
   }
+  if (!resident)
+    return copyOutputsToHost();
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (isOutput[i] && buffers[i].device && library->deviceSync)
+      if (int crc = library->deviceSync(nullptr, &buffers[i]))
+        return Status::error("kernel '" + kernel->name +
+                             "': waiting for the device failed with " +
+                             halideErrorName(crc) + ": " + takeHalideError());
+  return Status::success();
+}
+
+Status PreparedCall::copyOutputsToHost() {
   for (size_t i = 0; i < buffers.size(); ++i) {
     halide_buffer_t &buf = buffers[i];
     if (!isOutput[i] || !buf.device ||
@@ -249,6 +267,8 @@ Result<std::unique_ptr<Library>> Library::open(const std::string &path) {
       lib->symbol("halide_copy_to_host"));
   lib->deviceFree = reinterpret_cast<int (*)(void *, halide_buffer_t *)>(
       lib->symbol("halide_device_free"));
+  lib->deviceSync = reinterpret_cast<int (*)(void *, halide_buffer_t *)>(
+      lib->symbol("halide_device_sync"));
   return Result<std::unique_ptr<Library>>(std::move(lib));
 }
 

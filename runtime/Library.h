@@ -51,8 +51,19 @@ public:
   PreparedCall(const PreparedCall &) = delete;
   ~PreparedCall();
 
-  /// Runs the kernel once; outputs are on the host afterwards.
+  /// Runs the kernel once; outputs are on the host afterwards.  For GPU
+  /// libraries every input is copied to the device first (the host tensors
+  /// may have changed since the last run), unless keepOnDevice() was set.
   Status run();
+
+  /// GPU libraries, for kernel benchmarks that compare with device-resident
+  /// peers: inputs are copied to the device on the first run only, and
+  /// outputs are left there (run() waits for the kernel with
+  /// halide_device_sync instead of copying them back).  copyOutputsToHost()
+  /// brings them back afterwards.  No effect on CPU libraries.
+  void keepOnDevice(bool keep) { resident = keep; }
+  /// Copies device-dirty outputs to the host.
+  Status copyOutputsToHost();
   /// The dims bound for this call.
   const DimBindings &bindings() const { return dimBindings; }
 
@@ -68,6 +79,7 @@ private:
   std::vector<std::vector<halide_dimension_t>> shapes;
   std::vector<void *> argv;
   std::vector<bool> isOutput;
+  bool resident = false;
 };
 
 /// A loaded kernel library and its manifest.
@@ -124,6 +136,7 @@ private:
   std::optional<GpuDeviceInfo> device;
   int (*copyToHost)(void *, halide_buffer_t *) = nullptr;
   int (*deviceFree)(void *, halide_buffer_t *) = nullptr;
+  int (*deviceSync)(void *, halide_buffer_t *) = nullptr;
 };
 
 } // namespace attn::rt

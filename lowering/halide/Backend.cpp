@@ -71,6 +71,24 @@ BuiltPipeline buildForm(const AttentionKernelDesc &desc,
   return buildWith<AttentionPipeline>(desc, target, knobs);
 }
 
+/// Throws when an argument's dtype has no GPU path on `target`: bf16 on
+/// every GPU target (Halide 14's NVPTX backend aborts on bf16 loads, and
+/// OpenCL C has no bf16; measured), f16 on OpenCL (it needs cl_khr_fp16,
+/// which PoCL's CPU device does not compile; measured).  f16 on CUDA is
+/// supported.
+void requireGpuDtypes(const std::vector<TensorArg> &args,
+                      const TargetInfo &target) {
+  for (const TensorArg &a : args) {
+    bool bad = a.dtype == "bf16" ||
+               (a.dtype == "f16" && target.gpu == GpuApi::OpenCL);
+    if (bad)
+      throw Halide::CompileError(
+          "argument '" + a.name + "' is " + a.dtype + ", which the " +
+          target.deviceName() + " target does not support (GPU kernels take "
+          "f32, and f16 on cuda; docs/GPU.md §2)");
+  }
+}
+
 /// Throws unless every stage the pipeline of `outputs` computes at root
 /// (each definition of it) runs in GPU blocks: a GPU target must never run
 /// part of a kernel on the host CPU without saying so.
@@ -110,6 +128,8 @@ void requireDeviceStages(const std::vector<Halide::Func> &outputs) {
 BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
                             const TargetInfo &target,
                             const std::map<std::string, int64_t> &knobs) {
+  if (target.isGpu())
+    requireGpuDtypes(desc.args, target);
   BuiltPipeline built = buildForm(desc, target, knobs);
   if (target.isGpu())
     requireDeviceStages(built.pipeline.outputs());
@@ -253,6 +273,8 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
     }
     for (size_t n = 0; n < blocks.size(); ++n) {
       current = blocks[n].name;
+      if (target.isGpu())
+        requireGpuDtypes(blocks[n].args, target);
       BlockPipeline p(blocks[n], target, blockKnobs[n]);
       p.build();
       if (target.isGpu())
@@ -326,6 +348,8 @@ std::string attn::halide::compileKernelObject(const BlockKernelDesc &desc,
                                               const std::string &entry,
                                               const std::string &objectPath) {
   return compileOneKernel(desc, target, objectPath, [&](const auto &knobs) {
+    if (target.isGpu())
+      requireGpuDtypes(desc.args, target);
     BlockPipeline p(desc, target, knobs);
     p.build();
     if (target.isGpu())

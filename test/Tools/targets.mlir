@@ -10,4 +10,4 @@
 // AVX512: avx512_skylake
 // AVX512: vector_width=16
 // ARM: attnc: note: target arm-64-linux is not this machine's; wrote the object {{.*}}arm.o and skipped the link step (no cross linker is used)
-// BAD: attnc: error: unknown target 'sparc-32'; expected host, x86-64-avx2, x86-64-avx512, arm-64-linux or a Halide target string
+// BAD: attnc: error: unknown target 'sparc-32'; expected host, x86-64-avx2, x86-64-avx512, arm-64-linux, cuda, cuda-80, cuda-86, cuda-90, opencl or a Halide target string

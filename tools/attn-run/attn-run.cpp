@@ -457,8 +457,14 @@ bool runKernel(const Library &lib, const KernelSpec &kernel,
       if (Result<double> counted = referenceFlops(kernel, args))
         flops = *counted;
     PreparedCall &prepared = *call;
+    // GPU kernels are timed device-resident, as peers like PyTorch SDPA
+    // are: inputs copied once, outputs left on the device (docs/GPU.md §7).
+    prepared.keepOnDevice(true);
     Result<BenchmarkStats> stats = benchmark([&] { return prepared.run(); },
                                              opts.benchOptions);
+    if (Status s = prepared.copyOutputsToHost(); !s)
+      return fail(s.message());
+    prepared.keepOnDevice(false);
     if (!stats)
       return fail(stats.message());
     std::cout << formatBenchLine(kernel.name, *stats, flops) << std::endl;
