@@ -70,19 +70,20 @@ bool gpu::softmaxSpace(const std::string &form, int64_t valueHeadDim,
         {"line_threads", 1, 1024, {2, 4, 8, 16},
          "threads along the grid's columns (V Bm^T) or rows (A T) in the "
          "blocks of the two mode products"},
-        {"stage_shared", 0, 1, {0, 1},
+        {"stage_shared", 0, 2, {0, 1},
          "1: the tiles a block's threads share (a query row or column, a "
          "map, a grid row of V or a grid column of T) are loaded once into "
-         "shared memory; 0: read from global memory"},
+         "shared memory; 0: read from global memory; 2: per kernel, 1 when "
+         "its tiles fit in the target's shared memory, else 0"},
     };
     out.defaultPoint = {{"map_threads", 64},
                         {"value_threads", 16},
                         {"line_threads", 8},
-                        {"stage_shared", 1}};
+                        {"stage_shared", 2}};
     out.rules = {
         "threads per block = max(map_threads, value_threads * "
         "line_threads)",
-        "stage_shared: max(cols, rows) * D + max(cols * (cols + Dv), "
+        "stage_shared = 1: max(cols, rows) * D + max(cols * (cols + Dv), "
         "rows * (rows + Dv)) floats of shared memory at most per block "
         "(checked when the kernel is compiled: the grid and the query head "
         "dim are the kernel's)"};
