@@ -5,6 +5,7 @@
 # tests have their own configuration under Unit/.
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -86,10 +87,28 @@ def _cuda_devices(lib, ctypes):
     return n.value if lib.cuDeviceGetCount(ctypes.byref(n)) == 0 else 0
 
 
-if _count_devices("libOpenCL.so.1", _opencl_devices) > 0:
-    config.available_features.add("opencl")
-if _count_devices("libcuda.so.1", _cuda_devices) > 0:
+_has_opencl = _count_devices("libOpenCL.so.1", _opencl_devices) > 0
+_has_cuda = _count_devices("libcuda.so.1", _cuda_devices) > 0
+if _has_cuda:
     config.available_features.add("cuda")
+# The GPU-schedule cases are written for `--target opencl` (PoCL in CI).
+# `lit --param gpu_target=cuda-NN` reruns them on a CUDA device instead:
+# every `--target opencl` in a RUN line becomes `--target cuda-NN`, the
+# `opencl` feature then means "the device of gpu_target is present", and
+# tests that check OpenCL specifics declare `UNSUPPORTED: gpu-rerun`
+# (test/Integration/gpu/cuda-rerun.test drives this on CUDA machines).
+_gpu_target = lit_config.params.get("gpu_target")
+if _gpu_target:
+    config.available_features.add("gpu-rerun")
+    config.substitutions.insert(0, ("--target opencl",
+                                    "--target " + _gpu_target))
+    if _has_cuda and _gpu_target.startswith("cuda"):
+        config.available_features.add("opencl")
+elif _has_opencl:
+    config.available_features.add("opencl")
+# This very lit, for tests that run lit on a directory again.
+config.substitutions.append(("%lit", sys.executable + " " +
+                             os.path.abspath(sys.argv[0])))
 # PoCL compiles each OpenCL kernel once and caches it; keep its cache in the
 # build tree so tests neither depend on nor fill the user's cache.
 config.environment["POCL_CACHE_DIR"] = os.path.join(config.attn_obj_root,
