@@ -1102,6 +1102,106 @@ TEST(BlockPipeline, PrintHalide) {
 }
 
 //===----------------------------------------------------------------------===//
+// GPU schedules (docs/gpu/block-kernels.md): knobs, limits, the template
+//===----------------------------------------------------------------------===//
+
+TargetInfo opencl() {
+  TargetInfo t;
+  std::string err = resolveTarget("opencl", t);
+  EXPECT_EQ(err, "");
+  return t;
+}
+
+TEST(BlockPipelineGpu, DefaultKnobsAndSpace) {
+  std::map<std::string, int64_t> knobs;
+  ASSERT_EQ(resolveSchedule(lnQkv(1, 16, 2, 8), opencl(), knobs), "");
+  ScheduleSpace space =
+      ScheduleSpace::gpuBlockKernel(opencl().gpuLimits, true, false);
+  EXPECT_TRUE(space.isGpu());
+  EXPECT_EQ(knobs, space.heuristic());
+  EXPECT_EQ(knobs.at("tile_rows"), 32);
+  EXPECT_EQ(knobs.at("k_tile"), 16);
+  GpuFootprint f = space.footprint(knobs);
+  EXPECT_EQ(f.threads, 128); // (32 / 4) x (64 / 4), row_threads 128
+  EXPECT_EQ(f.sharedBytes, 4 * (32 * 64 + 16 * (32 + 64)));
+  // Every candidate point the tuner may draw fits the limits.
+  for (const SchedulePoint &p : space.enumerate()) {
+    EXPECT_LE(space.footprint(p).threads, 1024);
+    EXPECT_LE(space.footprint(p).sharedBytes, 48 * 1024);
+  }
+  // Knobs a kernel does not read have one candidate.
+  ScheduleSpace rows =
+      ScheduleSpace::gpuBlockKernel(opencl().gpuLimits, false, false);
+  for (const KnobSpec &k : rows.knobs())
+    if (k.name != "row_threads")
+      EXPECT_EQ(k.candidates.size(), 1u) << k.name;
+}
+
+TEST(BlockPipelineGpu, HandSetKnobs) {
+  BlockKernelDesc d = lnQkv(1, 16, 2, 8);
+  d.schedule = {{"tile_rows", 8},  {"tile_cols", 16}, {"thread_rows", 2},
+                {"thread_cols", 2}, {"k_tile", 8},     {"row_threads", 64},
+                {"gemm_rows", 3}};
+  std::map<std::string, int64_t> knobs;
+  ASSERT_EQ(resolveSchedule(d, opencl(), knobs), "");
+  EXPECT_EQ(knobs.at("tile_rows"), 8);
+  EXPECT_EQ(knobs.count("gemm_rows"), 0u); // CPU knobs are ignored
+  std::string text;
+  ASSERT_EQ(printHalide(d, opencl(), text), "");
+  EXPECT_NE(text.find("8 x 8 outputs per block, 2 x 2 per thread, 16 "
+                      "threads"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("store_in(MemoryType::GPUShared)"), std::string::npos);
+  EXPECT_NE(text.find("_part.compute_at("), std::string::npos);
+  EXPECT_NE(text.find("_x_slice.compute_at("), std::string::npos);
+  EXPECT_NE(text.find("_w_slice.compute_at("), std::string::npos);
+}
+
+TEST(BlockPipelineGpu, LimitsAndRules) {
+  auto error = [](SchedulePoint schedule) {
+    BlockKernelDesc d = lnQkv(1, 16, 2, 8);
+    d.schedule = std::move(schedule);
+    std::map<std::string, int64_t> knobs;
+    return resolveSchedule(d, opencl(), knobs);
+  };
+  EXPECT_NE(error({{"tile_rows", 256}, {"tile_cols", 256},
+                   {"thread_rows", 4}, {"thread_cols", 4}, {"k_tile", 8}})
+                .find("the schedule uses 4096 threads per block; the target "
+                      "allows at most 1024"),
+            std::string::npos);
+  EXPECT_NE(error({{"tile_rows", 128}, {"tile_cols", 128},
+                   {"thread_rows", 8}, {"thread_cols", 8}, {"k_tile", 32}})
+                .find("bytes of shared memory per block; the target allows "
+                      "at most 49152"),
+            std::string::npos);
+  EXPECT_NE(error({{"row_threads", 2048}}).find("outside [1, 1024]"),
+            std::string::npos);
+  EXPECT_NE(error({{"tile_rows", 30}}).find("must be a multiple of "
+                                            "'thread_rows'"),
+            std::string::npos);
+  EXPECT_NE(error({{"thread_rows", 16}, {"thread_cols", 16},
+                   {"tile_rows", 32}, {"tile_cols", 32}})
+                .find("exceeds the 64 register accumulators"),
+            std::string::npos);
+  EXPECT_NE(error({{"bogus", 1}}).find("unknown schedule knob 'bogus'"),
+            std::string::npos);
+}
+
+TEST(BlockPipelineGpu, EveryStageOnTheDevice) {
+  // Compiling for a GPU target checks that every stage has GPU blocks
+  // (Backend.cpp's requireDeviceStages); the object needs no device.
+  const char *tmp = std::getenv("TMPDIR");
+  std::string path = std::string(tmp ? tmp : "/tmp") + "/attn_gpu_block.o";
+  for (const BlockKernelDesc &d :
+       {lnQkv(2, 9, 2, 8), lnLinearGelu(1, 5, 12, 20),
+        mergeLinearAdd(1, 2, 5, 4, 8), firstLayer(1, 2, 1, 7, 7, 4)}) {
+    EXPECT_EQ(compileKernelObject(d, opencl(), d.name, path), "") << d.name;
+  }
+  std::remove(path.c_str());
+}
+
+//===----------------------------------------------------------------------===//
 // AOT: one object, attention and block kernels, the _argv ABI
 //===----------------------------------------------------------------------===//
 
