@@ -245,15 +245,22 @@ ScheduleSpace ScheduleSpace::blockKernel(int vectorLanes, int vectorRegisters,
 }
 
 std::string ScheduleSpace::checkBlockKnobs(const SchedulePoint &overrides) {
+  // CPU and GPU block knobs alike: the target is not known here, and the
+  // backend checks the knobs against the target's space when it compiles.
+  std::vector<KnobSpec> known = blockKnobSpecs();
+  for (const KnobSpec &k : gpu::blockSpace(true, true).knobs)
+    if (std::none_of(known.begin(), known.end(),
+                     [&](const KnobSpec &c) { return c.name == k.name; }))
+      known.push_back(k);
   for (const auto &[name, value] : overrides) {
-    auto it = std::find_if(blockKnobSpecs().begin(), blockKnobSpecs().end(),
+    auto it = std::find_if(known.begin(), known.end(),
                            [&](const KnobSpec &k) { return k.name == name; });
-    if (it == blockKnobSpecs().end()) {
-      std::string known;
-      for (const KnobSpec &k : blockKnobSpecs())
-        known += (known.empty() ? "" : ", ") + k.name;
+    if (it == known.end()) {
+      std::string names;
+      for (const KnobSpec &k : known)
+        names += (names.empty() ? "" : ", ") + k.name;
       return "unknown schedule knob '" + name +
-             "' for a block kernel (known: " + known + ")";
+             "' for a block kernel (known: " + names + ")";
     }
     if (value < it->minValue || value > it->maxValue)
       return "schedule knob '" + name + "' = " + std::to_string(value) +

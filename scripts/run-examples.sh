@@ -26,6 +26,13 @@ for src in examples/*.attn; do
   esac
 done
 
+# The GPU schedule of the softmax form, on OpenCL (PoCL runs it on the CPU
+# when there is no GPU; docs/GPU.md): checked like the others.
+opencl=""
+if opencl=$("$bin/attn-run" --gpu-info opencl 2>/dev/null); then
+  builds+=("mha_opencl|examples/mha.attn|--target opencl")
+fi
+
 status=0
 rows=()
 row() {
@@ -75,6 +82,8 @@ echo
 echo "attnc examples: ${HL_NUM_THREADS} threads, fp32, target host ($(nproc) cores)"
 echo "(architectures: one row each, end-to-end check against float64; the"
 echo " per-call checks passed / run are in parentheses)"
+[ -n "$opencl" ] && echo "(mha_opencl: the GPU schedule compiled --target opencl, run on $opencl;" \
+  && echo " on PoCL these are CPU times of OpenCL code, not GPU performance)"
 printf '%-14s %-24s %8s %10s %10s %9s  %s\n' example kernel compile_s median_ms GFLOP/s max_err check
 for r in "${rows[@]}"; do echo "$r"; done
 exit $status
