@@ -64,6 +64,13 @@ struct BlockOpDesc {
 };
 
 /// One fused block kernel entry point.
+/// True for the ops of materialized attention maps (evolving attention):
+/// "scores", "blend", "map_conv", "softmax", "attend".
+inline bool isBlockMapOp(const std::string &op) {
+  return op == "scores" || op == "blend" || op == "map_conv" ||
+         op == "softmax" || op == "attend";
+}
+
 struct BlockKernelDesc {
   /// Entry point (a C identifier).
   std::string name;
@@ -81,6 +88,20 @@ struct BlockKernelDesc {
 
   int numArgs() const { return static_cast<int>(args.size()); }
   bool isArg(int value) const { return value >= 0 && value < numArgs(); }
+  /// True when some op is a `linear` (the GEMM schedule knobs apply).
+  bool hasGemm() const {
+    for (const BlockOpDesc &op : ops)
+      if (op.op == "linear")
+        return true;
+    return false;
+  }
+  /// True when some op is a materialized-map op (the map knobs apply).
+  bool hasMaps() const {
+    for (const BlockOpDesc &op : ops)
+      if (isBlockMapOp(op.op))
+        return true;
+    return false;
+  }
 };
 
 } // namespace attn

@@ -201,9 +201,8 @@ GpuFootprint attn::halide::gpuFootprint(
 GpuFootprint attn::halide::gpuFootprint(
     const BlockKernelDesc &desc, const TargetInfo &target,
     const std::map<std::string, int64_t> &knobs) {
-  (void)desc;
-  // The block space's footprint reads only the knobs.
-  return ScheduleSpace::gpuBlockKernel(target.gpuLimits, true, true)
+  return ScheduleSpace::gpuBlockKernel(target.gpuLimits, desc.hasGemm(),
+                                       desc.hasMaps())
       .footprint(knobs);
 }
 

@@ -75,12 +75,12 @@ bool BlockPipeline::Impl::mapInputStored(int n, size_t p) const {
     return true;
   if (op.op == "attend")
     return !(p == 0 && producer == "softmax");
-  if (!isMapOp(producer))
+  if (!isBlockMapOp(producer))
     return false;
   // Map results flow, inlined, only into map ops: scores and map_conv
   // into a blend (their reductions are then computed in the blend's stage),
   // blends into blends; softmax only into attend (above).
-  if (!isMapOp(op.op))
+  if (!isBlockMapOp(op.op))
     return true;
   if (producer == "scores" || producer == "map_conv")
     return op.op != "blend";
@@ -92,7 +92,7 @@ BlockPipeline::Impl::MapStage BlockPipeline::Impl::mapStage(int id) const {
   if (!v.stored || v.producer < 0 || v.shape.size() != 4)
     return MapStage::None;
   const std::string &op = desc.ops[v.producer].op;
-  if (!isMapOp(op))
+  if (!isBlockMapOp(op))
     return MapStage::None;
   if (op == "scores")
     return MapStage::Scores;
@@ -129,7 +129,7 @@ void BlockPipeline::Impl::analyzeMaps() {
   for (int n = int(desc.ops.size()) - 1; n >= 0; --n) {
     int id = desc.ops[n].result;
     Value &v = values[id];
-    if (desc.isArg(id) || !v.stored || !isMapOp(desc.ops[n].op) ||
+    if (desc.isArg(id) || !v.stored || !isBlockMapOp(desc.ops[n].op) ||
         v.shape.size() != 4)
       continue;
     int root = -2;

@@ -63,14 +63,12 @@ bool isEpilogue(const std::string &op) {
 static std::string resolveGpuBlockKnobs(const BlockKernelDesc &desc,
                                         const TargetInfo &target,
                                         std::map<std::string, int64_t> &knobs) {
-  bool hasGemm = false, hasMaps = false, hasShift = false;
-  for (const BlockOpDesc &op : desc.ops) {
-    hasGemm |= op.op == "linear";
-    hasShift |= op.op == "linear" && op.mode == "shift";
-    hasMaps |= isMapOp(op.op);
-  }
-  ScheduleSpace space =
-      ScheduleSpace::gpuBlockKernel(target.gpuLimits, hasGemm, hasMaps);
+  bool hasShift = std::any_of(
+      desc.ops.begin(), desc.ops.end(), [](const BlockOpDesc &op) {
+        return op.op == "linear" && op.mode == "shift";
+      });
+  ScheduleSpace space = ScheduleSpace::gpuBlockKernel(
+      target.gpuLimits, desc.hasGemm(), desc.hasMaps());
   SchedulePoint given;
   for (const auto &[name, value] : desc.schedule) {
     bool gpuKnob = std::any_of(space.knobs().begin(), space.knobs().end(),
@@ -311,7 +309,7 @@ void BlockPipeline::Impl::define() {
       defineConv1d(n);
     } else if (op.op == "conv2d" || op.op == "pool") {
       defineGrid(n);
-    } else if (isMapOp(op.op)) {
+    } else if (isBlockMapOp(op.op)) {
       defineMap(n);
     } else {
       std::vector<int64_t> shape;

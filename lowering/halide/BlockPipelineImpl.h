@@ -68,12 +68,6 @@ inline int64_t product(const std::vector<int64_t> &v, size_t from,
 /// unrolled into one expression).
 constexpr int64_t kMaxWindowTerms = 64;
 
-/// The materialized-map ops of evolving attention (BlockMaps.cpp).
-inline bool isMapOp(const std::string &op) {
-  return op == "scores" || op == "blend" || op == "map_conv" ||
-         op == "softmax" || op == "attend";
-}
-
 } // namespace blockdetail
 
 struct BlockPipeline::Impl {

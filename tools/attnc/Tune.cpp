@@ -93,20 +93,6 @@ struct TuneItem {
   std::optional<BlockKernelDesc> block;
 };
 
-/// Ops after which a block kernel's GEMM knobs, or its map knobs, matter.
-bool blockHasGemm(const BlockKernelDesc &desc) {
-  return std::any_of(desc.ops.begin(), desc.ops.end(),
-                     [](const BlockOpDesc &op) { return op.op == "linear"; });
-}
-bool blockHasMaps(const BlockKernelDesc &desc) {
-  return std::any_of(desc.ops.begin(), desc.ops.end(),
-                     [](const BlockOpDesc &op) {
-                       return op.op == "scores" || op.op == "blend" ||
-                              op.op == "map_conv" || op.op == "softmax" ||
-                              op.op == "attend";
-                     });
-}
-
 /// Classifies a failed measurement process.
 std::string failureStatus(const ProcessResult &r) {
   if (r.timedOut)
@@ -430,12 +416,12 @@ int attn::driver::runTune(mlir::ModuleOp module,
     ScheduleSpace space =
         target.isGpu()
             ? ScheduleSpace::gpuBlockKernel(target.gpuLimits,
-                                            blockHasGemm(desc),
-                                            blockHasMaps(desc))
+                                            desc.hasGemm(),
+                                            desc.hasMaps())
             : ScheduleSpace::blockKernel(target.vectorLanes,
                                          target.vectorRegisters, heuristic,
-                                         blockHasGemm(desc),
-                                         blockHasMaps(desc));
+                                         desc.hasGemm(),
+                                         desc.hasMaps());
     // The space must declare exactly the knobs the backend resolves.
     std::set<std::string> declared, resolved;
     for (const KnobSpec &k : space.knobs())
