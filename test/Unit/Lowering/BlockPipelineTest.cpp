@@ -1132,9 +1132,11 @@ TEST(BlockPipelineGpu, DefaultKnobsAndSpace) {
   // Knobs a kernel does not read have one candidate.
   ScheduleSpace rows =
       ScheduleSpace::gpuBlockKernel(opencl().gpuLimits, false, false);
-  for (const KnobSpec &k : rows.knobs())
-    if (k.name != "row_threads")
+  for (const KnobSpec &k : rows.knobs()) {
+    if (k.name != "row_threads") {
       EXPECT_EQ(k.candidates.size(), 1u) << k.name;
+    }
+  }
 }
 
 TEST(BlockPipelineGpu, HandSetKnobs) {
