@@ -4,7 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
-#include "lowering/halide/LinearPipeline.h"
+#include "lowering/halide/GpuSchedule.h"
 
 using namespace Halide;
 using namespace attn;

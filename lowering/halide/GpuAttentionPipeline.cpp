@@ -5,6 +5,7 @@
 #include "lowering/KeyRange.h"
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/GpuSchedule.h"
 
 #include <limits>
 
@@ -17,31 +18,14 @@ void GpuAttentionPipeline::build() {
   schedule();
 }
 
-/// The static extent of the innermost dim of argument `index`, or throws:
-/// a GPU thread keeps a row of it in registers.
-static int staticHeadDim(const AttentionKernelDesc &desc, int index,
-                         const char *what) {
-  const TensorArg &a = desc.args[index];
-  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
-  if (extent <= 0)
-    throw CompileError(std::string("GPU schedules of softmax attention need "
-                                   "a static ") +
-                       what + " head dim ('" + a.name + "' has '" +
-                       a.dims.back() + "')");
-  if (extent > 512)
-    throw CompileError(std::string("the ") + what + " head dim " +
-                       std::to_string(extent) +
-                       " exceeds 512, the most a GPU thread keeps in "
-                       "registers");
-  return int(extent);
-}
-
 void GpuAttentionPipeline::define() {
   params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
-  headDim = staticHeadDim(desc, desc.query, "query/key");
-  valueDim = staticHeadDim(desc, desc.value, "value");
+  headDim = gpuStaticDim(desc, desc.query, "softmax attention",
+                         "query/key head dim", GpuDimUse::Registers);
+  valueDim = gpuStaticDim(desc, desc.value, "softmax attention",
+                          "value head dim", GpuDimUse::Registers);
   const int D = headDim, Dv = valueDim;
 
   Expr N = q.dim(1).extent(), H = q.dim(2).extent(), B = q.dim(3).extent();

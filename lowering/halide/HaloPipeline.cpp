@@ -4,6 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/GpuSchedule.h"
 
 #include <algorithm>
 #include <limits>
@@ -155,20 +156,6 @@ void HaloPipeline::build() {
 // GPU targets (docs/gpu/softmax-forms.md, "halo_tiled")
 //===----------------------------------------------------------------------===//
 
-/// The static extent of dim `dim` (C order) of argument `index`, or throws:
-/// GPU tiles of it are sized at compile time.
-static int gpuStaticDim(const AttentionKernelDesc &desc, int index, int dim,
-                        const char *what) {
-  const TensorArg &a = desc.args[index];
-  int64_t extent = int(a.shape.size()) > dim ? a.shape[dim] : -1;
-  if (extent <= 0)
-    throw CompileError(std::string("GPU schedules of halo_tiled need a "
-                                   "static ") +
-                       what + " ('" + a.name + "' has '" +
-                       (int(a.dims.size()) > dim ? a.dims[dim] : "?") + "')");
-  return int(extent);
-}
-
 void HaloPipeline::buildGpu() {
   params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
@@ -176,8 +163,10 @@ void HaloPipeline::buildGpu() {
   ImageParam &isi = params[desc.emhaIsi], &csi = params[desc.emhaCsi];
   if (isi.dimensions() != 4 || csi.dimensions() != 4)
     throw CompileError("emha's weights must be rank-4 tensors [H, H, k, k]");
-  const int H = gpuStaticDim(desc, desc.query, 1, "head count");
-  const int Dv = gpuStaticDim(desc, desc.value, 3, "value head dim");
+  const int H = gpuStaticDim(desc, desc.query, "halo_tiled", "head count",
+                             GpuDimUse::Tiles, /*dim=*/1);
+  const int Dv = gpuStaticDim(desc, desc.value, "halo_tiled", "value head dim",
+                              GpuDimUse::Tiles, /*dim=*/3);
   const int kt = int(knobs.at("key_tile"));
   const int qt = int(knobs.at("query_tile"));
   const int sr = int(knobs.at("softmax_rows"));

@@ -4,6 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/GpuSchedule.h"
 #include "support/RandomFeatures.h"
 
 #include <cmath>
@@ -17,7 +18,7 @@ void LinearPipeline::build() {
   params = makeInputParams(desc);
   const bool gpu = target.isGpu();
   if (gpu)
-    gpuValueDim = gpuStaticDim(desc, desc.value, "value");
+    gpuValueDim = gpuEfficientValueDim(desc);
   if (desc.form == "associative") {
     defineAssociative();
     if (gpu)
@@ -633,73 +634,6 @@ void LinearPipeline::scheduleFftToeplitz() {
 //===----------------------------------------------------------------------===//
 
 static const TailStrategy kGuard = TailStrategy::GuardWithIf;
-
-void attn::halide::gpuRoot(Func fn, const std::vector<int> &threads) {
-  fn.compute_root();
-  std::vector<Var> args = fn.args();
-  for (int s = 0; s <= fn.num_update_definitions(); ++s) {
-    std::vector<Var> pure;
-    if (s == 0) {
-      pure = args;
-    } else {
-      std::vector<Expr> lhs = fn.update_args(s - 1);
-      for (size_t k = 0; k < lhs.size() && k < args.size(); ++k)
-        if (const auto *v = lhs[k].as<Internal::Variable>();
-            v && v->name == args[k].name())
-          pure.push_back(args[k]);
-    }
-    Stage st = s == 0 ? Stage(fn) : fn.update(s - 1);
-    std::vector<VarOrRVar> inner, outer;
-    for (size_t k = 0; k < pure.size(); ++k) {
-      if (k < threads.size() && k < 3) {
-        Var o(pure[k].name() + "_blk"), in(pure[k].name() + "_thr");
-        st.split(pure[k], o, in, threads[k], kGuard);
-        inner.push_back(in);
-        outer.push_back(o);
-      } else {
-        outer.push_back(pure[k]);
-      }
-    }
-    std::vector<VarOrRVar> order = inner;
-    order.insert(order.end(), outer.begin(), outer.end());
-    if (order.size() > 1)
-      st.reorder(order);
-    int n = 0;
-    while (outer.size() > 3) {
-      Var fused("gpu_fused" + std::to_string(n++));
-      st.fuse(outer[0].var, outer[1].var, fused);
-      outer.erase(outer.begin(), outer.begin() + 2);
-      outer.insert(outer.begin(), fused);
-    }
-    if (outer.size() == 1)
-      st.gpu_blocks(outer[0]);
-    else if (outer.size() == 2)
-      st.gpu_blocks(outer[0], outer[1]);
-    else if (outer.size() == 3)
-      st.gpu_blocks(outer[0], outer[1], outer[2]);
-    if (inner.size() == 1)
-      st.gpu_threads(inner[0]);
-    else if (inner.size() == 2)
-      st.gpu_threads(inner[0], inner[1]);
-    else if (inner.size() == 3)
-      st.gpu_threads(inner[0], inner[1], inner[2]);
-  }
-}
-
-int attn::halide::gpuStaticDim(const AttentionKernelDesc &desc, int index,
-                               const char *what) {
-  const TensorArg &a = desc.args[index];
-  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
-  if (extent <= 0)
-    throw CompileError(std::string("GPU schedules of form '") + desc.form +
-                       "' need a static " + what + " head dim ('" + a.name +
-                       "' has '" + a.dims.back() + "')");
-  if (extent > 1024)
-    throw CompileError(std::string("the ") + what + " head dim " +
-                       std::to_string(extent) +
-                       " exceeds 1024, the most threads of a GPU block");
-  return int(extent);
-}
 
 void LinearPipeline::scheduleRandomFeaturesGpu() {
   if (desc.randomFeatures <= 0)

@@ -41,19 +41,6 @@
 
 namespace attn::halide {
 
-/// GPU schedules shared by the efficient forms (Linear, Luna and Ema
-/// pipelines): `fn` computed at the root with every definition on the
-/// device.  The first pure vars of each definition (in argument order) are
-/// split into thread tiles of `threads` (one extent per var, at most three),
-/// the other pure vars and the tiles' outer parts are the blocks (fused down
-/// to three); reduction variables stay serial inside a thread.
-void gpuRoot(Halide::Func fn, const std::vector<int> &threads);
-
-/// The static extent of the innermost dim of argument `index` of `desc`, or
-/// throws: GPU schedules map it onto the threads of a block.
-int gpuStaticDim(const AttentionKernelDesc &desc, int index,
-                 const char *what);
-
 class LinearPipeline : public PipelineBase {
 public:
   using PipelineBase::PipelineBase;

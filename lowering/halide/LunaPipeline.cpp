@@ -4,7 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
-#include "lowering/halide/LinearPipeline.h"
+#include "lowering/halide/GpuSchedule.h"
 
 #include <sstream>
 
@@ -101,7 +101,7 @@ void LunaPipeline::definePackUnpack() {
     // tiles of key_tile keys' probabilities and values; the unpack per
     // block of block_rows queries over shared tiles of pack_tile packed
     // rows.
-    const int Dv = gpuStaticDim(desc, desc.value, "value");
+    const int Dv = gpuEfficientValueDim(desc);
     const int lr = int(knobs.at("pack_rows")), kt = int(knobs.at("key_tile"));
     const int qr = int(knobs.at("block_rows")), pt = int(knobs.at("pack_tile"));
     const TailStrategy guard = TailStrategy::GuardWithIf;
@@ -391,7 +391,7 @@ void LunaPipeline::scheduleScanGpu(Func memT, Func piDot, Func pi, Func vc,
                                    Func dS, Func S, Func qv, Func qS,
                                    Func score, Func smax, Func alpha,
                                    Func asum, Func w, Func acc, RDom rc) {
-  const int Dv = gpuStaticDim(desc, desc.value, "value");
+  const int Dv = gpuEfficientValueDim(desc);
   const int c = int(knobs.at("chunk"));
   const int lr = int(knobs.at("pack_rows"));
   const int qr = int(knobs.at("block_rows"));

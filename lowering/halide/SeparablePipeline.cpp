@@ -4,6 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/GpuSchedule.h"
 
 #include <algorithm>
 #include <functional>
@@ -176,27 +177,15 @@ void SeparablePipeline::build() {
 // GPU targets (docs/gpu/softmax-forms.md, "separable")
 //===----------------------------------------------------------------------===//
 
-/// The static extent of the innermost dim of argument `index`, or throws:
-/// GPU tiles of it are sized at compile time.
-static int gpuHeadDim(const AttentionKernelDesc &desc, int index,
-                      const char *what) {
-  const TensorArg &a = desc.args[index];
-  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
-  if (extent <= 0)
-    throw CompileError(std::string("GPU schedules of separable need a "
-                                   "static ") +
-                       what + " head dim ('" + a.name + "' has '" +
-                       a.dims.back() + "')");
-  return int(extent);
-}
-
 void SeparablePipeline::buildGpu() {
   params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
   const int rows = int(desc.couplerRows), cols = int(desc.couplerCols);
-  const int D = gpuHeadDim(desc, desc.query, "query/key");
-  const int Dv = gpuHeadDim(desc, desc.value, "value");
+  const int D = gpuStaticDim(desc, desc.query, "separable",
+                             "query/key head dim", GpuDimUse::Tiles);
+  const int Dv = gpuStaticDim(desc, desc.value, "separable", "value head dim",
+                              GpuDimUse::Tiles);
   const int mt = int(knobs.at("map_threads"));
   const int vt = int(knobs.at("value_threads"));
   const int lt = int(knobs.at("line_threads"));

@@ -4,6 +4,7 @@
 
 #include "lowering/halide/AttentionPipeline.h"
 #include "lowering/halide/ExprBuilder.h"
+#include "lowering/halide/GpuSchedule.h"
 
 #include <limits>
 
@@ -228,31 +229,14 @@ void WindowPipeline::schedule() {
 // GPU targets (docs/gpu/softmax-forms.md, "window_tiled")
 //===----------------------------------------------------------------------===//
 
-/// The static extent of the innermost dim of argument `index`, or throws:
-/// a GPU thread keeps a row of it in registers.
-static int gpuHeadDim(const AttentionKernelDesc &desc, int index,
-                      const char *what) {
-  const TensorArg &a = desc.args[index];
-  int64_t extent = a.shape.empty() ? -1 : a.shape.back();
-  if (extent <= 0)
-    throw CompileError(std::string("GPU schedules of window_tiled need a "
-                                   "static ") +
-                       what + " head dim ('" + a.name + "' has '" +
-                       a.dims.back() + "')");
-  if (extent > 512)
-    throw CompileError(std::string("the ") + what + " head dim " +
-                       std::to_string(extent) +
-                       " exceeds 512, the most a GPU thread keeps in "
-                       "registers");
-  return int(extent);
-}
-
 void WindowPipeline::defineGpu() {
   params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
-  headDim = gpuHeadDim(desc, desc.query, "query/key");
-  valueDim = gpuHeadDim(desc, desc.value, "value");
+  headDim = gpuStaticDim(desc, desc.query, "window_tiled", "query/key head dim",
+                         GpuDimUse::Registers);
+  valueDim = gpuStaticDim(desc, desc.value, "window_tiled", "value head dim",
+                          GpuDimUse::Registers);
   const int rows = int(desc.windowRows), cols = int(desc.windowCols);
   const int w = int(desc.windowSize);
   const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
