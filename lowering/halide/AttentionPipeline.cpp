@@ -103,6 +103,36 @@ attn::halide::argumentLoader(const AttentionKernelDesc &desc,
   };
 }
 
+ExprEnv attn::halide::kernelEnv(const AttentionKernelDesc &desc,
+                                const std::vector<ImageParam> &params,
+                                Expr headDim) {
+  const ImageParam &q = params[desc.query], &k = params[desc.key];
+  ExprEnv env;
+  env.dims = {{"B", q.dim(3).extent()},
+              {"H", q.dim(2).extent()},
+              {"N", q.dim(1).extent()},
+              {"M", k.dim(1).extent()},
+              {"D", headDim.defined() ? headDim : q.dim(0).extent()},
+              {"G", k.dim(2).extent()}};
+  env.load = argumentLoader(desc, params);
+  return env;
+}
+
+std::pair<Expr, Expr> attn::halide::keyRange(const KeyBounds &bounds,
+                                             const ExprEnv &env, Expr firstRow,
+                                             Expr lastRow) {
+  Expr lo = 0, hi = env.dims.at("M");
+  for (const KeyBound &kb : bounds.lower) {
+    Expr atRow = kb.coefI >= 0 ? firstRow : lastRow;
+    lo = max(lo, kb.scaledRow(atRow) + buildExpr(kb.rest, env));
+  }
+  for (const KeyBound &kb : bounds.upper) {
+    Expr atRow = kb.coefI >= 0 ? lastRow : firstRow;
+    hi = min(hi, kb.scaledRow(atRow) + buildExpr(kb.rest, env));
+  }
+  return {lo, hi};
+}
+
 //===----------------------------------------------------------------------===//
 // The algorithm
 //===----------------------------------------------------------------------===//
@@ -114,7 +144,7 @@ void AttentionPipeline::define() {
 
   const int qt = int(knobs.at("query_tile"));
   Expr D = q.dim(0).extent(), N = q.dim(1).extent(), H = q.dim(2).extent();
-  Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr M = k.dim(1).extent(), G = k.dim(2).extent();
   Expr groupSize = max(H / max(G, 1), 1);
   Expr hk = h / groupSize;
 
@@ -126,20 +156,9 @@ void AttentionPipeline::define() {
   // The key range [lo, hi) of tile io, from the masks' linear bounds.
   KeyBounds bounds = analyzeKeyBounds(desc.masks);
   Expr firstRow = io * qt, lastRow = min(io * qt + qt - 1, N - 1);
-  ExprEnv tileEnv;
-  tileEnv.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D},
-                  {"G", G}};
+  ExprEnv tileEnv = kernelEnv(desc, params);
   tileEnv.vars = {{"b", b}, {"h", h}};
-  tileEnv.load = argumentLoader(desc, params);
-  Expr lo = 0, hi = M;
-  for (const KeyBound &kb : bounds.lower) {
-    Expr atRow = kb.coefI >= 0 ? firstRow : lastRow;
-    lo = max(lo, kb.scaledRow(atRow) + buildExpr(kb.rest, tileEnv));
-  }
-  for (const KeyBound &kb : bounds.upper) {
-    Expr atRow = kb.coefI >= 0 ? lastRow : firstRow;
-    hi = min(hi, kb.scaledRow(atRow) + buildExpr(kb.rest, tileEnv));
-  }
+  auto [lo, hi] = keyRange(bounds, tileEnv, firstRow, lastRow);
 
   // Q tile, transposed (queries innermost) and pre-scaled.
   qTile(ii, d, io, h, b) =
@@ -195,9 +214,7 @@ void AttentionPipeline::define() {
 
   constrainOutput(desc, out);
 
-  algorithmOrder = {qTile, dot, score, rowMax, prob, rowSum, acc, normed,
-                    out};
-  (void)B;
+  algorithmOrder = {qTile, dot, score, rowMax, prob, rowSum, acc, normed, out};
 }
 
 //===----------------------------------------------------------------------===//

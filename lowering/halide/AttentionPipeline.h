@@ -18,6 +18,8 @@
 #define ATTN_LOWERING_HALIDE_ATTENTIONPIPELINE_H
 
 #include "lowering/KernelDesc.h"
+#include "lowering/KeyRange.h"
+#include "lowering/halide/ExprBuilder.h"
 #include "lowering/halide/HalideBackend.h"
 #include "lowering/halide/PipelineBase.h"
 
@@ -27,6 +29,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace attn::halide {
@@ -43,6 +46,22 @@ std::function<Halide::Expr(const std::string &,
                            const std::vector<Halide::Expr> &)>
 argumentLoader(const AttentionKernelDesc &desc,
                const std::vector<Halide::ImageParam> &params);
+
+/// How a kernel's ScalarExprs read its dims and arguments: the dims B, H,
+/// N, M, D and G from the query and key params, D being `headDim` when it
+/// is defined (a static head dim a schedule relies on); loads through
+/// argumentLoader.  The variables (s, b, h, i, j) are the caller's.
+ExprEnv kernelEnv(const AttentionKernelDesc &desc,
+                  const std::vector<Halide::ImageParam> &params,
+                  Halide::Expr headDim = Halide::Expr());
+
+/// The key range [lo, hi) that query rows `firstRow` to `lastRow` visit:
+/// each linear bound of `bounds` taken at the row where it admits the most
+/// keys, clamped to [0, M) (M from `env`), which it is without bounds.
+std::pair<Halide::Expr, Halide::Expr> keyRange(const KeyBounds &bounds,
+                                               const ExprEnv &env,
+                                               Halide::Expr firstRow,
+                                               Halide::Expr lastRow);
 
 class AttentionPipeline : public PipelineBase {
 public:

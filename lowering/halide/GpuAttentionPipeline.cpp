@@ -28,22 +28,15 @@ void GpuAttentionPipeline::define() {
                           "value head dim", GpuDimUse::Registers);
   const int D = headDim, Dv = valueDim;
 
-  Expr N = q.dim(1).extent(), H = q.dim(2).extent(), B = q.dim(3).extent();
-  Expr M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr H = q.dim(2).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
   Expr groupSize = max(H / max(G, 1), 1);
   Expr hk = h / groupSize;
 
   // The visible key range [lo, hi) of row i, from the masks' linear bounds.
   KeyBounds bounds = analyzeKeyBounds(desc.masks);
-  ExprEnv env;
-  env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
+  ExprEnv env = kernelEnv(desc, params, D);
   env.vars = {{"b", b}, {"h", h}};
-  env.load = argumentLoader(desc, params);
-  Expr lo = 0, hi = M;
-  for (const KeyBound &kb : bounds.lower)
-    lo = max(lo, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
-  for (const KeyBound &kb : bounds.upper)
-    hi = min(hi, kb.scaledRow(Expr(i)) + buildExpr(kb.rest, env));
+  auto [lo, hi] = keyRange(bounds, env, i, i);
 
   // The query row, pre-scaled (registers of its thread).
   qRow(d, i, h, b) = cast<float>(q(d, i, h, b)) * float(desc.scale);

@@ -50,13 +50,8 @@ void LinearPipeline::build() {
 //===----------------------------------------------------------------------===//
 
 Func LinearPipeline::defineFeature(ImageParam &x, bool isKey) {
-  ImageParam &q = params[desc.query], &k = params[desc.key];
   Expr D = x.dim(0).extent(), rows = x.dim(1).extent();
-  ExprEnv env;
-  env.dims = {{"B", q.dim(3).extent()}, {"H", q.dim(2).extent()},
-              {"N", q.dim(1).extent()}, {"M", k.dim(1).extent()},
-              {"D", q.dim(0).extent()}, {"G", k.dim(2).extent()}};
-  env.load = argumentLoader(desc, params);
+  ExprEnv env = kernelEnv(desc, params);
   std::string side = isKey ? "k" : "q";
   Func base("phi0_" + side);
   if (desc.randomFeatures > 0) {
