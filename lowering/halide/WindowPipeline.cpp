@@ -25,57 +25,49 @@ void WindowPipeline::build() {
 }
 
 //===----------------------------------------------------------------------===//
-// The algorithm
+// What the CPU and GPU algorithms share
 //===----------------------------------------------------------------------===//
 
-void WindowPipeline::define() {
-  params = makeInputParams(desc);
+/// Windows start at multiples of w minus this offset (per axis): the cyclic
+/// shift by s moves the window grid by s, and the pairs only the wrap would
+/// join are excluded, so the first and last windows of an axis are clipped
+/// by the image (docs/Variants.md, window2d).
+static int windowOffset(const AttentionKernelDesc &desc) {
+  return int((desc.windowSize - desc.windowShift) % desc.windowSize);
+}
+
+std::pair<Expr, Expr> WindowPipeline::gridPosition(Expr t) const {
+  const int w = int(desc.windowSize), off = windowOffset(desc);
+  return {cr * w - off + t / w, cc * w - off + t % w};
+}
+
+Expr WindowPipeline::inside(Expr t) const {
+  auto [row, col] = gridPosition(t);
+  return row >= 0 && row < int(desc.windowRows) && col >= 0 &&
+         col < int(desc.windowCols);
+}
+
+Expr WindowPipeline::tokenOf(Expr t) const {
+  auto [row, col] = gridPosition(t);
+  const int rows = int(desc.windowRows), cols = int(desc.windowCols);
+  return clamp(row, 0, rows - 1) * cols + clamp(col, 0, cols - 1);
+}
+
+void WindowPipeline::defineKeysAndValues() {
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
-  const int rows = int(desc.windowRows), cols = int(desc.windowCols);
-  const int w = int(desc.windowSize);
-  // Windows start at multiples of w minus `off` (per axis): the cyclic
-  // shift by s moves the window grid by s, and the pairs only the wrap
-  // would join are excluded, so the first and last windows of an axis are
-  // clipped by the image (docs/Variants.md, window2d).
-  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
-  const int tokens = w * w;
-  Expr D = q.dim(0).extent(), N = q.dim(1).extent(), H = q.dim(2).extent();
-  Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
+  Expr H = q.dim(2).extent(), G = k.dim(2).extent();
   Expr hk = h / max(H / max(G, 1), 1);
-
-  // Local token t of window (cc, cr): grid row cr*w - off + t / w, column
-  // cc*w - off + t % w; outside the image it does not exist (its loads are
-  // clamped, its keys excluded, its rows never stored).
-  auto gridRow = [&](Expr t, Expr wr) { return wr * w - off + t / w; };
-  auto gridCol = [&](Expr t, Expr wc) { return wc * w - off + t % w; };
-  auto inside = [&](Expr t) {
-    Expr rr = gridRow(t, cr), cl = gridCol(t, cc);
-    return rr >= 0 && rr < rows && cl >= 0 && cl < cols;
-  };
-  auto tokenOf = [&](Expr t) {
-    return clamp(gridRow(t, cr), 0, rows - 1) * cols +
-           clamp(gridCol(t, cc), 0, cols - 1);
-  };
-
-  // The window's queries (transposed, pre-scaled), keys and values.
-  qWin(tq, d, cc, cr, h, b) =
-      cast<float>(q(d, tokenOf(tq), h, b)) * float(desc.scale);
   kWin(d, tk, cc, cr, h, b) = cast<float>(k(d, tokenOf(tk), hk, b));
   vWin(dv, tk, cc, cr, h, b) = cast<float>(v(dv, tokenOf(tk), hk, b));
+}
 
-  rd = RDom(0, D, "rd");
-  dot(tq, tk, cc, cr, h, b) = 0.0f;
-  dot(tq, tk, cc, cr, h, b) +=
-      qWin(tq, rd, cc, cr, h, b) * kWin(rd, tk, cc, cr, h, b);
-
-  // Score modifiers (the relative bias among them) and the masks other
-  // than the window's own, which the iteration makes exact.
-  ExprEnv env;
-  env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
+std::pair<Expr, Expr> WindowPipeline::scoreAndKeep(Expr headDim, Expr dotScore,
+                                                   bool tileBias) {
+  const int w = int(desc.windowSize);
+  ExprEnv env = kernelEnv(desc, params, headDim);
   env.vars = {{"b", b}, {"h", h}, {"i", tokenOf(tq)}, {"j", tokenOf(tk)}};
-  env.load = argumentLoader(desc, params);
-  Expr s = dot(tq, tk, cc, cr, h, b);
+  Expr s = dotScore;
   for (size_t n = 0; n < desc.scoreMods.size(); ++n) {
     if (int(n) == desc.windowBiasMod) {
       // The relative bias depends on the local offsets only (the same in
@@ -83,8 +75,13 @@ void WindowPipeline::define() {
       ImageParam &table = params[desc.windowBias];
       Expr dr = clamp(tq / w - tk / w, 1 - w, w - 1) + (w - 1);
       Expr dc = clamp(tq % w - tk % w, 1 - w, w - 1) + (w - 1);
-      biasTile(tq, tk, h) = table(dr * (2 * w - 1) + dc, h);
-      s = s + biasTile(tq, tk, h);
+      Expr bias = table(dr * (2 * w - 1) + dc, h);
+      if (tileBias) {
+        biasTile(tq, tk, h) = bias;
+        s = s + biasTile(tq, tk, h);
+      } else {
+        s = s + cast<float>(bias);
+      }
       continue;
     }
     env.vars["s"] = s;
@@ -94,6 +91,43 @@ void WindowPipeline::define() {
   for (size_t n = 0; n < desc.masks.size(); ++n)
     if (desc.maskOrigins[n] != "window2d")
       keep = keep && buildExpr(desc.masks[n], env);
+  return {s, keep};
+}
+
+void WindowPipeline::defineGather() {
+  const int w = int(desc.windowSize), cols = int(desc.windowCols);
+  const int off = windowOffset(desc);
+  Expr ri = i / cols + off, ci = i % cols + off;
+  Type outType = halideType(desc.args[desc.out].dtype);
+  out(dv, i, h, b) =
+      cast(outType, normed(dv, (ri % w) * w + ci % w, ci / w, ri / w, h, b));
+  constrainOutput(desc, out);
+}
+
+//===----------------------------------------------------------------------===//
+// The algorithm
+//===----------------------------------------------------------------------===//
+
+void WindowPipeline::define() {
+  params = makeInputParams(desc);
+  ImageParam &q = params[desc.query];
+  const int tokens = int(desc.windowSize * desc.windowSize);
+  Expr D = q.dim(0).extent();
+
+  // The window's queries (transposed, pre-scaled), keys and values.
+  qWin(tq, d, cc, cr, h, b) =
+      cast<float>(q(d, tokenOf(tq), h, b)) * float(desc.scale);
+  defineKeysAndValues();
+
+  rd = RDom(0, D, "rd");
+  dot(tq, tk, cc, cr, h, b) = 0.0f;
+  dot(tq, tk, cc, cr, h, b) +=
+      qWin(tq, rd, cc, cr, h, b) * kWin(rd, tk, cc, cr, h, b);
+
+  // Score modifiers (the relative bias among them, as a per-head tile) and
+  // the masks other than the window's own, which the iteration makes exact.
+  auto [s, keep] =
+      scoreAndKeep(D, dot(tq, tk, cc, cr, h, b), /*tileBias=*/true);
   score(tq, tk, cc, cr, h, b) = s;
 
   // Softmax over the window's keys (finite "excluded", as two_pass_tiled).
@@ -116,13 +150,7 @@ void WindowPipeline::define() {
   Expr l = rowSum(tq, cc, cr, h, b);
   normed(dv, tq, cc, cr, h, b) =
       select(l > 0.0f, acc(dv, tq, cc, cr, h, b) / l, 0.0f);
-
-  // Every token reads its row of its window.
-  Expr ri = i / cols + off, ci = i % cols + off;
-  Type outType = halideType(desc.args[desc.out].dtype);
-  out(dv, i, h, b) = cast(outType, normed(dv, (ri % w) * w + ci % w, ci / w,
-                                          ri / w, h, b));
-  constrainOutput(desc, out);
+  defineGather();
 
   algorithmOrder = {qWin, kWin, vWin, dot, score, rowMax, prob, rowSum,
                     acc, normed, out};
@@ -140,7 +168,7 @@ void WindowPipeline::schedule() {
   const int qb = int(knobs.at("dot_query_block"));
   const int qu = int(knobs.at("pv_query_unroll"));
   const int w = int(desc.windowSize);
-  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
+  const int off = windowOffset(desc);
   const int tokens = w * w;
   const int windowRows = int((desc.windowRows - 1 + off) / w + 1);
   const int windowCols = int((desc.windowCols - 1 + off) / w + 1);
@@ -231,38 +259,19 @@ void WindowPipeline::schedule() {
 
 void WindowPipeline::defineGpu() {
   params = makeInputParams(desc);
-  ImageParam &q = params[desc.query], &k = params[desc.key],
-             &v = params[desc.value];
+  ImageParam &q = params[desc.query];
   headDim = gpuStaticDim(desc, desc.query, "window_tiled", "query/key head dim",
                          GpuDimUse::Registers);
   valueDim = gpuStaticDim(desc, desc.value, "window_tiled", "value head dim",
                           GpuDimUse::Registers);
-  const int rows = int(desc.windowRows), cols = int(desc.windowCols);
-  const int w = int(desc.windowSize);
-  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
-  const int tokens = w * w, D = headDim, Dv = valueDim;
-  Expr N = q.dim(1).extent(), H = q.dim(2).extent();
-  Expr B = q.dim(3).extent(), M = k.dim(1).extent(), G = k.dim(2).extent();
-  Expr hk = h / max(H / max(G, 1), 1);
-
-  // Local tokens of window (cc, cr), as define().
-  auto gridRow = [&](Expr t, Expr wr) { return wr * w - off + t / w; };
-  auto gridCol = [&](Expr t, Expr wc) { return wc * w - off + t % w; };
-  auto inside = [&](Expr t) {
-    Expr rr = gridRow(t, cr), cl = gridCol(t, cc);
-    return rr >= 0 && rr < rows && cl >= 0 && cl < cols;
-  };
-  auto tokenOf = [&](Expr t) {
-    return clamp(gridRow(t, cr), 0, rows - 1) * cols +
-           clamp(gridCol(t, cc), 0, cols - 1);
-  };
+  const int tokens = int(desc.windowSize * desc.windowSize);
+  const int D = headDim, Dv = valueDim;
 
   // A query row (pre-scaled; registers of its thread), the window's keys
   // and values (shared memory of its block when staged).
   qRow(d, tq, cc, cr, h, b) =
       cast<float>(q(d, tokenOf(tq), h, b)) * float(desc.scale);
-  kWin(d, tk, cc, cr, h, b) = cast<float>(k(d, tokenOf(tk), hk, b));
-  vWin(dv, tk, cc, cr, h, b) = cast<float>(v(dv, tokenOf(tk), hk, b));
+  defineKeysAndValues();
 
   rd = RDom(0, D, "rd");
   dot(tk, tq, cc, cr, h, b) = 0.0f;
@@ -271,26 +280,8 @@ void WindowPipeline::defineGpu() {
 
   // Score modifiers (the relative bias read from its table per pair) and
   // the masks other than the window's own.
-  ExprEnv env;
-  env.dims = {{"B", B}, {"H", H}, {"N", N}, {"M", M}, {"D", D}, {"G", G}};
-  env.vars = {{"b", b}, {"h", h}, {"i", tokenOf(tq)}, {"j", tokenOf(tk)}};
-  env.load = argumentLoader(desc, params);
-  Expr s = dot(tk, tq, cc, cr, h, b);
-  for (size_t n = 0; n < desc.scoreMods.size(); ++n) {
-    if (int(n) == desc.windowBiasMod) {
-      ImageParam &table = params[desc.windowBias];
-      Expr dr = clamp(tq / w - tk / w, 1 - w, w - 1) + (w - 1);
-      Expr dc = clamp(tq % w - tk % w, 1 - w, w - 1) + (w - 1);
-      s = s + cast<float>(table(dr * (2 * w - 1) + dc, h));
-      continue;
-    }
-    env.vars["s"] = s;
-    s = cast<float>(buildExpr(desc.scoreMods[n], env));
-  }
-  Expr keep = inside(tk);
-  for (size_t n = 0; n < desc.masks.size(); ++n)
-    if (desc.maskOrigins[n] != "window2d")
-      keep = keep && buildExpr(desc.masks[n], env);
+  auto [s, keep] =
+      scoreAndKeep(D, dot(tk, tq, cc, cr, h, b), /*tileBias=*/false);
 
   // The online softmax over the window's keys, as GpuAttentionPipeline:
   // state(c) holds the accumulators (c < Dv), the running sum (c == Dv)
@@ -312,13 +303,7 @@ void WindowPipeline::defineGpu() {
   Expr l = state(Dv, tq, cc, cr, h, b);
   normed(dv, tq, cc, cr, h, b) =
       select(l > 0.0f, state(dv, tq, cc, cr, h, b) / l, 0.0f);
-
-  // Every token reads its row of its window.
-  Expr ri = i / cols + off, ci = i % cols + off;
-  Type outType = halideType(desc.args[desc.out].dtype);
-  out(dv, i, h, b) = cast(outType, normed(dv, (ri % w) * w + ci % w, ci / w,
-                                          ri / w, h, b));
-  constrainOutput(desc, out);
+  defineGather();
 
   algorithmOrder = {qRow, kWin, vWin, dot, state, normed, out};
 }
@@ -329,7 +314,7 @@ void WindowPipeline::scheduleGpu() {
   const int ku = int(knobs.at("key_unroll"));
   const int64_t stageKnob = knobs.at("stage_kv");
   const int w = int(desc.windowSize);
-  const int off = int((desc.windowSize - desc.windowShift) % desc.windowSize);
+  const int off = windowOffset(desc);
   const int tokens = w * w;
   const int windowRows = int((desc.windowRows - 1 + off) / w + 1);
   const int windowCols = int((desc.windowCols - 1 + off) / w + 1);

@@ -27,6 +27,8 @@
 
 #include "Halide.h"
 
+#include <utility>
+
 namespace attn::halide {
 
 class WindowPipeline : public PipelineBase {
@@ -40,6 +42,30 @@ private:
   /// The GPU algorithm and schedule (target.isGpu()).
   void defineGpu();
   void scheduleGpu();
+
+  // What define() and defineGpu() share.
+  /// The grid row and column of local token `t` of window (cc, cr); outside
+  /// the image for the clipped windows' missing tokens.
+  std::pair<Halide::Expr, Halide::Expr> gridPosition(Halide::Expr t) const;
+  /// Whether local token `t` of window (cc, cr) is inside the image.
+  Halide::Expr inside(Halide::Expr t) const;
+  /// The token (row of the inputs) of local token `t` of window (cc, cr),
+  /// clamped to the image: a missing token's loads are clamped, its keys
+  /// excluded, its rows never stored.
+  Halide::Expr tokenOf(Halide::Expr t) const;
+  /// The window's keys kWin(d, tk, cc, cr, h, b) and values
+  /// vWin(dv, tk, cc, cr, h, b), as floats.
+  void defineKeysAndValues();
+  /// The score of query tq and key tk from their dot product `dotScore`
+  /// after the score modifiers, and whether the key is visible (inside the
+  /// image and kept by the masks other than the window's own).  D is
+  /// `headDim` in the modifiers; the relative bias is read through the
+  /// per-head tile biasTile when `tileBias`, else from its table per pair.
+  std::pair<Halide::Expr, Halide::Expr>
+  scoreAndKeep(Halide::Expr headDim, Halide::Expr dotScore, bool tileBias);
+  /// out(dv, i, h, b): every token reads its row of its window from
+  /// normed(dv, tq, cc, cr, h, b).
+  void defineGather();
 
   /// Static head dims (GPU: a thread keeps rows of them in registers).
   int headDim = 0, valueDim = 0;
