@@ -16,16 +16,17 @@ using namespace attn::halide;
 void HaloPipeline::build() {
   if (!desc.isEmha())
     throw CompileError("form 'halo_tiled' needs an emha map");
+  params = makeInputParams(desc);
+  if (params[desc.emhaIsi].dimensions() != 4 ||
+      params[desc.emhaCsi].dimensions() != 4)
+    throw CompileError("emha's weights must be rank-4 tensors [H, H, k, k]");
   if (target.isGpu()) {
     buildGpu();
     return;
   }
-  params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
   ImageParam &isi = params[desc.emhaIsi], &csi = params[desc.emhaCsi];
-  if (isi.dimensions() != 4 || csi.dimensions() != 4)
-    throw CompileError("emha's weights must be rank-4 tensors [H, H, k, k]");
   const int vw = int(knobs.at("vector_width"));
   const int qt = int(knobs.at("query_tile"));
   const int ks = int(desc.emhaKernel), p = (ks - 1) / 2;
@@ -157,12 +158,9 @@ void HaloPipeline::build() {
 //===----------------------------------------------------------------------===//
 
 void HaloPipeline::buildGpu() {
-  params = makeInputParams(desc);
   ImageParam &q = params[desc.query], &k = params[desc.key],
              &v = params[desc.value];
   ImageParam &isi = params[desc.emhaIsi], &csi = params[desc.emhaCsi];
-  if (isi.dimensions() != 4 || csi.dimensions() != 4)
-    throw CompileError("emha's weights must be rank-4 tensors [H, H, k, k]");
   const int H = gpuStaticDim(desc, desc.query, "halo_tiled", "head count",
                              GpuDimUse::Tiles, /*dim=*/1);
   const int Dv = gpuStaticDim(desc, desc.value, "halo_tiled", "value head dim",

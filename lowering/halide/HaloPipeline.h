@@ -39,7 +39,8 @@ public:
   void build() override;
 
 private:
-  /// The GPU algorithm and schedule (target.isGpu()).
+  /// The GPU algorithm and schedule (target.isGpu()), once build() has
+  /// made and checked the params.
   void buildGpu();
 
   Halide::Var d{"d"}, dv{"dv"}, m{"m"}, n{"n"}, j{"j"}, i{"i"}, h{"h"},

@@ -213,6 +213,18 @@ void SeparablePipeline::buildGpu() {
       sharedMax = std::max(sharedMax, bytes);
     return on;
   };
+  // Stages `f` in shared memory at `level` of `consumer`, loaded by the
+  // block's value_threads x line_threads threads over its dims x and y.
+  auto stageTile = [&](Func f, Func consumer, VarOrRVar level, Var x, Var y) {
+    Var xo(x.name() + "o"), xi(x.name() + "i"), yo(y.name() + "o"),
+        yi(y.name() + "i");
+    f.compute_at(LoopLevel(consumer, level))
+        .store_in(MemoryType::GPUShared)
+        .split(x, xo, xi, vt, guard)
+        .split(y, yo, yi, lt, guard)
+        .reorder(xo, yo, xi, yi)
+        .gpu_threads(xi, yi);
+  };
 
   // One map (rows: lines are grid rows, positions their columns; columns:
   // the converse).  score(y, x) contracts query line x with key line y
@@ -301,8 +313,7 @@ void SeparablePipeline::buildGpu() {
   tAcc(dv, c1, r2, h, b) +=
       bmTile(rc, c1, h, b) * vLine(dv, rc, r2, h, b);
   T(dv, c1, r2, h, b) = tAcc(dv, c1, r2, h, b);
-  Var dvo("dvo"), dvi("dvi"), c1o("c1o"), c1i("c1i"), c2o("c2o"),
-      c2i("c2i"), thb("hb");
+  Var dvo("dvo"), dvi("dvi"), c1o("c1o"), c1i("c1i"), thb("hb");
   T.compute_root()
       .bound(dv, 0, Dv)
       .bound(c1, 0, cols)
@@ -318,18 +329,8 @@ void SeparablePipeline::buildGpu() {
                        "the column map and a grid row of V: " + str(cols) +
                            " x (" + str(cols) + " + Dv) floats");
   if (stageT) {
-    bmTile.compute_at(T, r2)
-        .store_in(MemoryType::GPUShared)
-        .split(c2, c2o, c2i, vt, guard)
-        .split(c1, c1o, c1i, lt, guard)
-        .reorder(c2o, c1o, c2i, c1i)
-        .gpu_threads(c2i, c1i);
-    vLine.compute_at(T, r2)
-        .store_in(MemoryType::GPUShared)
-        .split(dv, dvo, dvi, vt, guard)
-        .split(c2, c2o, c2i, lt, guard)
-        .reorder(dvo, c2o, dvi, c2i)
-        .gpu_threads(dvi, c2i);
+    stageTile(bmTile, T, r2, c2, c1);
+    stageTile(vLine, T, r2, dv, c2);
   }
   note("v_cols.compute_root().split(dv, dvo, dvi, " + str(vt) +
        ").split(c1, c1o, c1i, " + str(lt) +
@@ -359,8 +360,7 @@ void SeparablePipeline::buildGpu() {
   out(dv, ro.x * cols + ro.y, h, b) =
       cast(outType, oAcc(dv, ro.y, ro.x, h, b));
   constrainOutput(desc, out);
-  Var io("io"), ii("ii"), r1o("r1o"), r1i("r1i"), r2o("r2o"), r2i("r2i"),
-      ohb("ohb");
+  Var io("io"), ii("ii"), ohb("ohb");
   RVar rco("rco"), rci("rci");
   // The pure definition is empty (undef); it is scheduled like the update
   // so that every stage names its GPU loops.
@@ -383,18 +383,8 @@ void SeparablePipeline::buildGpu() {
                        "the row map and a grid column of T: " + str(rows) +
                            " x (" + str(rows) + " + Dv) floats");
   if (stageO) {
-    aTile.compute_at(out, ro.y)
-        .store_in(MemoryType::GPUShared)
-        .split(r2, r2o, r2i, vt, guard)
-        .split(r1, r1o, r1i, lt, guard)
-        .reorder(r2o, r1o, r2i, r1i)
-        .gpu_threads(r2i, r1i);
-    tCol.compute_at(out, ro.y)
-        .store_in(MemoryType::GPUShared)
-        .split(dv, dvo, dvi, vt, guard)
-        .split(r2, r2o, r2i, lt, guard)
-        .reorder(dvo, r2o, dvi, r2i)
-        .gpu_threads(dvi, r2i);
+    stageTile(aTile, out, ro.y, r2, r1);
+    stageTile(tCol, out, ro.y, dv, r2);
   }
   note("out(dv, i, h, b) = undef; out(dv, ro.r1 * " + str(cols) +
        " + ro.c1, h, b) = o_acc(dv, ro.c1, ro.r1, h, b); out.update()"
