@@ -2,6 +2,8 @@
 
 #include "lowering/halide/GpuSchedule.h"
 
+#include "lowering/halide/PipelineBase.h"
+
 using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
@@ -83,4 +85,13 @@ void attn::halide::gpuRoot(Func fn, const std::vector<int> &threads) {
     else if (inner.size() == 3)
       st.gpu_threads(inner[0], inner[1], inner[2]);
   }
+}
+
+Var PipelineBase::splitRowsIntoBlocks(Var e, Var i, Var h, Var b, int rows) {
+  Var io("io"), ii("ii");
+  out.split(i, io, ii, rows, TailStrategy::GuardWithIf)
+      .reorder(e, ii, io, h, b)
+      .gpu_blocks(io, h, b)
+      .gpu_threads(e, ii);
+  return io;
 }

@@ -711,11 +711,7 @@ void LinearPipeline::scheduleAssociativeGpu() {
   // The readout: a block per (block_rows rows, h, b), a thread per (e, row);
   // num in shared memory, accumulated over feature tiles of the state and
   // of phi_q staged in shared memory; den per row.
-  Var io("io"), ii("ii");
-  out.split(i, io, ii, qr, kGuard)
-      .reorder(e, ii, io, h, b)
-      .gpu_blocks(io, h, b)
-      .gpu_threads(e, ii);
+  Var io = splitRowsIntoBlocks(e, i, h, b, qr);
   num.compute_at(out, io).store_in(MemoryType::GPUShared).gpu_threads(e, i);
   RVar ro("rfo"), ri("rfi");
   num.update()
@@ -859,11 +855,7 @@ void LinearPipeline::scheduleChunkedScanGpu() {
   // Readout: a block per (block_rows rows of one chunk, h, b), a thread
   // per (e, row).  The chunk's values and the block's masked scores in
   // shared memory, each thread's numerator in a register.
-  Var io("io"), ii("ii");
-  out.split(i, io, ii, qr, kGuard)
-      .reorder(e, ii, io, h, b)
-      .gpu_blocks(io, h, b)
-      .gpu_threads(e, ii);
+  Var io = splitRowsIntoBlocks(e, i, h, b, qr);
   Func vT = vc.in(numGpu);
   vT.compute_at(out, io)
       .bound(jj, 0, c)
@@ -942,11 +934,8 @@ void LinearPipeline::scheduleToeplitzGpu() {
   // A block per (block_rows rows, h, b), a thread per (e, row); the Dv + 1
   // accumulators of the block's rows in shared memory, updated per tile of
   // key_tile keys whose scores and values are staged in shared memory.
-  Var io("io"), ii("ii"), eo("eo"), ei("ei"), jo("jo"), ji("ji");
-  out.split(i, io, ii, qr, kGuard)
-      .reorder(e, ii, io, h, b)
-      .gpu_blocks(io, h, b)
-      .gpu_threads(e, ii);
+  Var io = splitRowsIntoBlocks(e, i, h, b, qr);
+  Var eo("eo"), ei("ei"), jo("jo"), ji("ji");
   numGpu.compute_at(out, io)
       .store_in(MemoryType::GPUShared)
       .split(e, eo, ei, Dv, kGuard)

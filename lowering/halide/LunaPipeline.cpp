@@ -147,11 +147,7 @@ void LunaPipeline::definePackUnpack() {
         .split(va[1], jo, ji, lr, guard)
         .reorder(va[0], ji, jo)
         .gpu_threads(va[0], ji);
-    Var io("io"), iin("ii");
-    out.split(i, io, iin, qr, guard)
-        .reorder(e, iin, io, h, b)
-        .gpu_blocks(io, h, b)
-        .gpu_threads(e, iin);
+    Var io = splitRowsIntoBlocks(e, i, h, b, qr);
     uacc.compute_at(out, io).store_in(MemoryType::GPUShared)
         .gpu_threads(e, i);
     RVar rlo("rlo"), rli("rli");
@@ -445,11 +441,7 @@ void LunaPipeline::scheduleScanGpu(Func memT, Func piDot, Func pi, Func vc,
   // Output: a block per (block_rows rows of one chunk, h, b), a thread per
   // (e, row) accumulating in a register; the chunk's values in shared
   // memory.
-  Var io("io"), iin("ii");
-  out.split(i, io, iin, qr, guard)
-      .reorder(e, iin, io, h, b)
-      .gpu_blocks(io, h, b)
-      .gpu_threads(e, iin);
+  Var io = splitRowsIntoBlocks(e, i, h, b, qr);
   Func vT = vc.in(acc);
   vT.compute_at(out, io)
       .store_in(MemoryType::GPUShared)

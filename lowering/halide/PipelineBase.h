@@ -45,6 +45,11 @@ protected:
   Halide::Var splitRowsIntoTasks(Halide::Var e, Halide::Var i, Halide::Var h,
                                  Halide::Var b, Halide::Var tile, int rows,
                                  int vectorWidth);
+  /// The GPU counterpart (GpuSchedule.cpp): `out(e, i, h, b)` as thread
+  /// blocks of `rows` query rows of one (h, b), a thread per (e, row); the
+  /// blocks' loop over rows ("io") is the returned Var.
+  Halide::Var splitRowsIntoBlocks(Halide::Var e, Halide::Var i, Halide::Var h,
+                                  Halide::Var b, int rows);
 
   /// Records a schedule directive for describe().
   void note(const std::string &line) { scheduleLog.push_back(line); }
