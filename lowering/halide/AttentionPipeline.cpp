@@ -118,6 +118,19 @@ ExprEnv attn::halide::kernelEnv(const AttentionKernelDesc &desc,
   return env;
 }
 
+ModifiedScore attn::halide::modifyScore(const AttentionKernelDesc &desc,
+                                        ExprEnv env, Expr rawScore) {
+  Expr s = rawScore;
+  for (const ScalarExpr &mod : desc.scoreMods) {
+    env.vars["s"] = s;
+    s = cast<float>(buildExpr(mod, env));
+  }
+  Expr keep = Internal::const_true();
+  for (const ScalarExpr &mask : desc.masks)
+    keep = keep && buildExpr(mask, env);
+  return {s, keep};
+}
+
 std::pair<Expr, Expr> attn::halide::keyRange(const KeyBounds &bounds,
                                              const ExprEnv &env, Expr firstRow,
                                              Expr lastRow) {
@@ -174,14 +187,7 @@ void AttentionPipeline::define() {
   // Score modifiers; masks apply in the softmax below.
   ExprEnv elemEnv = tileEnv;
   elemEnv.vars = {{"b", b}, {"h", h}, {"i", row}, {"j", j}};
-  Expr s = dot(ii, j, io, h, b);
-  for (const ScalarExpr &mod : desc.scoreMods) {
-    elemEnv.vars["s"] = s;
-    s = cast<float>(buildExpr(mod, elemEnv));
-  }
-  Expr keep = Internal::const_true();
-  for (const ScalarExpr &mask : desc.masks)
-    keep = keep && buildExpr(mask, elemEnv);
+  auto [s, keep] = modifyScore(desc, elemEnv, dot(ii, j, io, h, b));
   score(ii, j, io, h, b) = s;
 
   // Softmax over the visible keys: max, exp, sum.  Halide compiles with

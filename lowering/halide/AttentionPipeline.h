@@ -63,6 +63,17 @@ std::pair<Halide::Expr, Halide::Expr> keyRange(const KeyBounds &bounds,
                                                Halide::Expr firstRow,
                                                Halide::Expr lastRow);
 
+/// One score with the kernel's score modifiers applied in order (each sees
+/// the previous value as `s`), and whether the kernel's masks keep it; the
+/// variables b, h, i, j of `env` name the score's batch, head, query row
+/// and key.
+struct ModifiedScore {
+  Halide::Expr score;
+  Halide::Expr keep;
+};
+ModifiedScore modifyScore(const AttentionKernelDesc &desc, ExprEnv env,
+                          Halide::Expr rawScore);
+
 class AttentionPipeline : public PipelineBase {
 public:
   using PipelineBase::PipelineBase;

@@ -47,14 +47,7 @@ void GpuAttentionPipeline::define() {
   dot(j, i, h, b) += qRow(rd, i, h, b) * cast<float>(k(rd, j, hk, b));
   ExprEnv elemEnv = env;
   elemEnv.vars = {{"b", b}, {"h", h}, {"i", i}, {"j", j}};
-  Expr s = dot(j, i, h, b);
-  for (const ScalarExpr &mod : desc.scoreMods) {
-    elemEnv.vars["s"] = s;
-    s = cast<float>(buildExpr(mod, elemEnv));
-  }
-  Expr keep = Internal::const_true();
-  for (const ScalarExpr &mask : desc.masks)
-    keep = keep && buildExpr(mask, elemEnv);
+  auto [s, keep] = modifyScore(desc, elemEnv, dot(j, i, h, b));
 
   // The online softmax over the visible keys.  state(c, ...) holds the
   // accumulators (c < Dv), the running sum (c == Dv) and the running max
