@@ -10,7 +10,9 @@
 # BUILD/bench/gpu.csv.
 #
 # Shapes: B=4, H=16, D=64, N in 1024 2048 4096 8192 (GPU_NS overrides),
-# non-causal and causal.  FLOPs: 4*B*H*N*N*D (half of it causal), the same
+# non-causal and causal; fp32 (TF32 off on the PyTorch side), then fp16
+# (attnc takes f16 on CUDA and computes in f32; bf16 has no GPU path in
+# attnc, docs/GPU.md §2, so it has no row).  FLOPs: 4*B*H*N*N*D (half of it causal), the same
 # count for both columns.  attnc kernels are timed device-resident (inputs
 # copied once, outputs left on the device; attn-run --bench), SDPA with CUDA
 # events; both take medians of about BENCH_SECONDS (default 2) of runs.
@@ -54,34 +56,37 @@ torch_note="$("$python" "$here/bench/gpu/torch_sdpa_cuda.py" 1 1 64 64 0 fp32 0.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 csv="$out/gpu.csv"
-echo "N,causal,attnc_ms,attnc_tflops,peak_pct,sdpa_ms,sdpa_tflops,ratio" >"$csv"
+echo "dtype,N,causal,attnc_ms,attnc_tflops,peak_pct,sdpa_ms,sdpa_tflops,ratio" >"$csv"
 table="$out/gpu.md"
 {
-  echo "device: ${device#cuda: }, target $target, B=$B H=$H D=$D fp32 (TF32 off)"
+  echo "device: ${device#cuda: }, target $target, B=$B H=$H D=$D (fp32: TF32 off)"
   echo
-  echo "| N | mask | attnc ms | attnc TFLOP/s | % SIMT peak | SDPA ms | SDPA TFLOP/s | attnc / SDPA |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| dtype | N | mask | attnc ms | attnc TFLOP/s | % SIMT fp32 peak | SDPA ms | SDPA TFLOP/s | attnc / SDPA |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } >"$table"
 status=0
+for dtype in fp32 fp16; do
+ty=f32; [ $dtype = fp16 ] && ty=f16
 for n in $ns; do
-  src="$work/mha$n.attn"
+  src="$work/mha$dtype$n.attn"
+  lib="$work/mha$dtype$n.so"
   cat >"$src" <<ATTN
 dim B = $B, H = $H, N = $n, D = $D
-kernel full(q: f32[B, H, N, D], k: f32[B, H, N, D], v: f32[B, H, N, D]) -> f32[B, H, N, D] {
+kernel full(q: $ty[B, H, N, D], k: $ty[B, H, N, D], v: $ty[B, H, N, D]) -> $ty[B, H, N, D] {
   return attention(q, k, v)
 }
-kernel causal(q: f32[B, H, N, D], k: f32[B, H, N, D], v: f32[B, H, N, D]) -> f32[B, H, N, D] {
+kernel causal(q: $ty[B, H, N, D], k: $ty[B, H, N, D], v: $ty[B, H, N, D]) -> $ty[B, H, N, D] {
   return attention(q, k, v, causal = true)
 }
 ATTN
-  if ! "$attnc" "$src" --target "$target" -o "$work/mha$n.so"; then
-    echo "bench-gpu: attnc failed for N=$n"; status=1; continue
+  if ! "$attnc" "$src" --target "$target" -o "$lib"; then
+    echo "bench-gpu: attnc failed for $dtype N=$n"; status=1; continue
   fi
   # Correct first (64 rows against float64), then timed.
-  if ! "$attnrun" "$work/mha$n.so" --check reference --check-rows 64 >"$work/check$n.txt"; then
-    cat "$work/check$n.txt"; echo "bench-gpu: check failed for N=$n"; status=1; continue
+  if ! "$attnrun" "$lib" --check reference --check-rows 64 >"$work/check.txt"; then
+    cat "$work/check.txt"; echo "bench-gpu: check failed for $dtype N=$n"; status=1; continue
   fi
-  bench="$("$attnrun" "$work/mha$n.so" --bench --bench-seconds "$seconds")" || { status=1; continue; }
+  bench="$("$attnrun" "$lib" --bench --bench-seconds "$seconds")" || { status=1; continue; }
   for kernel in full causal; do
     causal=0; [ $kernel = causal ] && causal=1
     ms="$(echo "$bench" | sed -n "s/^$kernel: median \([0-9.]*\) ms.*/\1/p")"
@@ -89,16 +94,17 @@ ATTN
     tf="$(awk -v f="$flops" -v ms="$ms" 'BEGIN{printf "%.2f", f/(ms*1e-3)/1e12}')"
     pct="n/a"; [ -n "$peak" ] && pct="$(awk -v t="$tf" -v p="$peak" 'BEGIN{printf "%.0f%%", 100*t/p}')"
     sms="n/a" stf="n/a" ratio="n/a"
-    sd="$("$python" "$here/bench/gpu/torch_sdpa_cuda.py" $B $H "$n" $D $causal fp32 "$seconds" 2>&1 | tail -1)"
+    sd="$("$python" "$here/bench/gpu/torch_sdpa_cuda.py" $B $H "$n" $D $causal $dtype "$seconds" 2>&1 | tail -1)"
     if [ "${sd%% *}" = ok ]; then
       sms="$(echo "$sd" | awk '{printf "%.3f", $2}')"
       stf="$(awk -v f="$flops" -v ms="$sms" 'BEGIN{printf "%.2f", f/(ms*1e-3)/1e12}')"
       ratio="$(awk -v a="$ms" -v s="$sms" 'BEGIN{printf "%.2fx", s/a}')"
     fi
     mask=none; [ $causal = 1 ] && mask=causal
-    echo "| $n | $mask | $ms | $tf | $pct | $sms | $stf | $ratio |" >>"$table"
-    echo "$n,$causal,$ms,$tf,$pct,$sms,$stf,$ratio" >>"$csv"
+    echo "| $dtype | $n | $mask | $ms | $tf | $pct | $sms | $stf | $ratio |" >>"$table"
+    echo "$dtype,$n,$causal,$ms,$tf,$pct,$sms,$stf,$ratio" >>"$csv"
   done
+done
 done
 cat "$table"
 echo "bench-gpu: wrote $table and $csv (attnc / SDPA > 1 means attnc is faster)"
