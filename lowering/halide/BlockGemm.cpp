@@ -19,6 +19,18 @@ using namespace attn;
 using namespace attn::halide;
 using namespace attn::halide::blockdetail;
 
+int BlockPipeline::Impl::foldedMergeHeadsInput(int n, int x,
+                                               bool shift) const {
+  const Value &xv = values.at(x);
+  if (shift || xv.isParam || xv.stored ||
+      desc.ops[xv.producer].op != "merge_heads")
+    return -1;
+  int a = desc.ops[xv.producer].inputs[0];
+  if (shapeOf(a).size() != 4 || desc.ops[n].shape.size() != 3)
+    fail(opLabel(n) + ": merge_heads input must be [B, H, N, D]");
+  return a;
+}
+
 void BlockPipeline::Impl::defineLinear(int n) {
   const BlockOpDesc &op = desc.ops[n];
   std::string mode = op.mode.empty() ? "mul" : op.mode;
@@ -79,13 +91,8 @@ void BlockPipeline::Impl::defineLinear(int n) {
   // The activation at the reduction index, and the weight panel's index.
   // A merge_heads folds in: k = h * D + d over a 2-D domain.
   Expr xk, kIndex;
-  const Value &xv = values[x];
-  if (!xv.isParam && !xv.stored &&
-      desc.ops[xv.producer].op == "merge_heads" && !shift) {
-    int a = desc.ops[xv.producer].inputs[0];
+  if (int a = foldedMergeHeadsInput(n, x, shift); a >= 0) {
     const std::vector<int64_t> &as = shapeOf(a);
-    if (as.size() != 4 || rank != 3)
-      fail(opLabel(n) + ": merge_heads input must be [B, H, N, D]");
     g.rk = RDom(0, int(as[3]), 0, int(as[1]), name + "_rk");
     xk = at(a, {g.rk.x, rows[0], g.rk.y, rows[1]});
     kIndex = g.rk.y * int(as[3]) + g.rk.x;
@@ -332,15 +339,9 @@ void BlockPipeline::Impl::defineLinearGpu(int n, Gemm &g, Expr biasAt, int x,
   for (size_t d = 0; d < rows.size(); ++d)
     rowsC.push_back(clamp(rows[d], 0, int(shape[rank - 2 - d] - 1)));
   Expr xk;
-  const Value &xv = values[x];
-  if (!xv.isParam && !xv.stored &&
-      desc.ops[xv.producer].op == "merge_heads" && !shift) {
+  if (int a = foldedMergeHeadsInput(n, x, shift); a >= 0) {
     // A folded merge_heads: k = h * D + d.
-    int a = desc.ops[xv.producer].inputs[0];
-    const std::vector<int64_t> &as = shapeOf(a);
-    if (as.size() != 4 || rank != 3)
-      fail(opLabel(n) + ": merge_heads input must be [B, H, N, D]");
-    int D = int(as[3]);
+    int D = int(shapeOf(a)[3]);
     xk = at(a, {kc % D, rowsC[0], kc / D, rowsC[1]});
   } else if (shift) {
     // As the CPU's round_half_even(x * 2^16) in double, in float (OpenCL

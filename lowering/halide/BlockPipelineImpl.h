@@ -201,6 +201,10 @@ struct BlockPipeline::Impl {
   }
 
   void defineLinear(int n);
+  /// The [B, H, N, D] input of the merge_heads that op `n`'s GEMM folds
+  /// into its reduction (k = h * D + d), or -1 when the activation `x` is
+  /// not such an unstored merge_heads (or the linear is a shift linear).
+  int foldedMergeHeadsInput(int n, int x, bool shift) const;
   void defineNorm(int n);
   void defineConv1d(int n);
   void defineGrid(int n);
