@@ -7,8 +7,6 @@
 #include "lowering/halide/ExprBuilder.h"
 #include "lowering/halide/GpuSchedule.h"
 
-#include <limits>
-
 using namespace Halide;
 using namespace attn;
 using namespace attn::halide;
@@ -49,36 +47,21 @@ void GpuAttentionPipeline::define() {
   elemEnv.vars = {{"b", b}, {"h", h}, {"i", i}, {"j", j}};
   auto [s, keep] = modifyScore(desc, elemEnv, dot(j, i, h, b));
 
-  // The online softmax over the visible keys.  state(c, ...) holds the
-  // accumulators (c < Dv), the running sum (c == Dv) and the running max
-  // (c == Dv + 1).  Columns update in order, so every column reads the old
-  // max and the max column is written last.  Excluded keys leave the state
-  // unchanged; Halide compiles with no-infinities fast math, so "no key
-  // yet" is the finite lowest float, never -inf.
-  Expr lowest = Expr(std::numeric_limits<float>::lowest());
-  // The update runs over (column, key) with the column innermost; the
-  // column is a reduction variable so it may read the max column.
+  // The online softmax over the visible keys (defineOnlineSoftmax); the
+  // update runs over (column, key) with the column innermost.
   r = RDom(0, Dv + 2, 0, M, "r");
   RVar col = r.x, key = r.y;
   if (!bounds.lower.empty() || !bounds.upper.empty())
     r.where(key >= lo && key < hi);
-  state(c, i, h, b) = select(c == Dv + 1, lowest, 0.0f);
-  Expr keepAtR = substitute(j.name(), key, keep);
-  Expr sAtR = substitute(j.name(), key, s);
-  Expr mOld = state(Dv + 1, i, h, b);
-  Expr mNew = max(mOld, select(keepAtR, sAtR, lowest));
-  Expr alpha = accurateExp(mOld - mNew);
-  Expr p = select(keepAtR, accurateExp(sAtR - mNew), 0.0f);
-  Expr value = cast<float>(v(clamp(Expr(col), 0, Dv - 1), key, hk, b));
-  Expr old = state(col, i, h, b);
-  state(col, i, h, b) = select(col < Dv, old * alpha + p * value,
-                               col == Dv, old * alpha + p, mNew);
+  defineOnlineSoftmax(
+      state, c, {i, h, b}, r, Dv, substitute(j.name(), key, s),
+      substitute(j.name(), key, keep),
+      cast<float>(v(clamp(Expr(col), 0, Dv - 1), key, hk, b)));
 
   // The division; a row with no visible key yields zeros.
-  Expr l = state(Dv, i, h, b);
   Type outType = halideType(desc.args[desc.out].dtype);
   out(dv, i, h, b) =
-      cast(outType, select(l > 0.0f, state(dv, i, h, b) / l, 0.0f));
+      cast(outType, onlineSoftmaxResult(state, dv, {i, h, b}, Dv));
   constrainOutput(desc, out);
 
   algorithmOrder = {qRow, dot, state, out};

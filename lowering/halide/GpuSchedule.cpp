@@ -2,7 +2,10 @@
 
 #include "lowering/halide/GpuSchedule.h"
 
+#include "lowering/halide/ExprBuilder.h"
 #include "lowering/halide/PipelineBase.h"
+
+#include <limits>
 
 using namespace Halide;
 using namespace attn;
@@ -94,4 +97,39 @@ Var PipelineBase::splitRowsIntoBlocks(Var e, Var i, Var h, Var b, int rows) {
       .gpu_blocks(io, h, b)
       .gpu_threads(e, ii);
   return io;
+}
+
+/// `head` followed by `rest`, as call arguments.
+static std::vector<Expr> columnArgs(Expr head, const std::vector<Var> &rest) {
+  std::vector<Expr> args{std::move(head)};
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
+
+void attn::halide::defineOnlineSoftmax(Func &state, const Var &c,
+                                       const std::vector<Var> &rest,
+                                       const RDom &r, int valueDim,
+                                       Expr sAtKey, Expr keepAtKey,
+                                       Expr valueAtColumn) {
+  // Halide compiles with no-infinities fast math, so "no key yet" is the
+  // finite lowest float, never -inf.
+  Expr lowest = Expr(std::numeric_limits<float>::lowest());
+  const int Dv = valueDim;
+  state(columnArgs(c, rest)) = select(c == Dv + 1, lowest, 0.0f);
+  RVar col = r.x;
+  Expr mOld = state(columnArgs(Dv + 1, rest));
+  Expr mNew = max(mOld, select(keepAtKey, sAtKey, lowest));
+  Expr alpha = accurateExp(mOld - mNew);
+  Expr p = select(keepAtKey, accurateExp(sAtKey - mNew), 0.0f);
+  Expr old = state(columnArgs(col, rest));
+  state(columnArgs(col, rest)) =
+      select(col < Dv, old * alpha + p * valueAtColumn, col == Dv,
+             old * alpha + p, mNew);
+}
+
+Expr attn::halide::onlineSoftmaxResult(const Func &state, const Expr &dv,
+                                       const std::vector<Var> &rest,
+                                       int valueDim) {
+  Expr l = state(columnArgs(valueDim, rest));
+  return select(l > 0.0f, state(columnArgs(dv, rest)) / l, 0.0f);
 }

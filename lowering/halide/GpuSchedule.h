@@ -51,6 +51,29 @@ int gpuEfficientValueDim(const AttentionKernelDesc &desc);
 /// to three); reduction variables stay serial inside a thread.
 void gpuRoot(Halide::Func fn, const std::vector<int> &threads);
 
+/// The online softmax of the GPU softmax lowerings (GpuAttentionPipeline,
+/// window_tiled): `state(c, rest...)` holds Dv + 2 columns, the
+/// accumulators (c < Dv), the running sum (c == Dv) and the running max
+/// (c == Dv + 1).  Defines its initial value and its update over `r`
+/// (RDom(0, Dv + 2, keys): the column r.x innermost, the key r.y) for the
+/// score `sAtKey` of key r.y, kept when `keepAtKey`, and `valueAtColumn`,
+/// the key's value at column r.x (clamped to the value columns).  Columns
+/// update in order, so every column reads the old max and the max column
+/// is written last; an excluded key leaves the state unchanged.  The
+/// column is a reduction variable so the update may read the max column.
+void defineOnlineSoftmax(Halide::Func &state, const Halide::Var &c,
+                         const std::vector<Halide::Var> &rest,
+                         const Halide::RDom &r, int valueDim,
+                         Halide::Expr sAtKey, Halide::Expr keepAtKey,
+                         Halide::Expr valueAtColumn);
+
+/// The attention result at value column `dv` of a defineOnlineSoftmax
+/// state: the accumulator over the sum, 0 for a row with no visible key.
+Halide::Expr onlineSoftmaxResult(const Halide::Func &state,
+                                 const Halide::Expr &dv,
+                                 const std::vector<Halide::Var> &rest,
+                                 int valueDim);
+
 } // namespace attn::halide
 
 #endif // ATTN_LOWERING_HALIDE_GPUSCHEDULE_H

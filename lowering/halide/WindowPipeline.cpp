@@ -283,26 +283,16 @@ void WindowPipeline::defineGpu() {
   auto [s, keep] =
       scoreAndKeep(D, dot(tk, tq, cc, cr, h, b), /*tileBias=*/false);
 
-  // The online softmax over the window's keys, as GpuAttentionPipeline:
-  // state(c) holds the accumulators (c < Dv), the running sum (c == Dv)
-  // and the running max (c == Dv + 1, written last).
-  Expr lowest = Expr(std::numeric_limits<float>::lowest());
+  // The online softmax over the window's keys (defineOnlineSoftmax, as
+  // GpuAttentionPipeline).
   r = RDom(0, Dv + 2, 0, tokens, "r");
   RVar col = r.x, key = r.y;
-  state(c, tq, cc, cr, h, b) = select(c == Dv + 1, lowest, 0.0f);
-  Expr keepAtR = substitute(tk.name(), key, keep);
-  Expr sAtR = substitute(tk.name(), key, s);
-  Expr mOld = state(Dv + 1, tq, cc, cr, h, b);
-  Expr mNew = max(mOld, select(keepAtR, sAtR, lowest));
-  Expr alpha = accurateExp(mOld - mNew);
-  Expr p = select(keepAtR, accurateExp(sAtR - mNew), 0.0f);
-  Expr value = vWin(clamp(Expr(col), 0, Dv - 1), key, cc, cr, h, b);
-  Expr old = state(col, tq, cc, cr, h, b);
-  state(col, tq, cc, cr, h, b) = select(col < Dv, old * alpha + p * value,
-                                        col == Dv, old * alpha + p, mNew);
-  Expr l = state(Dv, tq, cc, cr, h, b);
+  defineOnlineSoftmax(state, c, {tq, cc, cr, h, b}, r, Dv,
+                      substitute(tk.name(), key, s),
+                      substitute(tk.name(), key, keep),
+                      vWin(clamp(Expr(col), 0, Dv - 1), key, cc, cr, h, b));
   normed(dv, tq, cc, cr, h, b) =
-      select(l > 0.0f, state(dv, tq, cc, cr, h, b) / l, 0.0f);
+      onlineSoftmaxResult(state, dv, {tq, cc, cr, h, b}, Dv);
   defineGather();
 
   algorithmOrder = {qRow, kWin, vWin, dot, state, normed, out};
