@@ -137,6 +137,19 @@ BuiltPipeline buildPipeline(const AttentionKernelDesc &desc,
 }
 
 
+/// Writes `module` as an object, without the Halide runtime (the library
+/// links one standalone runtime object).
+void writeObjectWithoutRuntime(Halide::Module module,
+                               const std::string &objectPath) {
+  module.compile({{Halide::OutputFileType::object, objectPath}});
+}
+
+/// `target` with the no_runtime feature.
+Halide::Target withoutRuntime(const TargetInfo &target) {
+  return Halide::Target(target.halideTarget)
+      .with_feature(Halide::Target::NoRuntime);
+}
+
 /// Writes GPU `modules` (compiled without the runtime) and one runtime as
 /// one relocatable object.  Halide 14's link_modules names every module's
 /// embedded device source alike, so linked GPU modules would all load the
@@ -151,7 +164,7 @@ void writeGpuObject(const std::vector<Halide::Module> &modules,
   };
   for (size_t n = 0; n < modules.size(); ++n) {
     parts.push_back(objectPath + ".part" + std::to_string(n) + ".o");
-    modules[n].compile({{Halide::OutputFileType::object, parts.back()}});
+    writeObjectWithoutRuntime(modules[n], parts.back());
   }
   parts.push_back(objectPath + ".runtime.o");
   Halide::compile_standalone_runtime(parts.back(),
@@ -260,10 +273,8 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
   std::string current;
   std::string err = guarded([&] {
     // GPU kernels are compiled module by module (see writeGpuObject).
-    Halide::Target t = target.isGpu()
-                           ? Halide::Target(target.halideTarget)
-                                 .with_feature(Halide::Target::NoRuntime)
-                           : Halide::Target(target.halideTarget);
+    Halide::Target t = target.isGpu() ? withoutRuntime(target)
+                                      : Halide::Target(target.halideTarget);
     std::vector<Halide::Module> modules;
     for (size_t n = 0; n < kernels.size(); ++n) {
       BuiltPipeline p = buildPipeline(kernels[n], target, knobs[n]);
@@ -299,23 +310,6 @@ attn::halide::compileObject(const std::vector<AttentionKernelDesc> &kernels,
     return "kernel '" + current + "': " + err;
   return err;
 }
-
-namespace {
-
-/// Writes `module` as an object, without the Halide runtime (the library
-/// links one standalone runtime object).
-void writeObjectWithoutRuntime(Halide::Module module,
-                               const std::string &objectPath) {
-  module.compile({{Halide::OutputFileType::object, objectPath}});
-}
-
-/// `target` with the no_runtime feature.
-Halide::Target withoutRuntime(const TargetInfo &target) {
-  return Halide::Target(target.halideTarget)
-      .with_feature(Halide::Target::NoRuntime);
-}
-
-} // namespace
 
 /// Resolves `desc`'s schedule and writes the module `build(knobs)` returns
 /// as an object without the runtime.
